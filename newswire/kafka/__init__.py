@@ -1,0 +1,1 @@
+"""Thin Kafka wiring both services use: clients, topics and the one record serializer."""

@@ -1,0 +1,70 @@
+"""The one way records reach Kafka and come back: UTF-8 JSON, keyed by article id, with headers.
+
+Every record carries `content-type: application/json` and `schema: <name>/<major>`. Decoding is
+done by the service loop, not inside the consumer, so a poison record becomes a `DecodeError` the
+loop can dead-letter instead of an exception out of `poll()`.
+"""
+
+from typing import TypeVar
+
+import pydantic
+from kafka.serializer import Serializer
+
+from newswire.errors import DecodeError
+from schemas import RawArticle
+
+Headers = list[tuple[str, bytes]]
+ArticleT = TypeVar("ArticleT", bound=RawArticle)
+
+CONTENT_TYPE = b"application/json"
+
+
+class ArticleSerializer(Serializer):  # type: ignore[misc]  # kafka-python ships no types
+    """Serializes an article model and stamps the headers that describe it.
+
+    Bytes pass through untouched: a dead letter keeps the original value, and its own headers.
+    """
+
+    def serialize(self, topic: str, headers: Headers, data: RawArticle | bytes) -> bytes:
+        if isinstance(data, bytes):
+            return data
+        headers.append(("content-type", CONTENT_TYPE))
+        headers.append(("schema", data.SCHEMA.encode()))
+        return data.model_dump_json().encode()
+
+
+def article_key(article: RawArticle) -> bytes:
+    return article.id.encode()
+
+
+def header(headers: Headers | None, name: str) -> str | None:
+    """The value of a header as text, or None when absent or not UTF-8."""
+    for key, value in headers or ():
+        if key == name and value is not None:
+            try:
+                return value.decode()
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def decode_article(value: bytes | None, model: type[ArticleT]) -> ArticleT:
+    """Parses a record value into `model`, or raises `DecodeError` saying what was wrong."""
+    if value is None:
+        raise DecodeError("empty", "the record has no value")
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError("invalid_utf8", str(exc)) from exc
+    try:
+        return model.model_validate_json(text)
+    except pydantic.ValidationError as exc:
+        json_broken = any(err["type"] == "json_invalid" for err in exc.errors())
+        reason = "invalid_json" if json_broken else "schema_mismatch"
+        raise DecodeError(reason, _summarise(exc)) from exc
+
+
+def _summarise(exc: pydantic.ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "value"
+    return f"{where}: {first['msg']} ({exc.error_count()} error(s))"

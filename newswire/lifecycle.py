@@ -1,0 +1,65 @@
+"""Start-up and shutdown shared by every long-running command."""
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
+from tenacity.stop import stop_base
+
+from newswire.errors import NewswireError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, which the service loop checks between batches."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+class _StopWhenSet(stop_base):
+    def __init__(self, event: threading.Event) -> None:
+        self._event = event
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self._event.is_set()
+
+
+def _is_retriable(exc: BaseException) -> bool:
+    return isinstance(exc, NewswireError) and exc.retriable
+
+
+def retry_until_stopped(stop: threading.Event, what: str, action: Callable[[], T]) -> T:
+    """Runs `action` until it succeeds, backing off on retriable errors, until `stop` is set."""
+
+    def log_retry(state: RetryCallState) -> None:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        log.warning(
+            "retrying",
+            extra={"what": what, "attempt": state.attempt_number, "error": str(error)},
+        )
+
+    def sleep(seconds: float) -> None:
+        stop.wait(seconds)  # a stop request ends the back-off at once
+
+    retrying = Retrying(
+        retry=retry_if_exception(_is_retriable),
+        wait=wait_exponential_jitter(multiplier=0.5, max=15),
+        stop=_StopWhenSet(stop),
+        sleep=sleep,
+        before_sleep=log_retry,
+        reraise=True,
+    )
+    return retrying(action)

@@ -1,0 +1,1 @@
+"""What operators see of a service: logs, metrics and health endpoints."""

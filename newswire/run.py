@@ -1,0 +1,160 @@
+"""`newswire run`: the whole pipeline on one machine, shown to a person as it happens.
+
+The broker (embedded unless `KAFKA_BOOTSTRAP_SERVERS` is set), ingest and enrich run as they would
+in production, ingest and enrich as child processes of this one; this process follows the enriched
+and dead-letter topics and prints what arrives.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
+
+from newswire.broker.embedded import EmbeddedBroker
+from newswire.kafka.topics import COMPACTED, TopicSpec, ensure_topics
+from newswire.render import record_line
+from newswire.settings import KafkaSettings, TopicSettings
+from newswire.tail import caught_up, open_tail, records
+from services.ingest.seeds import seed_files
+
+STATUS_INTERVAL = 15.0
+CHILD_STOP_TIMEOUT = 10.0
+
+
+class Progress:
+    def __init__(self, topics: TopicSettings) -> None:
+        self._topics = topics
+        self.enriched = 0
+        self.dead_letters = 0
+        self._started = time.monotonic()
+
+    def show(self, record: ConsumerRecord) -> None:
+        if record.topic == self._topics.enriched:
+            self.enriched += 1
+            print(f"[{self.enriched}] {record_line(record.value, record.headers)}", flush=True)
+        else:
+            self.dead_letters += 1
+            print(f"dead letter: {record_line(record.value, record.headers)}", flush=True)
+
+    def status(self) -> str:
+        elapsed = time.monotonic() - self._started
+        return (
+            f"{self.enriched} articles enriched, {self.dead_letters} dead letters "
+            f"in {elapsed:.0f} s"
+        )
+
+
+def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
+    with ExitStack() as stack:
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if not bootstrap:
+            print("starting the embedded Kafka broker…", flush=True)
+            bootstrap = stack.enter_context(EmbeddedBroker()).bootstrap_servers
+        print(f"broker: {bootstrap}", flush=True)
+        kafka = KafkaSettings(bootstrap_servers=bootstrap)
+        topics = TopicSettings()
+        ensure_topics(kafka, topics, _all_topics(topics))
+        seeds = len(seed_files(seeds_dir)) if seeds_dir.is_dir() else 0
+        print(f"seeds: {seeds} file(s) in {seeds_dir}", flush=True)
+        consumer = open_tail(kafka, [topics.enriched, topics.dlq], from_beginning=False)
+        stack.callback(consumer.close)
+        progress = Progress(topics)
+        env = _child_environment(bootstrap)
+        if once:
+            status = _run_once(seeds_dir, env, stop)
+            _drain(consumer, progress, stop)
+        else:
+            status = _run_live(seeds_dir, env, consumer, progress, stop)
+        print(f"done: {progress.status()}", flush=True)
+        return status
+
+
+def _all_topics(topics: TopicSettings) -> list[TopicSpec]:
+    return [
+        TopicSpec(topics.raw),
+        TopicSpec(topics.enriched),
+        TopicSpec(topics.dlq),
+        TopicSpec(topics.ingest_state, COMPACTED),
+    ]
+
+
+def _child_environment(bootstrap: str) -> dict[str, str]:
+    """Children log warnings only, as text: the person watching reads the summaries."""
+    env = {"NEWSWIRE_LOG_LEVEL": "WARNING", "NEWSWIRE_LOG_FORMAT": "text", **os.environ}
+    env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+    return env
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "newswire", *args]
+
+
+def _run_once(seeds_dir: Path, env: dict[str, str], stop: threading.Event) -> int:
+    """Ingest every source once, then enrich until the raw topic is drained."""
+    for args in (("ingest", "--once", "--seeds", str(seeds_dir)), ("enrich", "--until-idle", "2")):
+        with _child(_command(*args), env) as child:
+            while child.poll() is None and not stop.wait(0.2):
+                pass
+        if stop.is_set():
+            return 130
+        if child.returncode:
+            print(f"{args[0]} failed with exit code {child.returncode}", flush=True)
+            return child.returncode
+    return 0
+
+
+def _drain(consumer: KafkaConsumer, progress: Progress, stop: threading.Event) -> None:
+    for record in records(consumer, stop):
+        if record is not None:
+            progress.show(record)
+        elif caught_up(consumer):
+            return
+
+
+def _run_live(
+    seeds_dir: Path,
+    env: dict[str, str],
+    consumer: KafkaConsumer,
+    progress: Progress,
+    stop: threading.Event,
+) -> int:
+    """Ingest and enrich side by side until Ctrl-C, with a status line now and then."""
+    with (
+        _child(_command("ingest", "--seeds", str(seeds_dir)), env) as ingest,
+        _child(_command("enrich"), env) as enrich,
+    ):
+        next_status = time.monotonic() + STATUS_INTERVAL
+        for record in records(consumer, stop):
+            if record is not None:
+                progress.show(record)
+            if time.monotonic() >= next_status:
+                print(f"status: {progress.status()}", flush=True)
+                next_status += STATUS_INTERVAL
+            for name, child in (("ingest", ingest), ("enrich", enrich)):
+                if child.poll() is not None:
+                    print(f"{name} stopped with exit code {child.returncode}", flush=True)
+                    return child.returncode or 1
+    return 0
+
+
+@contextmanager
+def _child(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process that is asked to stop (then killed) however the block is left."""
+    child = subprocess.Popen(command, env=env)
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(CHILD_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

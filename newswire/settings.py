@@ -1,0 +1,68 @@
+"""Settings both services share: the Kafka connection and the topics.
+
+Each service has one frozen settings class of its own (`services/*/settings.py`) that nests these.
+Values come from init arguments (command-line flags), then the environment, then the defaults.
+Kafka's settings keep their usual `KAFKA_*` names; everything else is `NEWSWIRE_*`.
+"""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Compression = Literal["none", "gzip", "lz4", "zstd", "snappy"]
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach the cluster and how to produce to it."""
+
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", frozen=True, extra="ignore")
+
+    bootstrap_servers: str = "localhost:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_plain_username: str | None = None
+    sasl_plain_password: SecretStr | None = None
+    compression_type: Compression = "none"
+    linger_ms: int = Field(default=5, ge=0)
+    request_timeout_ms: int = Field(default=30_000, ge=1_000)
+
+    def client_config(self) -> dict[str, object]:
+        """The keyword arguments every kafka-python client takes."""
+        config: dict[str, object] = {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "security_protocol": self.security_protocol,
+            "request_timeout_ms": self.request_timeout_ms,
+        }
+        if self.sasl_mechanism:
+            config["sasl_mechanism"] = self.sasl_mechanism
+            config["sasl_plain_username"] = self.sasl_plain_username
+            if self.sasl_plain_password is not None:
+                config["sasl_plain_password"] = self.sasl_plain_password.get_secret_value()
+        return config
+
+
+class TopicSettings(BaseSettings):
+    """Topic names and how the services create the ones that are missing."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_TOPIC_", frozen=True, extra="ignore")
+
+    raw: str = "news.articles.raw"
+    enriched: str = "news.articles.enriched"
+    dlq: str = "news.articles.dlq"
+    ingest_state: str = "news.ingest.state"
+    partitions: int = Field(default=6, ge=1, description="The ceiling of enrich's parallelism.")
+    replication_factor: int = Field(default=1, ge=1)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service has: Kafka, topics, and where it serves its endpoints."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", frozen=True, extra="ignore")
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
+    metrics_host: str = "0.0.0.0"  # noqa: S104 - a container's endpoints must be reachable
+    metrics_port: int = Field(ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"

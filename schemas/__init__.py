@@ -1,0 +1,27 @@
+"""newswire's record models: `from schemas import EnrichedArticle` is all a consumer needs."""
+
+from schemas.models import (
+    ALL_RECORDS,
+    EnrichedArticle,
+    Enricher,
+    Entity,
+    EntityType,
+    RawArticle,
+    Source,
+    SourceKind,
+    Topic,
+    utc_now,
+)
+
+__all__ = [
+    "ALL_RECORDS",
+    "EnrichedArticle",
+    "Enricher",
+    "Entity",
+    "EntityType",
+    "RawArticle",
+    "Source",
+    "SourceKind",
+    "Topic",
+    "utc_now",
+]

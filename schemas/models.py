@@ -1,0 +1,119 @@
+"""The article records newswire publishes: the single source of truth for their shape.
+
+`schemas/json/` holds JSON Schema files generated from these models (`make schemas`); a test fails
+when the files and the models disagree. A change that removes or retypes a field needs a new major
+version, and with it a new `schema` header value.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Record(BaseModel):
+    """Base of every record: immutable, and tolerant of fields added by a newer minor version."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class SourceKind(StrEnum):
+    SEED = "seed"
+    RSS = "rss"
+    ATOM = "atom"
+    JSONFEED = "jsonfeed"
+
+
+class Source(Record):
+    """Where an article came from."""
+
+    kind: SourceKind
+    feed_url: str | None = Field(default=None, description="The feed polled; null for seeds.")
+    feed_title: str | None = None
+    site: str | None = Field(default=None, description="Host name of the publisher's site.")
+    path: str | None = Field(default=None, description="Seed file name, for seeds.")
+
+
+class RawArticle(Record):
+    """`newswire.article.raw/1`: an article as ingest found it, normalised."""
+
+    SCHEMA: ClassVar[str] = "newswire.article.raw/1"
+
+    id: str = Field(pattern=r"^[0-9a-f]{32}$", description="Stable id from the canonical URL.")
+    url: str | None = Field(default=None, description="Canonical URL; null for a seed without one.")
+    title: str
+    summary: str = ""
+    body: str = Field(default="", description="Plain text.")
+    authors: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list, description="As given by the feed.")
+    language: str | None = Field(default=None, description="ISO 639-1 code, if known.")
+    published_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    fetched_at: AwareDatetime
+    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of title and body.")
+    source: Source
+
+
+class EntityType(StrEnum):
+    PERSON = "PERSON"
+    ORG = "ORG"
+    GPE = "GPE"
+    LOC = "LOC"
+    NORP = "NORP"
+    FAC = "FAC"
+    EVENT = "EVENT"
+    LAW = "LAW"
+    PRODUCT = "PRODUCT"
+    WORK_OF_ART = "WORK_OF_ART"
+    LANGUAGE = "LANGUAGE"
+
+
+class Entity(Record):
+    """One distinct named entity of an article, all its spellings joined."""
+
+    name: str = Field(description="Canonical name: the fullest spelling found in the article.")
+    type: EntityType
+    mentions: int = Field(ge=1)
+    salience: Score
+    country_code: CountryCode | None = None
+
+
+class Topic(Record):
+    """An IPTC Media Topic the article is about."""
+
+    code: str = Field(pattern=r"^medtop:\d{8}$")
+    label: str
+    score: Score
+
+
+class Enricher(Record):
+    """What produced an enriched record, so a consumer can tell old enrichments from new."""
+
+    version: str
+    models: dict[str, str] = Field(description="Model or data package name to its version.")
+
+
+class EnrichedArticle(RawArticle):
+    """`newswire.article.enriched/1`: a raw article plus what enrich found in it."""
+
+    SCHEMA: ClassVar[str] = "newswire.article.enriched/1"
+
+    entities: list[Entity] = Field(default_factory=list, description="By salience, highest first.")
+    topics: list[Topic] = Field(default_factory=list, description="By score, highest first.")
+    keywords: list[str] = Field(default_factory=list)
+    enriched_at: AwareDatetime
+    enricher: Enricher
+
+
+def utc_now() -> datetime:
+    """The current time, time-zone aware, as every record timestamp is."""
+    return datetime.now(UTC)
+
+
+ALL_RECORDS: tuple[type[RawArticle], ...] = (RawArticle, EnrichedArticle)

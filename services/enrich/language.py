@@ -1,0 +1,38 @@
+"""Which language an article is written in: py3langid on a sample of its text, ISO 639-1."""
+
+from __future__ import annotations
+
+import functools
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+SAMPLE_CHARS = 1500
+MIN_CONFIDENCE = 0.5
+ENGLISH = "en"
+
+
+@functools.cache
+def _identifier() -> LanguageIdentifier:
+    # Normalised probabilities make "too short to tell" visible as a low confidence.
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str | None:
+    """The ISO 639-1 code of the text's language, or None when unsure or not a 639-1 language.
+
+    The first `SAMPLE_CHARS` characters are enough for a confident answer and keep the cost
+    flat; a headline alone is usually too short, and gets None rather than a guess.
+    """
+    sample = text[:SAMPLE_CHARS]
+    if not any(char.isalpha() for char in sample):
+        return None
+    for language, probability in _identifier().rank(sample):
+        # py3langid also knows languages with only a three-letter ISO 639-3 code ("wuu").
+        if len(language) == 2:
+            return str(language) if probability >= MIN_CONFIDENCE else None
+    return None
+
+
+def is_english(language: str | None) -> bool:
+    """Whether a language tag ("en", "en-GB", or None for unknown) may be English."""
+    return language is None or language.split("-")[0].casefold() == ENGLISH

@@ -1,0 +1,34 @@
+"""Every metric the enrich service exports; labels come from small fixed sets only."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+ARTICLES = Counter(
+    "newswire_enrich_articles_total",
+    "Raw records handled, by outcome (enriched or dead_lettered).",
+    ["outcome"],
+)
+DEAD_LETTERS = Counter(
+    "newswire_enrich_dead_letters_total",
+    "Records sent to the dead-letter topic, by reason.",
+    ["reason"],
+)
+BATCH_DURATION = Histogram(
+    "newswire_enrich_batch_duration_seconds",
+    "Time to tag one batch of articles.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+BATCH_SIZE = Histogram(
+    "newswire_enrich_batch_size",
+    "Articles tagged per batch.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 500),
+)
+END_TO_END_LATENCY = Histogram(
+    "newswire_enrich_end_to_end_latency_seconds",
+    "Time from an article's fetch by ingest to its enriched record being acknowledged.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+CONSUMER_LAG = Gauge(
+    "newswire_enrich_consumer_lag",
+    "Records in the raw topic not yet processed, per partition.",
+    ["partition"],
+)

@@ -1,0 +1,66 @@
+"""`newswire tag`: enrichment without Kafka, for files or a pipe.
+
+Input is JSON lines (each at least `title` and `body`; the rest is filled in as ingest would) or a
+plain-text article per file (title line, then body). Output is one enriched JSON line per article,
+in input order. A line that is not an article is reported on stderr and the others go on.
+"""
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+import pydantic
+
+from schemas import RawArticle, Source, SourceKind, utc_now
+from services.enrich.tag import Tagger
+from services.ingest.normalize import ArticleDraft, build_article
+from services.ingest.seeds import parse_text
+
+
+class InputErrors:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def report(self, where: str, message: str) -> None:
+        self.count += 1
+        print(f"newswire tag: {where}: {message}", file=sys.stderr)
+
+
+def articles_from(name: str, text: str, errors: InputErrors) -> Iterator[RawArticle]:
+    """The articles of one input: JSON lines if it starts with "{", else one plain-text article."""
+    source = Source(kind=SourceKind.SEED, path=name)
+    if text.lstrip().startswith("{"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                draft = ArticleDraft.model_validate_json(line)
+            except pydantic.ValidationError as exc:
+                errors.report(f"{name}:{number}", exc.errors()[0]["msg"])
+                continue
+            yield build_article(draft, source, utc_now())
+    elif text.strip():
+        yield build_article(parse_text(text), source, utc_now())
+    else:
+        errors.report(name, "empty input")
+
+
+def tag_inputs(inputs: Iterable[tuple[str, str]], out: TextIO, batch_size: int = 32) -> int:
+    """Tags every article of `inputs` (name, text) and writes them to `out`; returns exit status."""
+    errors = InputErrors()
+    tagger = Tagger(batch_size=batch_size)
+    batch: list[RawArticle] = []
+
+    def write_batch() -> None:
+        for enriched in tagger.tag(batch):
+            out.write(enriched.model_dump_json() + "\n")
+        out.flush()
+        batch.clear()
+
+    for name, text in inputs:
+        for article in articles_from(name, text, errors):
+            batch.append(article)
+            if len(batch) == batch_size:
+                write_batch()
+    write_batch()
+    return 1 if errors.count else 0

@@ -1,0 +1,202 @@
+"""IPTC Media Topics from a weighted lexicon: fast, and every score can be traced to its words.
+
+The vocabulary (`data/iptc_topics.yaml`) gives each topic descriptive terms with weights. An
+article's evidence for a topic is the sum, over the topic's terms found in it, of
+`weight * (1 + ln(count))`: a second and third use of a word add less than the first. Headline
+words count `TITLE_REPEAT` times. Named entities add evidence per distinct entity of the types a
+topic lists (a LAW for "crime, law and justice"). A top-level topic also collects the evidence of
+its second-level topics, so a subtopic never appears without its parent and the parent scores at
+least as high.
+
+Evidence becomes a score in 0..1 as `1 - exp(-evidence / scale)`, where `scale` grows with the
+square root of the article's length beyond `REFERENCE_TOKENS`: a long article mentions more
+words of every kind in passing. Topics scoring `THRESHOLD` or more are kept, best first.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.models import EntityType, Topic
+
+THRESHOLD = 0.45
+MAX_TOPICS = 6
+TITLE_REPEAT = 3
+EVIDENCE_SCALE = 4.0
+REFERENCE_TOKENS = 600
+MAX_TERM_WORDS = 3
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_VOCABULARY = "iptc_topics.yaml"
+
+
+class TopicEntry(BaseModel):
+    """One topic as the vocabulary file describes it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^medtop:\d{8}$")
+    label: str
+    parent: str | None = None
+    terms: dict[str, float]
+    entities: dict[EntityType, float] = Field(default_factory=dict)
+
+
+class VocabularyFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    topics: list[TopicEntry]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The topics, and every matchable word form mapped to (topic index, weight) pairs."""
+
+    version: str
+    topics: tuple[TopicEntry, ...]
+    lexicon: dict[str, tuple[tuple[int, float], ...]]
+    phrase_starts: frozenset[str]
+    parents: tuple[int | None, ...]
+
+
+def load_vocabulary(text: str) -> Vocabulary:
+    """Parses and checks a vocabulary file's text; raises ValueError when it is inconsistent."""
+    parsed = VocabularyFile.model_validate(yaml.safe_load(text))
+    index = {entry.code: position for position, entry in enumerate(parsed.topics)}
+    if len(index) != len(parsed.topics):
+        raise ValueError("a topic code appears twice in the vocabulary")
+    parents: list[int | None] = []
+    for entry in parsed.topics:
+        parent = index.get(entry.parent) if entry.parent else None
+        if entry.parent and (parent is None or parsed.topics[parent].parent is not None):
+            raise ValueError(f"{entry.code}: parent {entry.parent} is not a top-level topic")
+        parents.append(parent)
+    lexicon: dict[str, dict[int, float]] = {}
+    for position, entry in enumerate(parsed.topics):
+        for term, weight in entry.terms.items():
+            if len(term.split()) > MAX_TERM_WORDS:
+                raise ValueError(f"{entry.code}: {term!r} has more than {MAX_TERM_WORDS} words")
+            for form in word_forms(term):
+                # "temperature" generates "temperatures", which may be listed too: count it once.
+                weights = lexicon.setdefault(form, {})
+                weights[position] = max(weight, weights.get(position, 0.0))
+    return Vocabulary(
+        version=parsed.version,
+        topics=tuple(parsed.topics),
+        lexicon={form: tuple(weights.items()) for form, weights in lexicon.items()},
+        phrase_starts=frozenset(form.split()[0] for form in lexicon if " " in form),
+        parents=tuple(parents),
+    )
+
+
+@functools.cache
+def vocabulary() -> Vocabulary:
+    """The vocabulary shipped with the service, loaded once."""
+    data = resources.files("services.enrich").joinpath("data", _VOCABULARY)
+    return load_vocabulary(data.read_text(encoding="utf-8"))
+
+
+def word_forms(term: str) -> set[str]:
+    """The term as written, and with its last word as plural, past tense and -ing form.
+
+    Regular English endings only; the vocabulary lists irregular forms itself. A generated form
+    that is not a word ("wared") is never found, and so costs nothing.
+    """
+    words = term.casefold().split()
+    head, last = words[:-1], words[-1]
+    forms = {last}
+    if last.isalpha():
+        forms |= {_plural(last), _past(last), _gerund(last)}
+    return {" ".join([*head, form]) for form in forms}
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words and numbers; accents dropped ("Niño" → "nino"), inner hyphens kept."""
+    folded = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore")
+    return _TOKEN.findall(folded.decode("ascii"))
+
+
+def score_topics(
+    title: str,
+    body: str,
+    entity_types: Mapping[EntityType, int] | None = None,
+    vocab: Vocabulary | None = None,
+) -> list[Topic]:
+    """The article's topics scoring `THRESHOLD` or more, best first, at most `MAX_TOPICS`."""
+    vocab = vocab or vocabulary()
+    title_tokens, body_tokens = tokens(title), tokens(body)
+    counts = _term_counts(body_tokens, vocab)
+    for form, count in _term_counts(title_tokens, vocab).items():
+        counts[form] += count * TITLE_REPEAT
+    evidence = [0.0] * len(vocab.topics)
+    for form, count in counts.items():
+        for position, weight in vocab.lexicon[form]:
+            evidence[position] += weight * (1.0 + math.log(count))
+    for position, entry in enumerate(vocab.topics):
+        for entity_type, weight in entry.entities.items():
+            found = (entity_types or {}).get(entity_type, 0)
+            if found:
+                evidence[position] += weight * (1.0 + math.log(found))
+    for position, parent in enumerate(vocab.parents):
+        if parent is not None:
+            evidence[parent] += evidence[position]
+    length = len(title_tokens) + len(body_tokens)
+    scale = EVIDENCE_SCALE * max(1.0, math.sqrt(length / REFERENCE_TOKENS))
+    found_topics = [
+        (round(1.0 - math.exp(-amount / scale), 4), vocab.parents[position] is not None, entry)
+        for position, (entry, amount) in enumerate(zip(vocab.topics, evidence, strict=True))
+    ]
+    kept = sorted(
+        (topic for topic in found_topics if topic[0] >= THRESHOLD),
+        key=lambda topic: (-topic[0], topic[1], topic[2].code),
+    )
+    return [Topic(code=entry.code, label=entry.label, score=score) for score, _, entry in kept][
+        :MAX_TOPICS
+    ]
+
+
+def _term_counts(words: list[str], vocab: Vocabulary) -> Counter[str]:
+    """How often each lexicon form occurs among the words, phrases of up to three words included."""
+    starts = [position for position, word in enumerate(words) if word in vocab.phrase_starts]
+    phrases = (
+        " ".join(words[position : position + size])
+        for position in starts
+        for size in range(2, MAX_TERM_WORDS + 1)
+        if position + size <= len(words)
+    )
+    counts = Counter(words)
+    counts.update(phrases)
+    return Counter({form: count for form, count in counts.items() if form in vocab.lexicon})
+
+
+def _plural(word: str) -> str:
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def _past(word: str) -> str:
+    if word.endswith("e"):
+        return word + "d"
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ied"
+    return word + "ed"
+
+
+def _gerund(word: str) -> str:
+    if word.endswith("e") and not word.endswith("ee"):
+        return word[:-1] + "ing"
+    return word + "ing"

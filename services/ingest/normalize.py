@@ -1,0 +1,56 @@
+"""Builds `RawArticle` records: where every source's items become one shape with a stable id."""
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from schemas import RawArticle, Source
+from services.ingest.identity import canonical_url, content_hash, id_from_content, id_from_url
+
+
+class ArticleDraft(BaseModel):
+    """What a source says about an article, before normalisation; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1)
+    body: str = ""
+    summary: str = ""
+    url: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    language: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @field_validator("published_at", "updated_at")
+    @classmethod
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
+        """A naive time has no zone to keep; UTC is the only honest reading of it."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def build_article(draft: ArticleDraft, source: Source, fetched_at: datetime) -> RawArticle:
+    url = canonical_url(draft.url) if draft.url else None
+    return RawArticle(
+        id=id_from_url(url) if url else id_from_content(draft.title, draft.body),
+        url=url,
+        title=draft.title,
+        summary=draft.summary,
+        body=draft.body,
+        authors=_distinct(draft.authors),
+        categories=_distinct(draft.categories),
+        language=draft.language.lower() if draft.language else None,
+        published_at=draft.published_at.astimezone(UTC) if draft.published_at else None,
+        updated_at=draft.updated_at.astimezone(UTC) if draft.updated_at else None,
+        fetched_at=fetched_at,
+        content_hash=content_hash(draft.title, draft.body),
+        source=source,
+    )
+
+
+def _distinct(values: list[str]) -> list[str]:
+    """Order kept, blanks and repeats dropped."""
+    return list(dict.fromkeys(value.strip() for value in values if value.strip()))

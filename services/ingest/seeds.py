@@ -1,0 +1,95 @@
+"""Reads `seeds/`: article files a person drops in a folder.
+
+A `.txt` seed is a title line followed by the body. A `.json` seed holds one article object (or a
+list of them), a `.jsonl` seed one object per line, with the fields of `ArticleDraft`. A seed that
+cannot be read yields a `SeedError` naming the file (and line) and the reason; the others go on.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+
+import pydantic
+
+from newswire.errors import SeedError
+from services.ingest.normalize import ArticleDraft
+
+SEED_SUFFIXES = (".txt", ".json", ".jsonl")
+MAX_SEED_BYTES = 15 * 1024 * 1024
+
+SeedResult = ArticleDraft | SeedError
+
+
+def seed_files(directory: Path) -> list[Path]:
+    """The seed files of `directory`, in name order so runs are repeatable."""
+    return sorted(
+        path for path in directory.iterdir() if path.is_file() and path.suffix in SEED_SUFFIXES
+    )
+
+
+def read_seed(path: Path) -> Iterator[SeedResult]:
+    """Every article of one seed file, or the errors that kept them out."""
+    try:
+        text = read_text(path)
+    except SeedError as error:
+        yield error
+        return
+    if path.suffix == ".txt":
+        yield _draft_or_error(str(path), lambda: parse_text(text))
+    elif path.suffix == ".json":
+        yield from _parse_json_document(str(path), text)
+    else:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                parse = partial(ArticleDraft.model_validate_json, line)
+                yield _draft_or_error(f"{path}:{number}", parse)
+
+
+def parse_text(text: str) -> ArticleDraft:
+    """A plain-text article: the first non-blank line is the title, the rest is the body."""
+    title, _, body = text.strip().partition("\n")
+    return ArticleDraft(title=title, body=body.strip())
+
+
+def read_text(path: Path) -> str:
+    """The text of a file that should hold UTF-8 text, or a `SeedError` saying why it does not."""
+    name = str(path)
+    try:
+        if path.stat().st_size > MAX_SEED_BYTES:
+            raise SeedError(name, "too_large", f"larger than {MAX_SEED_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SeedError(name, "unreadable", exc.strerror or str(exc)) from exc
+    if b"\x00" in data:
+        raise SeedError(name, "binary", "contains NUL bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SeedError(name, "not_utf8", f"invalid byte at offset {exc.start}") from exc
+    if not text.strip():
+        raise SeedError(name, "empty", "no text")
+    return text
+
+
+def _parse_json_document(name: str, text: str) -> Iterator[SeedResult]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield SeedError(name, "invalid_json", f"{exc.msg} at line {exc.lineno}")
+        return
+    items = document if isinstance(document, list) else [document]
+    for index, item in enumerate(items):
+        where = name if len(items) == 1 else f"{name}[{index}]"
+        yield _draft_or_error(where, partial(ArticleDraft.model_validate, item))
+
+
+def _draft_or_error(where: str, parse: Callable[[], ArticleDraft]) -> SeedResult:
+    try:
+        return parse()
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            return SeedError(where, "invalid_json", first["msg"])
+        field = ".".join(str(part) for part in first["loc"]) or "record"
+        return SeedError(where, "invalid_record", f"{field}: {first['msg']}")

@@ -1,0 +1,82 @@
+"""Fixtures every test may use: the real broker, isolated topic names, child-process settings."""
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kafka.consumer.fetcher import ConsumerRecord
+
+from newswire.broker import EmbeddedBroker
+from newswire.settings import KafkaSettings, TopicSettings
+from newswire.tail import caught_up, open_tail, records
+from tests.broker_fixture import ExternalBroker, kafka_broker
+
+__all__ = ["kafka_broker"]
+
+REPO = Path(__file__).resolve().parent.parent
+NEWSWIRE = REPO / ".venv" / "bin" / "newswire"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def kafka_settings(kafka_broker: EmbeddedBroker | ExternalBroker) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=kafka_broker.bootstrap_servers)
+
+
+def read_topic(kafka: KafkaSettings, topic: str) -> list[ConsumerRecord]:
+    """Every committed record of `topic`, from its start to its current end."""
+    consumer = open_tail(kafka, [topic], from_beginning=True)
+    found: list[ConsumerRecord] = []
+    try:
+        for record in records(consumer, threading.Event()):
+            if record is not None:
+                found.append(record)
+            elif caught_up(consumer):
+                return found
+    finally:
+        consumer.close()
+    return found
+
+
+@pytest.fixture
+def topics() -> TopicSettings:
+    """Topic names no other test uses, so tests on the shared broker never see each other."""
+    suffix = uuid.uuid4().hex[:8]
+    return TopicSettings(
+        raw=f"raw-{suffix}",
+        enriched=f"enriched-{suffix}",
+        dlq=f"dlq-{suffix}",
+        ingest_state=f"state-{suffix}",
+        partitions=3,
+    )
+
+
+@pytest.fixture
+def service_env(kafka_settings: KafkaSettings, topics: TopicSettings) -> Iterator[dict[str, str]]:
+    """The environment a child `newswire` process needs to use this test's broker and topics."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("NEWSWIRE_", "KAFKA_"))
+    }
+    env.update(
+        KAFKA_BOOTSTRAP_SERVERS=kafka_settings.bootstrap_servers,
+        NEWSWIRE_TOPIC_RAW=topics.raw,
+        NEWSWIRE_TOPIC_ENRICHED=topics.enriched,
+        NEWSWIRE_TOPIC_DLQ=topics.dlq,
+        NEWSWIRE_TOPIC_INGEST_STATE=topics.ingest_state,
+        NEWSWIRE_TOPIC_PARTITIONS=str(topics.partitions),
+        NEWSWIRE_GROUP_ID=f"enrich-{uuid.uuid4().hex[:8]}",
+        NEWSWIRE_METRICS_PORT="0",
+        NEWSWIRE_LOG_FORMAT="json",
+    )
+    yield env

@@ -1,0 +1,102 @@
+"""The command line end to end on the real broker: what a person types, what they get back."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+SEEDS = REPO / "seeds"
+NO_KAFKA_ENV = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
+
+
+def newswire(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newswire", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_ingest_enrich_tail_gives_the_seed_article_enriched(service_env: dict[str, str]) -> None:
+    ingest = newswire("ingest", "--once", "--seeds", str(SEEDS), env=service_env)
+    assert ingest.returncode == 0, ingest.stderr
+    enrich = newswire("enrich", "--until-idle", "5", env=service_env)
+    assert enrich.returncode == 0, enrich.stderr
+    tail = newswire(
+        "tail", "--topic", service_env["NEWSWIRE_TOPIC_ENRICHED"],
+        "--from-beginning", "--json", "--limit", "1", env=service_env, timeout=60,
+    )  # fmt: skip
+    assert tail.returncode == 0, tail.stderr
+
+    article = json.loads(tail.stdout)
+    assert article["title"].startswith("Turkish President Discusses War In Ukraine")
+    entities = {(entity["name"], entity["type"]): entity for entity in article["entities"]}
+    assert ("Recep Tayyip Erdogan", "PERSON") in entities
+    assert [name for name, _ in entities if "Erdogan" in name] == ["Recep Tayyip Erdogan"]
+    assert ("Alyaksandr Lukashenka", "PERSON") in entities
+    assert ("NATO", "ORG") in entities
+    assert entities["Turkey", "GPE"]["country_code"] == "TR"
+    assert entities["Ukraine", "GPE"]["country_code"] == "UA"
+    codes = {topic["code"] for topic in article["topics"]}
+    assert codes & {"medtop:16000000", "medtop:11000000"}
+    assert article["enricher"]["models"]
+
+
+def test_bad_seeds_are_reported_and_the_good_ones_published(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "a_good.txt").write_text("A good title\n\nA good body.")
+    (tmp_path / "b_empty.txt").write_text("")
+    (tmp_path / "c_binary.txt").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "d_lines.jsonl").write_text(
+        '{"title": "line one"}\n{oops\n{"title": "line three"}\n'
+    )
+    ingest = newswire("ingest", "--once", "--seeds", str(tmp_path), env=service_env)
+    assert ingest.returncode == 0, ingest.stderr
+    problems = [json.loads(line) for line in ingest.stderr.splitlines() if "seed skipped" in line]
+    assert {(Path(p["seed"]).name, p["reason"]) for p in problems} == {
+        ("b_empty.txt", "empty"),
+        ("c_binary.txt", "binary"),
+        ("d_lines.jsonl:2", "invalid_json"),
+    }
+    tail = newswire(
+        "tail", "--topic", service_env["NEWSWIRE_TOPIC_RAW"],
+        "--from-beginning", "--json", "--limit", "3", env=service_env, timeout=60,
+    )  # fmt: skip
+    titles = sorted(json.loads(line)["title"] for line in tail.stdout.splitlines())
+    assert titles == ["A good title", "line one", "line three"]
+
+
+def test_tag_works_without_kafka(tmp_path: Path) -> None:
+    lines = tmp_path / "articles.jsonl"
+    lines.write_text(
+        json.dumps({"title": "Germany beat France", "body": "Berlin hosted the final."}) + "\n"
+        + "{broken\n"
+        + json.dumps({"title": "Second", "body": "Paris.", "url": "https://x.test/2"}) + "\n"
+    )  # fmt: skip
+    result = newswire("tag", str(lines), str(SEEDS / "000_47538fdd1a9e32f6.txt"), env=NO_KAFKA_ENV)
+    assert result.returncode == 1  # one input line was not an article
+    assert f"{lines}:2" in result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [article["title"] for article in out] == [
+        "Germany beat France",
+        "Second",
+        "Turkish President Discusses War In Ukraine With Belarus's Lukashenka",
+    ]
+    assert out[1]["url"] == "https://x.test/2"
+    assert all(len(article["id"]) == 32 and article["enriched_at"] for article in out)
+
+
+def test_every_command_has_help() -> None:
+    for command in ("run", "broker", "ingest", "enrich", "tag", "tail"):
+        result = newswire(command, "--help", env=NO_KAFKA_ENV)
+        assert result.returncode == 0
+        assert "Usage:" in result.stdout

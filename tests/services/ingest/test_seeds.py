@@ -1,0 +1,80 @@
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newswire.errors import SeedError
+from services.ingest.normalize import ArticleDraft
+from services.ingest.seeds import read_seed, seed_files
+
+REPO_SEEDS = Path(__file__).resolve().parents[3] / "seeds"
+
+
+def _one(path: Path) -> ArticleDraft | SeedError:
+    results = list(read_seed(path))
+    assert len(results) == 1
+    return results[0]
+
+
+def test_repository_seed_is_a_title_and_a_body() -> None:
+    (path,) = seed_files(REPO_SEEDS)
+    draft = _one(path)
+    assert isinstance(draft, ArticleDraft)
+    assert draft.title == "Turkish President Discusses War In Ukraine With Belarus's Lukashenka"
+    assert draft.body.startswith("Turkish President Recep Tayyip Erdogan (right)")
+    assert draft.body.endswith("With reporting by Reuters")
+
+
+def test_json_and_jsonl_seeds(tmp_path: Path) -> None:
+    article = {
+        "title": "A",
+        "body": "B",
+        "url": "https://x.test/a",
+        "published_at": "2024-03-01T10:00:00+02:00",
+    }
+    (tmp_path / "one.json").write_text(json.dumps(article))
+    (tmp_path / "many.json").write_text(json.dumps([article, {**article, "title": "C"}]))
+    (tmp_path / "lines.jsonl").write_text(json.dumps(article) + "\n\n" + json.dumps(article) + "\n")
+    (tmp_path / "ignored.md").write_text("not a seed")
+    drafts = [result for path in seed_files(tmp_path) for result in read_seed(path)]
+    assert len(drafts) == 5
+    assert all(isinstance(draft, ArticleDraft) for draft in drafts)
+    first = drafts[0]
+    assert isinstance(first, ArticleDraft)
+    assert first.published_at == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"  \n\n", "empty"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        ("latin1.txt", "Caf\xe9 society\nbody".encode("latin-1"), "not_utf8"),
+        ("broken.json", b'{"title": "A", ', "invalid_json"),
+        ("untitled.json", b'{"body": "no title"}', "invalid_record"),
+        ("wrongtype.json", b'{"title": "A", "authors": 5}', "invalid_record"),
+    ],
+)
+def test_bad_seed_is_reported_by_name_with_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    error = _one(path)
+    assert isinstance(error, SeedError)
+    assert error.reason == reason
+    assert name in str(error)
+
+
+def test_bad_line_does_not_stop_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"title": "good 1"}\n{not json\n{"title": ""}\n{"title": "good 2"}\n')
+    results = list(read_seed(path))
+    titles = [result.title for result in results if isinstance(result, ArticleDraft)]
+    errors = [result for result in results if isinstance(result, SeedError)]
+    assert titles == ["good 1", "good 2"]
+    assert [(error.path, error.reason) for error in errors] == [
+        (f"{path}:2", "invalid_json"),
+        (f"{path}:3", "invalid_record"),
+    ]
