@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock
 
-.PHONY: run test lint typecheck schemas schemas-check lock clean
+.PHONY: run test lint typecheck schemas schemas-check system-deps lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "newswire needs Python 3.11+")'
@@ -23,8 +23,11 @@ $(DEV): $(RUNTIME)
 run: $(RUNTIME)  ## set up, then run the whole pipeline on this machine
 	$(BIN)/newswire run
 
-test: $(DEV) lint typecheck schemas-check  ## set up, then lint, type-check and run every test
+test: $(DEV) system-deps lint typecheck schemas-check  ## set up, then lint, type-check and run every test
 	$(BIN)/pytest
+
+system-deps:  ## Debian packages the tests need (Prometheus; Java 17 if missing)
+	bash scripts/ci-system-deps.sh
 
 lint: $(DEV)
 	$(BIN)/ruff check .

@@ -6,48 +6,77 @@ and dead-letter topics and prints what arrives.
 """
 
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 
 from newswire.broker.embedded import EmbeddedBroker
 from newswire.kafka.topics import COMPACTED, TopicSpec, ensure_topics
-from newswire.render import record_line
+from newswire.render import enriched_line, record_line
 from newswire.settings import KafkaSettings, TopicSettings
+from newswire.status_page import StatusPage, service_figures
 from newswire.tail import caught_up, open_tail, records
+from schemas import EnrichedArticle
 from services.ingest.seeds import seed_files
 
 STATUS_INTERVAL = 15.0
 CHILD_STOP_TIMEOUT = 10.0
+STATUS_PORT = 8080
+RECENT_ARTICLES = 20
 
 
 class Progress:
+    """What this process saw arrive, for the terminal and the status page."""
+
     def __init__(self, topics: TopicSettings) -> None:
         self._topics = topics
+        self._lock = threading.Lock()
+        self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_ARTICLES)
+        self._started = time.monotonic()
         self.enriched = 0
         self.dead_letters = 0
-        self._started = time.monotonic()
 
     def show(self, record: ConsumerRecord) -> None:
-        if record.topic == self._topics.enriched:
-            self.enriched += 1
-            print(f"[{self.enriched}] {record_line(record.value, record.headers)}", flush=True)
-        else:
+        if record.topic != self._topics.enriched:
             self.dead_letters += 1
             print(f"dead letter: {record_line(record.value, record.headers)}", flush=True)
+            return
+        self.enriched += 1
+        article = EnrichedArticle.model_validate_json(record.value)
+        print(f"[{self.enriched}] {enriched_line(article)}", flush=True)
+        with self._lock:
+            self._recent.appendleft(
+                {
+                    "title": article.title,
+                    "entities": [entity.name for entity in article.entities[:5]],
+                    "topics": [topic.label for topic in article.topics[:3]],
+                }
+            )
+
+    def recent(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._recent)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
 
     def status(self) -> str:
-        elapsed = time.monotonic() - self._started
         return (
             f"{self.enriched} articles enriched, {self.dead_letters} dead letters "
-            f"in {elapsed:.0f} s"
+            f"in {self.elapsed:.0f} s"
         )
 
 
@@ -66,14 +95,58 @@ def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
         consumer = open_tail(kafka, [topics.enriched, topics.dlq], from_beginning=False)
         stack.callback(consumer.close)
         progress = Progress(topics)
+        ports = Ports(ingest=_free_port(9101), enrich=_free_port(9102))
+        page = stack.enter_context(
+            StatusPage(
+                "127.0.0.1", _status_port(), partial(_page_status, bootstrap, ports, progress)
+            )
+        )
+        print(f"status page: {page.url}", flush=True)
         env = _child_environment(bootstrap)
         if once:
-            status = _run_once(seeds_dir, env, stop)
+            status = _run_once(seeds_dir, ports, env, stop)
             _drain(consumer, progress, stop)
         else:
-            status = _run_live(seeds_dir, env, consumer, progress, stop)
+            status = _run_live(seeds_dir, ports, env, consumer, progress, stop)
         print(f"done: {progress.status()}", flush=True)
         return status
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where the child services serve their endpoints, so the status page can read them."""
+
+    ingest: int
+    enrich: int
+
+
+def _free_port(preferred: int) -> int:
+    """`preferred` when nothing listens there (the documented default), else any free port."""
+    for candidate in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError("no free port")
+
+
+def _status_port() -> int:
+    return int(os.environ.get("NEWSWIRE_STATUS_PORT", "0")) or _free_port(STATUS_PORT)
+
+
+def _page_status(bootstrap: str, ports: Ports, progress: Progress) -> dict[str, Any]:
+    services = {
+        "ingest": f"http://127.0.0.1:{ports.ingest}",
+        "enrich": f"http://127.0.0.1:{ports.enrich}",
+    }
+    return {
+        "broker": bootstrap,
+        "elapsed_seconds": progress.elapsed,
+        "figures": service_figures(services),
+        "recent": progress.recent(),
+    }
 
 
 def _all_topics(topics: TopicSettings) -> list[TopicSpec]:
@@ -96,9 +169,12 @@ def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "newswire", *args]
 
 
-def _run_once(seeds_dir: Path, env: dict[str, str], stop: threading.Event) -> int:
+def _run_once(seeds_dir: Path, ports: Ports, env: dict[str, str], stop: threading.Event) -> int:
     """Ingest every source once, then enrich until the raw topic is drained."""
-    for args in (("ingest", "--once", "--seeds", str(seeds_dir)), ("enrich", "--until-idle", "2")):
+    for args in (
+        ("ingest", "--once", "--seeds", str(seeds_dir), "--metrics-port", str(ports.ingest)),
+        ("enrich", "--until-idle", "2", "--metrics-port", str(ports.enrich)),
+    ):
         with _child(_command(*args), env) as child:
             while child.poll() is None and not stop.wait(0.2):
                 pass
@@ -120,6 +196,7 @@ def _drain(consumer: KafkaConsumer, progress: Progress, stop: threading.Event) -
 
 def _run_live(
     seeds_dir: Path,
+    ports: Ports,
     env: dict[str, str],
     consumer: KafkaConsumer,
     progress: Progress,
@@ -127,8 +204,10 @@ def _run_live(
 ) -> int:
     """Ingest and enrich side by side until Ctrl-C, with a status line now and then."""
     with (
-        _child(_command("ingest", "--seeds", str(seeds_dir)), env) as ingest,
-        _child(_command("enrich"), env) as enrich,
+        _child(
+            _command("ingest", "--seeds", str(seeds_dir), "--metrics-port", str(ports.ingest)), env
+        ) as ingest,
+        _child(_command("enrich", "--metrics-port", str(ports.enrich)), env) as enrich,
     ):
         next_status = time.monotonic() + STATUS_INTERVAL
         for record in records(consumer, stop):

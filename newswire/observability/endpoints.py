@@ -3,10 +3,11 @@
 import logging
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from newswire.observability.server import BackgroundServer, QuietHandler
 
 log = logging.getLogger(__name__)
 
@@ -32,54 +33,32 @@ class Readiness:
             return self._reason
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     readiness: ClassVar[Readiness]
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         if self.path == "/metrics":
-            self._send(HTTPStatus.OK, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
+            self.send_body(HTTPStatus.OK, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
         elif self.path == "/healthz":
-            self._send(HTTPStatus.OK, b"ok\n")
+            self.send_body(HTTPStatus.OK, b"ok\n")
         elif self.path == "/readyz":
             reason = self.readiness.reason
             if reason is None:
-                self._send(HTTPStatus.OK, b"ready\n")
+                self.send_body(HTTPStatus.OK, b"ready\n")
             else:
-                self._send(HTTPStatus.SERVICE_UNAVAILABLE, f"not ready: {reason}\n".encode())
+                body = f"not ready: {reason}\n".encode()
+                self.send_body(HTTPStatus.SERVICE_UNAVAILABLE, body)
         else:
-            self._send(HTTPStatus.NOT_FOUND, b"not found\n")
-
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str = "text/plain") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Scrapes every few seconds would drown the service's own log."""
+            self.send_body(HTTPStatus.NOT_FOUND, b"not found\n")
 
 
-class EndpointServer:
-    """Serves the endpoints until closed; port 0 picks a free port."""
+class EndpointServer(BackgroundServer):
+    """The service endpoints; port 0 picks a free port."""
 
     def __init__(self, host: str, port: int, readiness: Readiness) -> None:
-        handler = type("Handler", (_Handler,), {"readiness": readiness})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="endpoints", daemon=True
-        )
+        super().__init__(host, port, type("Handler", (_Handler,), {"readiness": readiness}))
 
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def __enter__(self) -> "EndpointServer":
-        self._thread.start()
+    def __enter__(self) -> Self:
+        super().__enter__()
         log.info("serving endpoints", extra={"port": self.port})
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
