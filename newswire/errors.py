@@ -5,6 +5,17 @@
     ├── BrokerError            the embedded broker could not be fetched, started or stopped
     ├── KafkaUnavailableError       the broker cannot be reached now (retriable)
     ├── SeedError              a seed file that cannot be read; names the file and the reason
+    ├── FeedError              a feed not fetched or parsed this time; `reason` says why
+    │   ├── FetchTimeoutError      connect or read timeout, or the overall deadline (retriable)
+    │   ├── FetchNetworkError      DNS, connection, TLS or HTTP protocol failure (retriable)
+    │   ├── FeedHTTPStatusError    3xx without a usable Location, 4xx, 5xx (5xx, 408, 429
+    │   │                          retriable; 429 and 503 carry Retry-After)
+    │   ├── TooManyRedirectsError  more redirects than allowed, or a redirect loop
+    │   ├── ForbiddenAddressError  resolves to a loopback, private, link-local or reserved address
+    │   ├── InvalidFeedURLError    not an http(s) URL with a host (the feed's or a redirect's)
+    │   ├── BodyTooLargeError      the body, once decompressed, is larger than the cap
+    │   ├── ContentEncodingError   a compressed body that cannot be decompressed
+    │   └── FeedParseError         nothing usable in the body: not a feed, or too broken to read
     └── RecordError            a record that cannot be processed (a poison record)
         ├── DecodeError        not UTF-8, not JSON, or not the shape its schema promises
         └── EnrichmentError    the tagger failed on a well-formed record
@@ -45,6 +56,67 @@ class SeedError(NewswireError):
         self.path = path
         self.reason = reason
         self.detail = detail
+
+
+class FeedError(NewswireError):
+    """A feed that could not be fetched or parsed this time; the feed stays scheduled.
+
+    `reason` is one of a small fixed set, one per subclass (a metric label); `detail` says the rest.
+    """
+
+    reason: str = "feed_error"
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(f"{url}: {self.reason}: {detail}")
+        self.url = url
+        self.detail = detail
+
+
+class FetchTimeoutError(FeedError):
+    reason = "timeout"
+    retriable = True
+
+
+class FetchNetworkError(FeedError):
+    reason = "network"
+    retriable = True
+
+
+class FeedHTTPStatusError(FeedError):
+    """The server answered with a status that carries no feed; `reason` is its class: `http_4xx`."""
+
+    def __init__(
+        self, url: str, status: int, detail: str, retry_after: float | None = None
+    ) -> None:
+        self.reason = f"http_{status // 100}xx"
+        super().__init__(url, f"HTTP {status}: {detail}" if detail else f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+        self.retriable = status >= 500 or status in (408, 429)
+
+
+class TooManyRedirectsError(FeedError):
+    reason = "too_many_redirects"
+
+
+class ForbiddenAddressError(FeedError):
+    reason = "forbidden_address"
+
+
+class InvalidFeedURLError(FeedError):
+    reason = "invalid_url"
+
+
+class BodyTooLargeError(FeedError):
+    reason = "too_large"
+
+
+class ContentEncodingError(FeedError):
+    reason = "bad_encoding"
+
+
+class FeedParseError(FeedError):
+    reason = "malformed"
 
 
 class RecordError(NewswireError):

@@ -8,6 +8,16 @@ from schemas import RawArticle, Source
 from services.ingest.identity import canonical_url, content_hash, id_from_content, id_from_url
 
 
+class Enclosure(BaseModel):
+    """A file an item points to (a podcast, an image): RSS `<enclosure>`, JSON Feed attachments."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    url: str
+    mime_type: str | None = None
+    length: int | None = Field(default=None, ge=0, description="Bytes, as the feed says.")
+
+
 class ArticleDraft(BaseModel):
     """What a source says about an article, before normalisation; unknown fields are ignored."""
 
@@ -22,6 +32,12 @@ class ArticleDraft(BaseModel):
     language: str | None = None
     published_at: datetime | None = None
     updated_at: datetime | None = None
+    guid: str | None = Field(default=None, description="The feed's own id for the item.")
+    enclosures: list[Enclosure] = Field(default_factory=list)
+    published_at_inferred: bool = Field(
+        default=False,
+        description="The source gave no publication time with a zone; the caller fills in its own.",
+    )
 
     @field_validator("published_at", "updated_at")
     @classmethod

@@ -1,0 +1,151 @@
+"""Which items of a feed are new, updated, unchanged or repeated: pure, per feed.
+
+An item's identity is its GUID; when the feed gives none, or gives the same GUID to several items
+of one document, it is the item's canonical link; when that is missing or repeated too, a hash of
+title, date and text. A feed's `SeenWindow` remembers the identities of its latest items with a
+digest of their text (the article's `content_hash`), so an item seen again is `unchanged`, or
+`updated` when its title or body changed.
+
+The window is compact (16 bytes an item) because every configured feed keeps one, and it is
+updated only by `record`, which the caller runs once Kafka has acknowledged what it published.
+"""
+
+import hashlib
+import sys
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from services.ingest.identity import canonical_url, content_hash
+from services.ingest.normalize import ArticleDraft
+
+
+class Outcome(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one item of a fetch; `identity` and `digest` are what `record` keeps."""
+
+    draft: ArticleDraft
+    identity: int
+    digest: int
+    outcome: Outcome
+
+
+def item_identities(drafts: Sequence[ArticleDraft]) -> list[str]:
+    """The identity of each item of one feed document, as readable text (`guid:…`, `link:…`)."""
+    guids = [_guid(draft) for draft in drafts]
+    links = [_link(draft) for draft in drafts]  # canonical_url is slow: once per item
+    guid_counts, link_counts = Counter(guids), Counter(links)
+    identities = []
+    for draft, guid, link in zip(drafts, guids, links, strict=True):
+        if guid and guid_counts[guid] == 1:
+            identities.append(f"guid:{guid}")
+        elif link and link_counts[link] == 1:
+            identities.append(f"link:{link}")
+        else:
+            identities.append(f"hash:{_item_hash(draft)}")
+    return identities
+
+
+class SeenWindow:
+    """The identities of a feed's latest items, each with the digest of its text, oldest first.
+
+    At least `capacity` entries are kept, and never fewer than the last recorded document had, so
+    a feed that carries more items than the capacity does not see its oldest ones come back new.
+    """
+
+    def __init__(self, capacity: int, entries: Iterable[tuple[int, int]] = ()) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be positive, got {capacity}")
+        self.capacity = capacity
+        self._identities = array("Q")
+        self._digests = array("Q")
+        for identity, digest in entries:
+            self._identities.append(identity)
+            self._digests.append(digest)
+
+    def __len__(self) -> int:
+        return len(self._identities)
+
+    def entries(self) -> list[tuple[int, int]]:
+        return list(zip(self._identities, self._digests, strict=True))
+
+    def to_bytes(self) -> bytes:
+        """The entries as little-endian 64-bit pairs, for the state topic."""
+        pairs = array("Q", (value for entry in self.entries() for value in entry))
+        if sys.byteorder == "big":
+            pairs.byteswap()
+        return pairs.tobytes()
+
+    @classmethod
+    def from_bytes(cls, capacity: int, data: bytes) -> "SeenWindow":
+        pairs = array("Q")
+        pairs.frombytes(data)
+        if sys.byteorder == "big":
+            pairs.byteswap()
+        return cls(capacity, zip(pairs[::2], pairs[1::2], strict=True))
+
+    def classify(self, drafts: Sequence[ArticleDraft]) -> list[Decision]:
+        """The outcome of each item of one feed document; changes nothing."""
+        known = dict(zip(self._identities, self._digests, strict=True))
+        seen_now: set[int] = set()
+        decisions = []
+        for draft, identity_text in zip(drafts, item_identities(drafts), strict=True):
+            identity = _digest64(identity_text)
+            digest = int(content_hash(draft.title, draft.body)[:16], 16)
+            if identity in seen_now:
+                outcome = Outcome.DUPLICATE
+            elif identity not in known:
+                outcome = Outcome.NEW
+            else:
+                outcome = Outcome.UNCHANGED if known[identity] == digest else Outcome.UPDATED
+            seen_now.add(identity)
+            decisions.append(Decision(draft, identity, digest, outcome))
+        return decisions
+
+    def record(self, decisions: Sequence[Decision]) -> None:
+        """Remembers the items of a document once they are safely published (or unchanged).
+
+        Each recorded item moves to the newest end; the oldest entries beyond the capacity go.
+        """
+        latest = {decision.identity: decision.digest for decision in decisions}
+        kept = [
+            (identity, digest)
+            for identity, digest in zip(self._identities, self._digests, strict=True)
+            if identity not in latest
+        ]
+        kept.extend(latest.items())
+        kept = kept[-max(self.capacity, len(latest)) :]
+        self._identities = array("Q", (identity for identity, _ in kept))
+        self._digests = array("Q", (digest for _, digest in kept))
+
+
+def _guid(draft: ArticleDraft) -> str | None:
+    return draft.guid or None  # drafts strip whitespace, so a blank GUID arrives empty
+
+
+def _link(draft: ArticleDraft) -> str | None:
+    try:
+        return canonical_url(draft.url) if draft.url else None
+    except ValueError:  # a link that is not a URL identifies nothing
+        return None
+
+
+def _item_hash(draft: ArticleDraft) -> str:
+    # A time the caller filled in (the fetch time) changes on every poll; it is no identity.
+    known = draft.published_at is not None and not draft.published_at_inferred
+    date = draft.published_at.isoformat() if known and draft.published_at else ""
+    return hashlib.sha256(f"{draft.title}\n{date}\n{draft.body}".encode()).hexdigest()[:32]
+
+
+def _digest64(text: str) -> int:
+    """64 bits of SHA-256: a collision among one feed's few hundred items is out of reach."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")

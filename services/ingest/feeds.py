@@ -1,0 +1,189 @@
+"""The feed list: a YAML file a person edits, or OPML exported from a feed reader.
+
+YAML (`.yaml`, `.yml`) holds `feeds:`, a list of entries with `url` and optional `name`,
+`interval` (seconds), `enabled` and `headers`. OPML (`.opml`) holds nested `<outline>` elements;
+each with an `xmlUrl` is a feed, named by its `title` (or `text`). A feed's name is a metric label,
+so names are unique within a file; without one, a feed is named after its host and path.
+
+A file that cannot be used raises `ConfigError` naming the file and the problem. OPML is parsed
+with defusedxml: entity declarations and external references are refused, never expanded.
+"""
+
+import string
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+import pydantic
+import yaml
+
+# defusedxml ships no type hints; the two names used here are checked by the OPML tests.
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from newswire.errors import ConfigError
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+# Headers the fetcher owns: the connection, the body's coding and the conditional GET.
+_RESERVED_HEADERS = frozenset(
+    {"host", "connection", "content-length", "transfer-encoding", "accept-encoding",
+     "if-none-match", "if-modified-since", "te", "upgrade"}
+)  # fmt: skip
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
+
+
+class FeedConfig(BaseModel):
+    """One feed to poll."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    url: str
+    name: str = Field(min_length=1, description="Unique in its file; a metric label.")
+    interval: float | None = Field(
+        default=None, gt=0, description="Seconds between polls; none means the service default."
+    )
+    enabled: bool = True
+    headers: dict[str, str] = Field(default_factory=dict, description="Sent with every request.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not str(data.get("name") or "").strip():
+            return {**data, "name": derived_name(str(data.get("url") or ""))}
+        return data
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        _ = parts.port  # raises on a port that is not a number in range
+        return url
+
+    @field_validator("headers")
+    @classmethod
+    def _plain_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not name or not set(name) <= _TOKEN_CHARS:
+                raise ValueError(f"{name!r} is not a valid header name")
+            if name.lower() in _RESERVED_HEADERS:
+                raise ValueError(f"{name} is set by the fetcher and cannot be configured")
+            if any(char in value for char in "\r\n\0"):
+                raise ValueError(f"the value of {name} contains a line break or NUL")
+        return headers
+
+
+def derived_name(url: str) -> str:
+    """A readable name from host and path, e.g. `example.com/news/rss`."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    port = f":{parts.port}" if parts.port else ""
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host}{port}{parts.path.rstrip('/')}{query}"
+
+
+def load_feeds(path: Path) -> list[FeedConfig]:
+    """Every feed of a YAML or OPML file, disabled ones included, in file order."""
+    data = _read(path)
+    if path.suffix in (".yaml", ".yml"):
+        feeds = _yaml_feeds(path, data)
+    elif path.suffix == ".opml":
+        feeds = _opml_feeds(path, data)
+    else:
+        raise ConfigError(f"{path}: unknown feeds file type; use .yaml, .yml or .opml")
+    _check_unique(path, feeds)
+    return feeds
+
+
+def _read(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _yaml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
+    try:
+        document = yaml.safe_load(data)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from exc
+    if not isinstance(document, dict) or set(document) != {"feeds"}:
+        raise ConfigError(f"{path}: expected a mapping with one key, `feeds:`, holding a list")
+    entries = document["feeds"] or []
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: `feeds:` must be a list of entries")
+    return [_feed(path, f"feeds[{index}]", entry) for index, entry in enumerate(entries)]
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"line {mark.line + 1}: {problem}" if mark is not None else problem
+
+
+def _opml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
+    try:
+        root = fromstring(data)
+    except DefusedXmlException as exc:
+        raise ConfigError(f"{path}: OPML with DTD entities or external references: {exc}") from exc
+    except ParseError as exc:
+        raise ConfigError(f"{path}: not well-formed XML: {exc}") from exc
+    body = root.find("body")
+    if root.tag != "opml" or body is None:
+        raise ConfigError(f"{path}: not OPML: expected <opml> with a <body>")
+    feeds: list[FeedConfig] = []
+    urls: set[str] = set()
+    names: set[str] = set()
+    for outline in body.iter("outline"):
+        url = _attribute(outline, "xmlurl").strip()
+        if not url or url in urls:
+            continue  # a folder, or the same feed filed under two folders
+        title = _attribute(outline, "title") or _attribute(outline, "text")
+        name = " ".join(title.split()) or derived_name(url)
+        if name in names:
+            name = f"{name} ({derived_name(url)})"
+        feed = _feed(path, f"outline {name!r}", {"url": url, "name": name})
+        feeds.append(feed)
+        urls.add(url)
+        names.add(feed.name)
+    return feeds
+
+
+def _attribute(element: Element, lowered_name: str) -> str:
+    """An attribute by case-insensitive name: exporters disagree on `xmlUrl` versus `xmlurl`."""
+    for name, value in element.attrib.items():
+        if name.lower() == lowered_name:
+            return value
+    return ""
+
+
+def _feed(path: Path, where: str, entry: object) -> FeedConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: {where}: expected a mapping with at least `url`")
+    try:
+        return FeedConfig.model_validate(entry)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "entry"
+        raise ConfigError(f"{path}: {where}: {field}: {first['msg']}") from exc
+
+
+def _check_unique(path: Path, feeds: list[FeedConfig]) -> None:
+    names: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    for feed in feeds:
+        if feed.url in urls:
+            raise ConfigError(f"{path}: {feed.url} is listed twice ({urls[feed.url]!r})")
+        if feed.name in names:
+            raise ConfigError(
+                f"{path}: two feeds named {feed.name!r} ({names[feed.name]} and {feed.url}); "
+                "names are metric labels and must be unique"
+            )
+        names[feed.name] = feed.url
+        urls[feed.url] = feed.name

@@ -1,0 +1,455 @@
+"""Fetches feeds over HTTP; HTTP is all this stage does.
+
+One `Fetcher` per process wraps one `httpx.Client` (its pool is shared by every feed). A fetch
+sends a conditional GET, follows redirects itself so that each hop is checked, streams the body
+and stops at the cap, and returns a `FetchResult`, or raises the `FeedError` that says what went
+wrong. Every failure of httpx, httpcore, zlib or brotli is converted here, with `raise ... from`.
+
+Bodies are decompressed here, not by httpx, because httpx decompresses a whole network chunk at
+once: a few kilobytes of brotli can expand to gigabytes before any cap is checked.
+"""
+
+import ipaddress
+import socket
+import time
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from importlib.metadata import version
+from typing import Any, Protocol
+
+import brotli  # type: ignore[import-untyped]  # no type hints; used through `_BrotliDecoder`
+import httpcore
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from newswire.errors import (
+    BodyTooLargeError,
+    ContentEncodingError,
+    FeedHTTPStatusError,
+    FetchNetworkError,
+    FetchTimeoutError,
+    ForbiddenAddressError,
+    InvalidFeedURLError,
+    TooManyRedirectsError,
+)
+
+USER_AGENT = f"newswire/{version('newswire')}"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9,"
+    " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+class FetchSettings(BaseSettings):
+    """How feeds are fetched; `NEWSWIRE_FETCH_*`, and `NEWSWIRE_ALLOW_PRIVATE_ADDRESSES`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSWIRE_FETCH_", frozen=True, extra="ignore", populate_by_name=True
+    )
+
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect.")
+    read_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for any bytes.")
+    deadline: float = Field(
+        default=60.0, gt=0, description="Seconds for a whole fetch, redirects and body included."
+    )
+    max_body_bytes: int = Field(default=15 * 1024 * 1024, gt=0, description="Decompressed.")
+    max_redirects: int = Field(default=5, ge=0)
+    max_connections: int = Field(default=100, ge=1, description="Open connections, all hosts.")
+    user_agent: str = USER_AGENT
+    allow_private_addresses: bool = Field(
+        default=False,
+        validation_alias="NEWSWIRE_ALLOW_PRIVATE_ADDRESSES",
+        description="Let feeds reach loopback, private and link-local addresses (tests, intranet).",
+    )
+
+
+class FeedValidators(BaseModel):
+    """What the server said identifies the version it sent; the next fetch asks for newer only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A response that carries a feed, or says the feed has not changed (`not_modified`)."""
+
+    status: int
+    url: str
+    permanent_redirect_url: str | None  # where 301/308 (and only they) moved the feed
+    body: bytes
+    headers: Mapping[str, str]
+    validators: FeedValidators
+    not_modified: bool
+    retry_after: float | None  # the hints are seconds from now
+    cache_max_age: float | None
+    expires: float | None
+    elapsed: float
+
+
+class Fetcher:
+    """Fetches feeds; built once, shared by every feed and thread, closed at shutdown."""
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self._settings = settings
+        limits = httpx.Limits(
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_connections,
+        )
+        transport = (
+            httpx.HTTPTransport(limits=limits, trust_env=False)
+            if settings.allow_private_addresses
+            else _PublicOnlyTransport(limits)
+        )
+        # trust_env=False: a proxy from the environment would connect on the feed's behalf,
+        # out of reach of the address check.
+        self._client = httpx.Client(
+            transport=transport,
+            trust_env=False,
+            follow_redirects=False,
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": "gzip, deflate, br",
+            },
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def fetch(
+        self,
+        url: str,
+        validators: FeedValidators | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FetchResult:
+        """GETs `url`, conditionally when `validators` are given; `headers` are the feed's own."""
+        started = time.monotonic()
+        deadline = started + self._settings.deadline
+        previous = validators or FeedValidators()
+        request_headers = {**(headers or {}), **_conditional_headers(previous)}
+        current, permanent_url, all_permanent = url, None, True
+        visited = {url}
+        for _ in range(self._settings.max_redirects + 1):
+            response = self._send(url, current, request_headers, deadline)
+            if response.status_code not in _REDIRECTS:
+                return self._result(url, response, permanent_url, previous, deadline, started)
+            target = _redirect_target(url, response)
+            # A temporary hop anywhere before a permanent one means the old URL stays in charge.
+            all_permanent = all_permanent and response.status_code in _PERMANENT_REDIRECTS
+            permanent_url = target if all_permanent else permanent_url
+            if target in visited:
+                raise TooManyRedirectsError(url, f"redirect loop: {current} -> {target}")
+            if not _same_origin(current, target):
+                request_headers = {
+                    name: value
+                    for name, value in request_headers.items()
+                    if name.lower() not in _CREDENTIAL_HEADERS
+                }
+            visited.add(target)
+            current = target
+        raise TooManyRedirectsError(url, f"more than {self._settings.max_redirects} redirects")
+
+    def _send(
+        self, feed_url: str, url: str, headers: Mapping[str, str], deadline: float
+    ) -> httpx.Response:
+        _check_url(feed_url, url)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchTimeoutError(feed_url, f"no answer within {self._settings.deadline}s")
+        connect = min(self._settings.connect_timeout, remaining)
+        read = min(self._settings.read_timeout, remaining)
+        timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+        with _converted_errors(feed_url, url):
+            request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
+            return self._client.send(request, stream=True)
+
+    def _result(
+        self,
+        feed_url: str,
+        response: httpx.Response,
+        permanent_url: str | None,
+        previous: FeedValidators,
+        deadline: float,
+        started: float,
+    ) -> FetchResult:
+        headers = response.headers
+        status = response.status_code
+        not_modified = status == 304
+        retry_after = _retry_after(headers)
+        try:
+            if status >= 300 and not not_modified:
+                raise FeedHTTPStatusError(feed_url, status, response.reason_phrase, retry_after)
+            body = b"" if not_modified else self._read_body(feed_url, response, deadline)
+        finally:
+            response.close()
+        return FetchResult(
+            status=status,
+            url=str(response.url),
+            permanent_redirect_url=permanent_url,
+            body=body,
+            headers=headers,
+            validators=FeedValidators(
+                etag=headers.get("etag") or (previous.etag if not_modified else None),
+                last_modified=headers.get("last-modified")
+                or (previous.last_modified if not_modified else None),
+            ),
+            not_modified=not_modified,
+            retry_after=retry_after,
+            cache_max_age=_max_age(headers),
+            expires=_expires(headers),
+            elapsed=time.monotonic() - started,
+        )
+
+    def _read_body(self, feed_url: str, response: httpx.Response, deadline: float) -> bytes:
+        limit = self._settings.max_body_bytes
+        decoder = _decoder(feed_url, response.headers.get("content-encoding", ""))
+        declared = response.headers.get("content-length", "")
+        if isinstance(decoder, _IdentityDecoder) and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLargeError(feed_url, f"Content-Length {declared} is over {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        with _converted_errors(feed_url, str(response.url)):
+            for raw in response.iter_raw():
+                # The read timeout bounds each wait; this bounds a server that drips bytes.
+                if time.monotonic() > deadline:
+                    raise FetchTimeoutError(
+                        feed_url, f"body not read within {self._settings.deadline}s"
+                    )
+                chunk = decoder.decode(raw, limit - size + 1)
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLargeError(feed_url, f"body over {limit} bytes")
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _conditional_headers(validators: FeedValidators) -> dict[str, str]:
+    headers = {}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def _check_url(feed_url: str, url: str) -> None:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise InvalidFeedURLError(feed_url, f"{url}: {exc}") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidFeedURLError(feed_url, f"{url} is not an http(s) URL with a host")
+
+
+def _redirect_target(feed_url: str, response: httpx.Response) -> str:
+    """Where a redirect points, as httpx read its Location (it refuses one it cannot parse)."""
+    response.close()
+    if response.next_request is None:
+        raise FeedHTTPStatusError(feed_url, response.status_code, "redirect without a Location")
+    return str(response.next_request.url)
+
+
+def _same_origin(first: str, second: str) -> bool:
+    a, b = httpx.URL(first), httpx.URL(second)
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+@contextmanager
+def _converted_errors(feed_url: str, url: str) -> Iterator[None]:
+    """httpx's errors, and the address guard's, as the `FeedError` that says what happened."""
+    try:
+        yield
+    except _RefusedAddressError as exc:
+        raise ForbiddenAddressError(feed_url, f"{url}: {exc}") from exc
+    except httpx.TimeoutException as exc:
+        raise FetchTimeoutError(feed_url, f"{type(exc).__name__} at {url}") from exc
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        raise InvalidFeedURLError(feed_url, f"{url}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise FetchNetworkError(feed_url, f"{type(exc).__name__} at {url}: {exc}") from exc
+
+
+# -- cache and retry hints: seconds from now, or None when absent or unreadable ---------------
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    return _seconds_until(value, headers)
+
+
+def _max_age(headers: Mapping[str, str]) -> float | None:
+    for directive in headers.get("cache-control", "").split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip('"').isdigit():
+            return float(value.strip('"'))
+    return None
+
+
+def _expires(headers: Mapping[str, str]) -> float | None:
+    return _seconds_until(headers.get("expires", ""), headers)
+
+
+def _seconds_until(http_date: str, headers: Mapping[str, str]) -> float | None:
+    """Seconds from the response's own Date (so clock skew cancels out) to `http_date`."""
+    moment = _http_date(http_date)
+    if moment is None:
+        return None
+    now = _http_date(headers.get("date", "")) or datetime.now(UTC)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- bounded decompression ---------------------------------------------------------------------
+
+
+class _Decoder(Protocol):
+    """Decodes a body chunk by chunk, returning at most `max_length` bytes for a chunk, or more
+    only when the output is over `max_length` anyway; the caller stops reading then. Every decoder
+    returns all the output its input allows, so none needs a final flush."""
+
+    def decode(self, data: bytes, max_length: int) -> bytes: ...
+
+
+def _decoder(feed_url: str, content_encoding: str) -> _Decoder:
+    coding = content_encoding.strip().lower()
+    if coding in ("", "identity"):
+        return _IdentityDecoder()
+    if coding in ("gzip", "x-gzip", "deflate"):
+        return _ZlibDecoder(feed_url, raw_fallback=coding == "deflate")
+    if coding == "br":
+        return _BrotliDecoder(feed_url)
+    raise ContentEncodingError(feed_url, f"unsupported Content-Encoding {content_encoding!r}")
+
+
+class _IdentityDecoder:
+    def decode(self, data: bytes, max_length: int) -> bytes:
+        return data
+
+
+class _ZlibDecoder:
+    """gzip, or zlib-wrapped deflate; raw deflate too, which some servers send as `deflate`."""
+
+    def __init__(self, feed_url: str, raw_fallback: bool) -> None:
+        self._feed_url = feed_url
+        self._raw_fallback = raw_fallback
+        self._started = False
+        self._zlib = zlib.decompressobj(wbits=32 + zlib.MAX_WBITS)  # gzip or zlib header
+
+    def decode(self, data: bytes, max_length: int) -> bytes:
+        try:
+            output = self._zlib.decompress(data, max_length)
+        except zlib.error as exc:
+            if self._started or not self._raw_fallback:
+                raise ContentEncodingError(
+                    self._feed_url, f"corrupt compressed body: {exc}"
+                ) from exc
+            self._zlib = zlib.decompressobj(wbits=-zlib.MAX_WBITS)
+            self._raw_fallback = False
+            return self.decode(data, max_length)
+        self._started = True
+        return output
+
+
+class _BrotliDecoder:
+    def __init__(self, feed_url: str) -> None:
+        self._feed_url = feed_url
+        self._brotli = brotli.Decompressor()
+
+    def decode(self, data: bytes, max_length: int) -> bytes:
+        try:
+            output: bytes = self._brotli.process(data, output_buffer_limit=max_length)
+            # Output held back at the limit comes out on calls with no new input.
+            while len(output) < max_length and not self._brotli.can_accept_more_data():
+                output += self._brotli.process(b"", output_buffer_limit=max_length - len(output))
+        except brotli.error as exc:
+            raise ContentEncodingError(self._feed_url, f"corrupt brotli body: {exc}") from exc
+        return output
+
+
+# -- connecting to public addresses only ---------------------------------------------------------
+
+
+class _RefusedAddressError(Exception):
+    """A host resolved to an address feeds may not reach: raised in httpcore, converted above."""
+
+
+def is_public_address(address: str) -> bool:
+    """False for loopback, private, link-local, shared, reserved, unspecified and multicast."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class _PublicOnlyBackend(httpcore.SyncBackend):
+    """Resolves the host itself, refuses it if any address is not public, and connects to exactly
+    an address it checked. Checking at connect time, for the first URL, every redirect and every
+    new pooled connection alike, leaves no window for DNS rebinding between check and connect.
+
+    `getaddrinfo` has no timeout of its own: a stalled resolver is bounded by the system
+    resolver's timeouts, not by the fetch's deadline.
+    """
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            if not is_public_address(address):
+                raise _RefusedAddressError(f"{host} resolves to {address}, not a public address")
+        failure = httpcore.ConnectError(f"no address for {host}")
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure
+
+
+class _PublicOnlyTransport(httpx.HTTPTransport):
+    def __init__(self, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        # httpx takes no network backend, so the pool it built is replaced by the same pool on
+        # the guarded backend. httpx is pinned, and the private-address tests fail if this breaks.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PublicOnlyBackend(),
+        )

@@ -1,0 +1,464 @@
+"""Parses a fetched body into drafts: RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 through feedparser, JSON
+Feed 1.0/1.1 through pydantic (feedparser 6.0 does not read JSON Feed). The format is told by the
+body itself, not by a Content-Type that servers often get wrong.
+
+feedparser is given the bytes as a stream, never a string, which it might open as a file name or
+fetch as a URL, and the response headers, so that it picks the declared charset. A body that is
+valid UTF-8 is read as UTF-8 whatever it declares: a misdeclared latin-1 is by far the common
+mistake, and UTF-8 text that is not really UTF-8 practically does not occur.
+
+Entities never expand. feedparser keeps the DTD entities it deems safe, and then expands them in
+its fallback parser without a limit: one 100 kB entity used 20,000 times makes gigabytes. So the
+DTD's internal subset, the only place a feed can declare entities, is cut out first; a feed whose
+prolog cannot be checked and that holds `<!ENTITY` anyway is refused.
+
+A feed that is broken but has items gives what could be read (`warning` says what was wrong); one
+with nothing usable raises `FeedParseError`.
+"""
+
+import io
+from calendar import timegm
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from xml.parsers import expat
+
+import feedparser
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from newswire.errors import FeedParseError
+from schemas import SourceKind
+from services.ingest.identity import canonical_url
+from services.ingest.normalize import ArticleDraft, Enclosure
+from services.ingest.sanitize import html_to_text, plain_text
+
+# How `<!DOCTYPE` and `<!ENTITY` look in every encoding feedparser can detect.
+_ENCODINGS = ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037")
+_DOCTYPE_MARKS = tuple("<!DOCTYPE".encode(encoding) for encoding in _ENCODINGS)
+_ENTITY_MARKS = tuple("<!ENTITY".encode(encoding) for encoding in _ENCODINGS)
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Problems with the charset or the Content-Type alone do not make an empty feed broken.
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+_TITLE_LENGTH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    kind: SourceKind
+    title: str | None
+    site: str | None  # host of the site the feed belongs to
+    ttl: float | None  # seconds, from RSS `<ttl>`
+    language: str | None
+    items: list[ArticleDraft]
+    skipped: int = 0  # items with neither a title, a link nor any text
+    warning: str | None = None  # why the parse was best-effort, when it was
+
+
+def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """The feed in `body`, fetched from `url` with `headers`.
+
+    Relative links are read against the site's link when the feed gives one, else against `url`:
+    feeds that use relative links mean their site.
+    """
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if not start:
+        raise FeedParseError(url, "empty body")
+    if start in (b"{", b"["):
+        return _parse_json_feed(body, url)
+    return _parse_xml_feed(body, headers, url)
+
+
+# -- RSS and Atom ---------------------------------------------------------------------------------
+
+
+def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    safe = _without_internal_subset(body, url)
+    try:
+        result = feedparser.parse(
+            io.BytesIO(safe),
+            response_headers=_response_headers(body, headers),
+            sanitize_html=False,  # everything becomes plain text, which is safer than sanitizing
+            resolve_relative_uris=False,  # links inside HTML do not survive plain text anyway
+        )
+    except Exception as exc:
+        # feedparser is a large pure-Python parser fed hostile bytes: whatever fails inside it is
+        # this feed's parse error, never the service's.
+        raise FeedParseError(url, f"feedparser failed: {type(exc).__name__}: {exc}") from exc
+    problem = result.get("bozo_exception") if result.bozo else None
+    if not result.entries:
+        if not result.version:
+            what = "an HTML page" if b"<html" in body[:2048].lower() else "no feed found"
+            raise FeedParseError(url, f"{what}: not RSS, Atom or JSON Feed")
+        if problem is not None and not isinstance(problem, _HARMLESS):
+            raise FeedParseError(url, f"no items could be read: {_describe(problem)}")
+    feed = result.feed
+    language = _language(feed.get("language"))
+    base = _http_url(feed.get("link"), url) or url
+    drafts = [_xml_item(entry, base, language) for entry in result.entries]
+    items = [draft for draft in drafts if draft is not None]
+    return ParsedFeed(
+        kind=SourceKind.ATOM if result.version.startswith("atom") else SourceKind.RSS,
+        title=_detail_text(feed.get("title_detail")) or None,
+        site=_host(base),
+        ttl=_ttl(feed.get("ttl")),
+        language=language,
+        items=items,
+        skipped=len(drafts) - len(items),
+        warning=_describe(problem) if problem is not None else None,
+    )
+
+
+def _xml_item(entry: Any, base: str, feed_language: str | None) -> ArticleDraft | None:
+    contents = entry.get("content") or []
+    details = [*contents, entry.get("summary_detail"), entry.get("title_detail")]
+    content = next((text for detail in contents if (text := _detail_text(detail))), "")
+    summary = _detail_text(entry.get("summary_detail"))
+    published, updated = _xml_date(entry, "published"), _xml_date(entry, "updated")
+    languages = (detail.get("language") for detail in details if detail)
+    return _draft(
+        guid=entry.get("id"),
+        title=_detail_text(entry.get("title_detail")),
+        summary=summary,
+        body=content or summary,
+        link=_http_url(entry.get("link"), base),
+        authors=_xml_authors(entry),
+        categories=[tag.get("term") or tag.get("label") for tag in entry.get("tags", [])],
+        language=next((code for code in map(_language, languages) if code), feed_language),
+        published=published,
+        updated=updated,
+        enclosures=[
+            (enclosure.get("href"), enclosure.get("type"), enclosure.get("length"))
+            for enclosure in entry.get("enclosures", [])
+        ],
+        base=base,
+    )
+
+
+def _xml_authors(entry: Any) -> list[str]:
+    details = entry.get("authors") or []
+    raw = entry.get("author") or ""
+    if len(details) <= 1 and "@" in raw:
+        # feedparser splits "mail@host (Name)" with a pattern that cuts top-level domains
+        # longer than four letters ("a@x.online" gives the name "ne"); the standard library's
+        # address parser does not.
+        name, address = parseaddr(raw)
+        return [name or address or raw]
+    return [author.get("name") or author.get("email") for author in details]
+
+
+def _detail_text(detail: Mapping[str, Any] | None) -> str:
+    """The plain text of one of feedparser's text constructs (title, summary, content)."""
+    if not detail or not detail.get("value"):
+        return ""
+    value = str(detail["value"])
+    return html_to_text(value) if detail.get("type") in _HTML_TYPES else plain_text(value)
+
+
+def _xml_date(entry: Any, key: str) -> datetime | None:
+    """feedparser's reading of a date, in UTC; None for a time of unknown zone.
+
+    feedparser already refuses RFC 822 dates without a zone, but reads W3C-DTF ones without an
+    offset as UTC, which would move them by hours; those are turned down here.
+    """
+    # dict.get, not feedparser's own get: that answers `updated` with `published` when missing.
+    parsed = dict.get(entry, f"{key}_parsed")
+    if parsed is None:
+        return None
+    if _is_naive_iso(dict.get(entry, key, "")):
+        return None
+    return datetime.fromtimestamp(timegm(parsed), UTC)
+
+
+def _is_naive_iso(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text.strip()).tzinfo is None
+    except ValueError:
+        return False
+
+
+def _response_headers(body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
+    """What feedparser needs of the response: its charset and language. No Content-Location:
+    feedparser leaves relative links relative, and `_http_url` resolves them."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    chosen = {}
+    if "content-language" in lowered:
+        chosen["content-language"] = lowered["content-language"]
+    if not body.isascii() and _is_utf8(body):
+        chosen["content-type"] = "application/xml; charset=utf-8"
+    elif "content-type" in lowered:
+        chosen["content-type"] = lowered["content-type"]
+    return chosen
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _without_internal_subset(body: bytes, url: str) -> bytes:
+    """`body` without its DTD's internal subset: `<!DOCTYPE rss [...]>` turns `<!DOCTYPE rss >`."""
+    if not any(mark in body for mark in _DOCTYPE_MARKS):
+        return body
+    subset, checked = _internal_subset(body)
+    if subset is not None:
+        body = body[: subset[0]] + body[subset[1] :]
+        subset, checked = _internal_subset(body)
+    if checked and subset is None:
+        return body
+    if any(mark in body for mark in _ENTITY_MARKS):
+        raise FeedParseError(url, "declares XML entities in a DTD that could not be checked")
+    return body
+
+
+class _PrologDone(Exception):  # noqa: N818 - it ends a scan that went well
+    """Stops the prolog scan as soon as it knows the answer."""
+
+
+def _internal_subset(body: bytes) -> tuple[tuple[int, int] | None, bool]:
+    """Where the internal subset is (from its `[` to the `>` that closes the DOCTYPE), and whether
+    the prolog could be read up to the root element or the DOCTYPE's end.
+
+    expat reads the bytes as latin-1 (unless a byte-order mark says UTF-16): offsets are byte
+    offsets, and in the encodings feeds use the characters that shape a prolog are ASCII anyway.
+    Parsing stops at the end of the DOCTYPE or at the root element, before any content that could
+    reference a general entity; parameter entities within the subset are bounded by expat's own
+    amplification limit.
+    """
+    parser = expat.ParserCreate(encoding="iso-8859-1")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    found: list[int] = []
+
+    def start_doctype(
+        name: str, system_id: str | None, public_id: str | None, has_subset: bool
+    ) -> None:
+        if has_subset:
+            found.append(parser.CurrentByteIndex)
+
+    def end_doctype() -> None:
+        if found:
+            found.append(parser.CurrentByteIndex)
+            raise _PrologDone
+
+    def start_element(name: str, attributes: dict[str, str]) -> None:
+        raise _PrologDone
+
+    parser.StartDoctypeDeclHandler = start_doctype
+    parser.EndDoctypeDeclHandler = end_doctype
+    parser.StartElementHandler = start_element
+    try:
+        parser.Parse(body, True)
+    except _PrologDone:
+        return ((found[0], found[1]) if len(found) == 2 else None), True
+    except expat.ExpatError:
+        pass
+    return None, False
+
+
+# -- JSON Feed ------------------------------------------------------------------------------------
+
+
+class _JsonAuthor(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = None
+
+
+class _JsonAttachment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    url: str
+    mime_type: str | None = None
+    size_in_bytes: float | None = None
+
+
+class _JsonItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | int | float | None = None  # the spec says to read a number as its string
+    url: str | None = None
+    external_url: str | None = None
+    title: str | None = None
+    content_html: str | None = None
+    content_text: str | None = None
+    summary: str | None = None
+    date_published: str | None = None
+    date_modified: str | None = None
+    author: _JsonAuthor | None = None  # 1.0
+    authors: list[_JsonAuthor] = []  # 1.1
+    tags: list[str] = []
+    language: str | None = None
+    attachments: list[_JsonAttachment] = []
+
+
+class _JsonFeed(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: str
+    title: str | None = None
+    home_page_url: str | None = None
+    language: str | None = None
+    items: list[object]  # each validated alone, so one bad item does not sink the feed
+
+
+def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+    try:
+        feed = _JsonFeed.model_validate_json(body)
+    except pydantic.ValidationError as exc:
+        raise FeedParseError(url, f"not a JSON Feed: {exc.errors()[0]['msg']}") from exc
+    if not feed.version.startswith(("https://jsonfeed.org/version/", "http://jsonfeed.org/")):
+        raise FeedParseError(url, f"JSON, but not a JSON Feed (version {feed.version[:80]!r})")
+    language = _language(feed.language)
+    base = _http_url(feed.home_page_url, url) or url
+    drafts = [_json_item(item, base, language) for item in feed.items]
+    items = [draft for draft in drafts if draft is not None]
+    return ParsedFeed(
+        kind=SourceKind.JSONFEED,
+        title=plain_text(feed.title or "") or None,
+        site=_host(base),
+        ttl=None,
+        language=language,
+        items=items,
+        skipped=len(drafts) - len(items),
+    )
+
+
+def _json_item(raw: object, base: str, feed_language: str | None) -> ArticleDraft | None:
+    try:
+        item = _JsonItem.model_validate(raw)
+    except pydantic.ValidationError:
+        return None
+    if item.content_text:
+        body = plain_text(item.content_text)
+    else:
+        body = html_to_text(item.content_html or "")
+    authors = item.authors or ([item.author] if item.author else [])
+    return _draft(
+        guid=None if item.id is None else str(item.id),
+        title=plain_text(item.title or ""),
+        summary=plain_text(item.summary or ""),
+        body=body,
+        link=_http_url(item.url, base) or _http_url(item.external_url, base),
+        authors=[author.name for author in authors],
+        categories=list(item.tags),
+        language=_language(item.language) or feed_language,
+        published=_json_date(item.date_published),
+        updated=_json_date(item.date_modified),
+        enclosures=[
+            (attachment.url, attachment.mime_type, attachment.size_in_bytes)
+            for attachment in item.attachments
+        ],
+        base=base,
+    )
+
+
+def _json_date(text: str | None) -> datetime | None:
+    """An RFC 3339 date in UTC; None when missing, unreadable or without an offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment and moment.tzinfo else None
+
+
+# -- shared by both formats -----------------------------------------------------------------------
+
+
+def _draft(
+    *,
+    guid: object,
+    title: str,
+    summary: str,
+    body: str,
+    link: str | None,
+    authors: Iterable[object],
+    categories: Iterable[object],
+    language: str | None,
+    published: datetime | None,
+    updated: datetime | None,
+    enclosures: Iterable[tuple[object, object, object]],
+    base: str,
+) -> ArticleDraft | None:
+    """The draft of one item, or None when it has nothing to show (no title, link or text)."""
+    title = title or _title_from(body or summary) or (link or "")
+    if not title:
+        return None
+    return ArticleDraft(
+        guid=None if guid is None else str(guid),
+        title=title,
+        summary=summary,
+        body=body,
+        url=link,
+        authors=[str(author) for author in authors if author],
+        categories=[str(category) for category in categories if category],
+        language=language,
+        published_at=published or updated,
+        updated_at=updated,
+        published_at_inferred=(published or updated) is None,
+        enclosures=[
+            Enclosure(url=href, mime_type=str(kind) if kind else None, length=_length(length))
+            for raw_href, kind, length in enclosures
+            if (href := _http_url(raw_href, base))
+        ],
+    )
+
+
+def _title_from(text: str) -> str:
+    """A title for an item without one: its text's first line, cut at a word near 100 characters."""
+    line = text.split("\n", 1)[0]
+    if len(line) <= _TITLE_LENGTH:
+        return line
+    return line[:_TITLE_LENGTH].rsplit(" ", 1)[0] + "…"
+
+
+def _http_url(link: object, base: str) -> str | None:
+    """`link` made absolute against `base`, if it is then an http(s) URL that can be canonical."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    absolute = urljoin(base, link.strip())
+    if urlsplit(absolute).scheme not in ("http", "https"):
+        return None
+    try:
+        canonical_url(absolute)
+    except ValueError:
+        return None
+    return absolute
+
+
+def _host(link: str | None) -> str | None:
+    try:
+        return urlsplit(link).hostname if link else None
+    except ValueError:
+        return None
+
+
+def _language(code: object) -> str | None:
+    """The ISO 639-1 part of a language tag (`en-US` gives `en`), if it has one."""
+    if not isinstance(code, str):
+        return None
+    primary = code.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if len(primary) == 2 and primary.isalpha() and primary.isascii() else None
+
+
+def _ttl(minutes: object) -> float | None:
+    text = str(minutes).strip() if minutes is not None else ""
+    return int(text) * 60.0 if text.isdigit() and int(text) > 0 else None
+
+
+def _length(value: object) -> int | None:
+    """An enclosure's size in bytes, if the feed gives a plausible one."""
+    try:
+        length = int(float(str(value)))
+    except (ValueError, OverflowError):
+        return None
+    return length if length >= 0 else None
+
+
+def _describe(problem: object) -> str:
+    return f"{type(problem).__name__}: {problem}"[:300] if problem is not None else "no detail"

@@ -1,0 +1,167 @@
+import time
+from pathlib import Path
+
+import pytest
+
+from newswire.errors import ConfigError
+from services.ingest.feeds import FeedConfig, derived_name, load_feeds
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_yaml_feeds_with_defaults(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "feeds.yaml",
+        """
+feeds:
+  - url: https://www.example.com/news/rss/
+  - url: https://blog.example.org/atom.xml
+    name: Example blog
+    interval: 600
+    enabled: false
+    headers:
+      Authorization: Bearer token
+""",
+    )
+    first, second = load_feeds(path)
+    assert first == FeedConfig(url="https://www.example.com/news/rss/", name="example.com/news/rss")
+    assert (first.interval, first.enabled, first.headers) == (None, True, {})
+    assert second.name == "Example blog" and second.interval == 600.0 and not second.enabled
+    assert second.headers == {"Authorization": "Bearer token"}
+
+
+def test_yml_suffix_and_empty_list(tmp_path: Path) -> None:
+    assert load_feeds(write(tmp_path, "feeds.yml", "feeds: []\n")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("feeds:\n  - url: ftp://x.example/feed\n", r"feeds\[0\]: url: .*http"),
+        ("feeds:\n  - name: no url\n", r"feeds\[0\]: url: Field required"),
+        ("feeds:\n  - url: https://x.example/\n    intervall: 5\n", "intervall"),
+        ("feeds:\n  - url: https://x.example/\n    interval: -5\n", "interval"),
+        ("feeds:\n  - url: https://x.example:99999/\n", "Port"),
+        ("feeds:\n  - https://x.example/\n", "expected a mapping"),
+        ("feeds: https://x.example/\n", "must be a list"),
+        ("feed:\n  - url: https://x.example/\n", "one key, `feeds:`"),
+        ("", "one key"),
+        ("feeds:\n  - url: [unclosed\n", r"not valid YAML: line \d+: expected"),
+        (
+            "feeds:\n  - url: https://a.example/\n    name: Same\n"
+            "  - url: https://b.example/\n    name: Same\n",
+            "two feeds named 'Same'",
+        ),
+        ("feeds:\n  - url: https://a.example/\n  - url: https://a.example/\n", "listed twice"),
+        (
+            "feeds:\n  - url: https://a.example/\n    headers: {Host: evil.example}\n",
+            "set by the fetcher",
+        ),
+        (
+            "feeds:\n  - url: https://a.example/\n    headers: {'Bad Name': x}\n",
+            "not a valid header name",
+        ),
+        (
+            'feeds:\n  - url: https://a.example/\n    headers: {X-A: "a\\r\\nInjected: 1"}\n',
+            "line break",
+        ),
+    ],
+)
+def test_invalid_yaml_names_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "feeds.yaml", text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_feeds(path)
+    assert str(path) in str(caught.value)
+
+
+OPML = """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+  <head><title>Subscriptions</title></head>
+  <body>
+    <outline text="News">
+      <outline type="rss" text="Daily" title="The Daily" xmlUrl="https://daily.example/rss"
+               htmlUrl="https://daily.example/"/>
+      <outline text="Nested">
+        <outline type="rss" text="Deep feed" xmlurl="https://deep.example/feed.xml"/>
+      </outline>
+    </outline>
+    <outline text="Tech">
+      <outline type="rss" text="Daily again" xmlUrl="https://daily.example/rss"/>
+      <outline type="rss" title="The Daily" xmlUrl="https://other.example/daily"/>
+      <outline type="rss" xmlUrl="https://untitled.example/feed/"/>
+    </outline>
+  </body>
+</opml>
+"""
+
+
+def test_opml_nested_outlines(tmp_path: Path) -> None:
+    feeds = load_feeds(write(tmp_path, "subs.opml", OPML))
+    assert [(feed.name, feed.url) for feed in feeds] == [
+        ("The Daily", "https://daily.example/rss"),
+        ("Deep feed", "https://deep.example/feed.xml"),  # lower-case xmlurl, as some write it
+        ("The Daily (other.example/daily)", "https://other.example/daily"),
+        ("untitled.example/feed", "https://untitled.example/feed/"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("<opml><body><outline xmlUrl='https://a.example/'>", "not well-formed"),
+        ("<html><body/></html>", "not OPML"),
+        ("<opml><head/></opml>", "not OPML"),
+        ("<opml><body><outline text='x' xmlUrl='javascript:alert(1)'/></body></opml>", "url"),
+    ],
+)
+def test_invalid_opml_names_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "subs.opml", text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_feeds(path)
+    assert str(path) in str(caught.value)
+
+
+def test_opml_entity_bomb_is_refused_unexpanded(tmp_path: Path) -> None:
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    text = (
+        f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY l0 "lol">{laughs}]>'
+        "<opml><body><outline text='&l9;' xmlUrl='https://a.example/'/></body></opml>"
+    )
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="entities"):
+        load_feeds(write(tmp_path, "bomb.opml", text))
+    assert time.monotonic() - started < 1
+
+
+def test_opml_external_entity_is_refused(tmp_path: Path) -> None:
+    text = (
+        '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<opml><body><outline text='&x;' xmlUrl='https://a.example/'/></body></opml>"
+    )
+    with pytest.raises(ConfigError, match="entities") as caught:
+        load_feeds(write(tmp_path, "xxe.opml", text))
+    assert "root:" not in str(caught.value)
+
+
+def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\.yaml, \.yml or \.opml"):
+        load_feeds(write(tmp_path, "feeds.txt", "feeds: []"))
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_feeds(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://www.example.com/", "example.com"),
+        ("http://example.com:8080/feeds/all.atom.xml", "example.com:8080/feeds/all.atom.xml"),
+        ("https://example.com/?feed=rss2", "example.com?feed=rss2"),
+    ],
+)
+def test_derived_names(url: str, name: str) -> None:
+    assert derived_name(url) == name
