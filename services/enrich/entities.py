@@ -4,11 +4,13 @@ The steps, each a pure function of the mentions of one article:
 
 1. clean each mention: trim quotes and brackets, drop a possessive ("Russia's") and a leading
    "the"; drop junk: types outside `EntityType` (dates, numbers, money), spans without a letter
-   or an upper-case letter, single characters, spans across paragraphs or implausibly long;
+   or an upper-case letter, single characters, spans across paragraphs or implausibly long, and
+   a PERSON in capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name);
 2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside);
 3. join partial names to the full one: a surname-only or shorter name ("Erdogan", "Tayyip
-   Erdogan") to the one longer PERSON name ending in it, and an acronym ("NATO") to the one
-   longer ORG name whose initials it spells;
+   Erdogan") to the one longer PERSON name ending in it; an ORG to the one longer ORG name it
+   begins ("Apple" and "Apple Inc.") or whose initials it spells ("NATO"). A short name that
+   could stand for two longer ones ("Biden": Joe or Hunter) stays on its own;
 4. decide each entity's type by majority over all its mentions, so one mislabelled mention does
    not make a second entity. A name the gazetteer knows as a country, capital, large city or
    demonym casts one more vote and wins a tie: spaCy's small model calls "Kyiv" a PERSON now
@@ -140,7 +142,7 @@ def _group(mentions: Iterable[Mention]) -> list[_Group]:
     for mention in mentions:
         label = _TYPES.get(mention.label)
         name = clean_name(mention.text) if label is not None else None
-        if label is None or name is None:
+        if label is None or name is None or (label is EntityType.PERSON and name.isupper()):
             continue
         key = name_key(name)
         if key:
@@ -152,22 +154,18 @@ def _join_partial_names(groups: list[_Group]) -> list[_Group]:
     """Folds each shorter name into the one longer name it abbreviates, longest names first."""
     # Labels as spaCy gave them, before any joining changes the votes.
     labels = {group.key: group.label for group in groups}
-    full_names: dict[tuple[str, ...], list[_Group]] = {}
+    full_names: dict[tuple[str, tuple[str, ...]], list[_Group]] = {}
     for group in groups:
-        words = group.words
-        if labels[group.key] is EntityType.PERSON:
-            for size in range(1, len(words)):
-                full_names.setdefault(words[-size:], []).append(group)
-        elif labels[group.key] is EntityType.ORG and len(words) > 1:
-            full_names.setdefault((_initials(group.name),), []).append(group)
+        for short in _short_forms(group, labels[group.key]):
+            full_names.setdefault(short, []).append(group)
     folded_into: dict[str, _Group] = {}
     kept: list[_Group] = []
     for group in sorted(groups, key=lambda group: -len(group.words)):
-        candidates = [*full_names.get(group.words, [])]
-        if _ACRONYM.match(group.name):
-            candidates += full_names.get((group.name,), [])
-        if labels[group.key] not in _JOINABLE:
-            candidates = []
+        candidates = [
+            full_name
+            for lookup in _lookups(group, labels[group.key])
+            for full_name in full_names.get(lookup, [])
+        ]
         # "Tayyip Erdogan" may already be part of "Recep Tayyip Erdogan": count that once.
         targets = {id(target): target for target in map(_final(folded_into), candidates)}
         if len(targets) == 1:
@@ -177,6 +175,30 @@ def _join_partial_names(groups: list[_Group]) -> list[_Group]:
         else:
             kept.append(group)
     return kept
+
+
+def _short_forms(group: _Group, label: EntityType) -> list[tuple[str, tuple[str, ...]]]:
+    """How a longer name may be shortened: a PERSON's last words, an ORG's first words or
+    initials."""
+    words = group.words
+    if label is EntityType.PERSON:
+        return [("person", words[-size:]) for size in range(1, len(words))]
+    if label is EntityType.ORG and len(words) > 1:
+        prefixes = [("org", words[:size]) for size in range(1, len(words))]
+        return [*prefixes, ("org", (_initials(group.name),))]
+    return []
+
+
+def _lookups(group: _Group, label: EntityType) -> list[tuple[str, tuple[str, ...]]]:
+    """The short forms this name could be: any joinable type may be a surname spaCy mislabelled."""
+    if label not in _JOINABLE:
+        return []
+    lookups = [("person", group.words)]
+    if label is EntityType.ORG:
+        lookups.append(("org", group.words))
+        if _ACRONYM.match(group.name):
+            lookups.append(("org", (group.name,)))
+    return lookups
 
 
 def _final(folded_into: dict[str, _Group]) -> Callable[[_Group], _Group]:

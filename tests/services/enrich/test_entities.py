@@ -1,0 +1,157 @@
+"""From NER mentions to resolved entities: joining, voting, cleaning, salience."""
+
+import pytest
+
+from schemas.models import Entity, EntityType
+from services.enrich.entities import (
+    TITLE_WEIGHT,
+    Mention,
+    clean_name,
+    position_weight,
+    resolve_entities,
+)
+from services.enrich.places import Gazetteer, gazetteer
+
+
+@pytest.fixture(scope="module")
+def places() -> Gazetteer:
+    return gazetteer()
+
+
+def by_name(entities: list[Entity]) -> dict[str, Entity]:
+    return {entity.name: entity for entity in entities}
+
+
+def test_surname_joins_the_unique_full_name(places: Gazetteer) -> None:
+    mentions = [
+        Mention("Recep Tayyip Erdogan", "PERSON"),
+        Mention("Erdogan", "PERSON"),
+        Mention("Tayyip Erdogan", "PERSON"),
+        Mention("Erdogan", "PERSON"),
+    ]
+    entities = resolve_entities(mentions, places)
+    assert [(e.name, e.type, e.mentions) for e in entities] == [
+        ("Recep Tayyip Erdogan", EntityType.PERSON, 4)
+    ]
+
+
+def test_surname_shared_by_two_people_stays_apart(places: Gazetteer) -> None:
+    mentions = [
+        Mention("Joe Biden", "PERSON"),
+        Mention("Hunter Biden", "PERSON"),
+        Mention("Biden", "PERSON"),
+    ]
+    assert set(by_name(resolve_entities(mentions, places))) == {
+        "Joe Biden",
+        "Hunter Biden",
+        "Biden",
+    }
+
+
+def test_acronym_joins_the_name_it_abbreviates(places: Gazetteer) -> None:
+    mentions = [
+        Mention("the North Atlantic Treaty Organization", "ORG"),
+        Mention("NATO", "ORG"),
+        Mention("NATO", "ORG"),
+    ]
+    entities = resolve_entities(mentions, places)
+    assert [(e.name, e.mentions) for e in entities] == [("North Atlantic Treaty Organization", 3)]
+
+
+def test_majority_decides_the_type_and_one_mislabel_makes_no_second_entity(
+    places: Gazetteer,
+) -> None:
+    mentions = [
+        Mention("Erdogan", "PERSON"),
+        Mention("Erdogan", "GPE"),
+        Mention("Erdogan", "PERSON"),
+        Mention("Recep Tayyip Erdogan", "PERSON"),
+    ]
+    entities = resolve_entities(mentions, places)
+    assert len(entities) == 1
+    assert entities[0].type is EntityType.PERSON
+    assert entities[0].mentions == 4
+
+
+def test_known_place_wins_a_tie_against_a_mislabel(places: Gazetteer) -> None:
+    entities = resolve_entities([Mention("Kyiv", "PERSON")], places)
+    assert (entities[0].type, entities[0].country_code) == (EntityType.GPE, "UA")
+
+
+def test_possessive_and_leading_the_are_normalised(places: Gazetteer) -> None:
+    mentions = [
+        Mention("Russia's", "GPE"),
+        Mention("Russia", "GPE"),
+        Mention("the United States", "GPE"),
+        Mention("United States", "GPE"),
+    ]
+    entities = by_name(resolve_entities(mentions, places))
+    assert set(entities) == {"Russia", "United States"}
+    assert entities["Russia"].mentions == 2
+    assert entities["Russia"].country_code == "RU"
+    assert entities["United States"].country_code == "US"
+
+
+def test_junk_spans_are_dropped(places: Gazetteer) -> None:
+    mentions = [
+        Mention("2019", "DATE"),
+        Mention("March 1", "DATE"),
+        Mention("five", "CARDINAL"),
+        Mention("$3 billion", "MONEY"),
+        Mention("1936", "GPE"),
+        Mention("X", "ORG"),
+        Mention("!!", "ORG"),
+        Mention("the previous day", "ORG"),
+        Mention("Reuters\n\nLive", "ORG"),
+        Mention("RL", "PERSON"),
+        Mention("Reuters", "ORG"),
+    ]
+    assert [entity.name for entity in resolve_entities(mentions, places)] == ["Reuters"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Russia's", "Russia"),
+        ("Russia\u2019s", "Russia"),
+        ("Reuters'", "Reuters"),
+        ("the United States", "United States"),
+        ('"NATO"', "NATO"),
+        ("  Recep   Tayyip Erdogan ", "Recep Tayyip Erdogan"),
+        ("2019", None),
+        ("x", None),
+        ("...", None),
+    ],
+)
+def test_clean_name(text: str, expected: str | None) -> None:
+    assert clean_name(text) == expected
+
+
+def test_salience_favours_headline_and_lead_and_sums_to_one(places: Gazetteer) -> None:
+    body_start = 60
+    mentions = [
+        Mention("Ukraine", "GPE", position_weight(10, body_start)),
+        Mention("Ukraine", "GPE", position_weight(200, body_start)),
+        Mention("Vladimir Putin", "PERSON", position_weight(3000, body_start)),
+        Mention("Moscow", "GPE", position_weight(5000, body_start)),
+    ]
+    entities = resolve_entities(mentions, places)
+    assert [entity.name for entity in entities] == ["Ukraine", "Vladimir Putin", "Moscow"]
+    assert entities[0].salience <= 1.0
+    assert sum(entity.salience for entity in entities) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_position_weight_falls_from_headline_through_lead() -> None:
+    weights = [position_weight(start, 50) for start in (0, 50, 500, 3000, 30000)]
+    assert weights[0] == TITLE_WEIGHT
+    assert weights == sorted(weights, reverse=True)
+    assert weights[-1] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_no_mentions_no_entities(places: Gazetteer) -> None:
+    assert resolve_entities([], places) == []
+
+
+def test_company_short_name_joins_its_full_name(places: Gazetteer) -> None:
+    mentions = [Mention("Apple Inc.", "ORG"), Mention("Apple", "ORG"), Mention("Apple", "ORG")]
+    assert [(e.name, e.mentions) for e in resolve_entities(mentions, places)] == [("Apple Inc.", 3)]

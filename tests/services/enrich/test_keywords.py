@@ -1,0 +1,47 @@
+"""Keywords: YAKE output, trimmed of near-repeats."""
+
+from services.enrich.keywords import TOP, dedupe, extract_keywords
+
+
+def test_dedupe_drops_keywords_mostly_made_of_a_better_ones_words() -> None:
+    assert dedupe(
+        [
+            "Recep Tayyip Erdogan",
+            "President Recep Tayyip",
+            "Recep Tayyip",
+            "Turkish President",
+            "Belarusian President",
+            "President",
+            "war",
+        ]
+    ) == ["Recep Tayyip Erdogan", "Turkish President", "Belarusian President", "war"]
+
+
+def test_english_article_gets_at_most_top_keywords() -> None:
+    keywords = extract_keywords(
+        "Central bank raises interest rates to fight inflation",
+        "The central bank raised its main interest rate by half a point on Thursday, "
+        "its fourth increase this year, saying inflation remained far above target. "
+        "Economists had expected the move after consumer prices jumped in the spring.",
+        "en",
+    )
+    assert 0 < len(keywords) <= TOP
+    assert len({keyword.casefold() for keyword in keywords}) == len(keywords)
+    assert any("interest" in keyword.casefold() for keyword in keywords)
+
+
+def test_other_languages_and_empty_text() -> None:
+    assert extract_keywords(
+        "Réforme des retraites",
+        "Le gouvernement a présenté mardi sa réforme des retraites aux syndicats.",
+        "fr",
+    )
+    assert extract_keywords("", "", None) == []
+
+
+def test_text_without_spaces_between_words_gets_no_clauses_as_keywords() -> None:
+    chinese = (
+        "美国总统周二宣布了一项新的经济政策\uff0c以促进国内就业增长。该政策包括减税和基础设施投资。"
+    )
+    assert extract_keywords("美国总统宣布新的经济政策", chinese, "zh") == []
+    assert extract_keywords("x" * 50_000, "y" * 100_000, "en") == []

