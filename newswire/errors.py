@@ -3,7 +3,10 @@
     NewswireError
     ├── ConfigError            settings or a command line that cannot work
     ├── BrokerError            the embedded broker could not be fetched, started or stopped
-    ├── KafkaUnavailableError       the broker cannot be reached now (retriable)
+    ├── KafkaUnavailableError  the broker cannot be reached now (retriable)
+    ├── CheckpointError        a batch's output and offsets were not committed; `reason` says
+    │                          why (retriable: the batch is processed again)
+    ├── FencedError            another process took over this one's transactional id: stop
     ├── SeedError              a seed file that cannot be read; names the file and the reason
     ├── FeedError              a feed not fetched or parsed this time; `reason` says why
     │   ├── FetchTimeoutError      connect or read timeout, or the overall deadline (retriable)
@@ -18,7 +21,8 @@
     │   └── FeedParseError         nothing usable in the body: not a feed, or too broken to read
     └── RecordError            a record that cannot be processed (a poison record)
         ├── DecodeError        not UTF-8, not JSON, or not the shape its schema promises
-        └── EnrichmentError    the tagger failed on a well-formed record
+        ├── EnrichmentError    the tagger failed on a well-formed record
+        └── RecordsRejectedError  Kafka refused records of a transaction (too large, invalid)
 
 `retriable` tells the caller whether the same work may succeed later. Library errors are converted
 at stage boundaries with `raise ... from`, so the original stays in the traceback.
@@ -43,6 +47,29 @@ class KafkaUnavailableError(NewswireError):
     """The Kafka cluster cannot be reached right now."""
 
     retriable = True
+
+
+class CheckpointError(NewswireError):
+    """A batch's output and consumed offsets were not made durable; the batch runs again.
+
+    `reason` is one of a small fixed set (a metric label): `unavailable` (Kafka cannot be
+    reached), `timeout` (no answer in time: the commit may or may not have happened),
+    `rebalance` (the consumer lost its partitions or its group generation), `fenced` (a newer
+    producer took over the transactional id) or `error` (anything else).
+    """
+
+    retriable = True
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+class FencedError(NewswireError):
+    """A newer process started with the same transactional id; this one may write no more.
+
+    Not retriable: retrying would fence the newer process in turn, and the two would take turns.
+    """
 
 
 class SeedError(NewswireError):
@@ -137,3 +164,14 @@ class EnrichmentError(RecordError):
     """The tagger failed on a record that decoded fine."""
 
     reason = "enrichment_failed"
+
+
+class RecordsRejectedError(RecordError):
+    """Kafka refused some records of a transaction for what they are, so the transaction was
+    aborted; `indexes` are their positions in what was written. The rest may be written again."""
+
+    reason = "rejected"
+
+    def __init__(self, indexes: list[int], detail: str) -> None:
+        super().__init__(f"{len(indexes)} record(s) rejected: {detail}")
+        self.indexes = indexes

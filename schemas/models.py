@@ -40,6 +40,14 @@ class Source(Record):
     path: str | None = Field(default=None, description="Seed file name, for seeds.")
 
 
+class Enclosure(Record):
+    """A file an item points to (a podcast, an image): RSS `<enclosure>`, JSON Feed attachments."""
+
+    url: str
+    mime_type: str | None = None
+    length: int | None = Field(default=None, ge=0, description="Bytes, as the feed says.")
+
+
 class RawArticle(Record):
     """`newswire.article.raw/1`: an article as ingest found it, normalised."""
 
@@ -58,6 +66,13 @@ class RawArticle(Record):
     fetched_at: AwareDatetime
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of title and body.")
     source: Source
+    published_at_inferred: bool = Field(
+        default=False,
+        description="The feed gave no publication time: `published_at` is when ingest first "
+        "saw the item.",
+    )
+    guid: str | None = Field(default=None, description="The feed's own id for the item.")
+    enclosures: list[Enclosure] = Field(default_factory=list)
 
 
 class EntityType(StrEnum):

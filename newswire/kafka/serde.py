@@ -5,7 +5,7 @@ done by the service loop, not inside the consumer, so a poison record becomes a 
 loop can dead-letter instead of an exception out of `poll()`.
 """
 
-from typing import TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
 import pydantic
 from kafka.serializer import Serializer
@@ -19,13 +19,21 @@ ArticleT = TypeVar("ArticleT", bound=RawArticle)
 CONTENT_TYPE = b"application/json"
 
 
+class SchemaRecord(Protocol):
+    """A record that names its schema: the article models, and ingest's feed state."""
+
+    SCHEMA: ClassVar[str]
+
+    def model_dump_json(self) -> str: ...
+
+
 class ArticleSerializer(Serializer):  # type: ignore[misc]  # kafka-python ships no types
-    """Serializes an article model and stamps the headers that describe it.
+    """Serializes a record model and stamps the headers that describe it.
 
     Bytes pass through untouched: a dead letter keeps the original value, and its own headers.
     """
 
-    def serialize(self, topic: str, headers: Headers, data: RawArticle | bytes) -> bytes:
+    def serialize(self, topic: str, headers: Headers, data: SchemaRecord | bytes) -> bytes:
         if isinstance(data, bytes):
             return data
         headers.append(("content-type", CONTENT_TYPE))

@@ -80,17 +80,11 @@ class SeenWindow:
 
     def to_bytes(self) -> bytes:
         """The entries as little-endian 64-bit pairs, for the state topic."""
-        pairs = array("Q", (value for entry in self.entries() for value in entry))
-        if sys.byteorder == "big":
-            pairs.byteswap()
-        return pairs.tobytes()
+        return pack_words(value for entry in self.entries() for value in entry)
 
     @classmethod
     def from_bytes(cls, capacity: int, data: bytes) -> "SeenWindow":
-        pairs = array("Q")
-        pairs.frombytes(data)
-        if sys.byteorder == "big":
-            pairs.byteswap()
+        pairs = unpack_words(data)
         return cls(capacity, zip(pairs[::2], pairs[1::2], strict=True))
 
     def classify(self, drafts: Sequence[ArticleDraft]) -> list[Decision]:
@@ -126,6 +120,22 @@ class SeenWindow:
         kept = kept[-max(self.capacity, len(latest)) :]
         self._identities = array("Q", (identity for identity, _ in kept))
         self._digests = array("Q", (digest for _, digest in kept))
+
+
+def pack_words(values: Iterable[int]) -> bytes:
+    """Unsigned 64-bit values as little-endian bytes, the same on every machine."""
+    words = array("Q", values)
+    if sys.byteorder == "big":
+        words.byteswap()
+    return words.tobytes()
+
+
+def unpack_words(data: bytes) -> "array[int]":
+    words = array("Q")
+    words.frombytes(data)
+    if sys.byteorder == "big":
+        words.byteswap()
+    return words
 
 
 def _guid(draft: ArticleDraft) -> str | None:

@@ -1,15 +1,19 @@
-"""Every metric the ingest service exports; labels come from small fixed sets only."""
+"""Every metric the ingest service exports; labels come from small fixed sets only.
 
-from prometheus_client import Counter, Histogram
+The `feed` label takes only the names of the configured feeds (unique in the feeds file, so the
+set is bounded by it); a feed removed from the file has its series removed too.
+"""
+
+from prometheus_client import Counter, Gauge, Histogram
 
 ARTICLES_PUBLISHED = Counter(
     "newswire_ingest_articles_published_total",
-    "Articles Kafka acknowledged on the raw topic, by source kind.",
+    "Articles committed to the raw topic, by source kind.",
     ["source_kind"],
 )
 PUBLISH_FAILURES = Counter(
     "newswire_ingest_publish_failures_total",
-    "Articles Kafka did not acknowledge, by source kind.",
+    "Articles in transactions that did not commit (they are sent again), by source kind.",
     ["source_kind"],
 )
 SOURCE_ERRORS = Counter(
@@ -19,6 +23,60 @@ SOURCE_ERRORS = Counter(
 )
 PUBLISH_DURATION = Histogram(
     "newswire_ingest_publish_duration_seconds",
-    "Time from handing a batch of articles to Kafka until every one was acknowledged.",
+    "Time from beginning a transaction until Kafka committed it.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+TRANSACTIONS = Counter(
+    "newswire_ingest_transactions_total",
+    "Kafka transactions of articles and feed state, by outcome (committed, failed).",
+    ["outcome"],
+)
+
+FETCHES = Counter(
+    "newswire_ingest_fetches_total",
+    "Feed polls by outcome (ok, not_modified, or the error's reason) and HTTP status class "
+    "(2xx … 5xx, or none when no response arrived).",
+    ["outcome", "status_class"],
+)
+FETCHED_BYTES = Counter(
+    "newswire_ingest_fetched_bytes_total", "Feed bodies received, after decompression."
+)
+FETCH_DURATION = Histogram(
+    "newswire_ingest_fetch_duration_seconds",
+    "Time to fetch a feed, redirects and body included, by result (ok, not_modified, error).",
+    ["result"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+ITEMS = Counter(
+    "newswire_ingest_items_total",
+    "Feed items by outcome: new, updated (published again), unchanged, duplicate (the same "
+    "item twice in one feed, or an article another feed already published).",
+    ["outcome"],
+)
+FEED_MOVES = Counter(
+    "newswire_ingest_feed_moves_total",
+    "Permanent redirects (301, 308) that changed the URL a feed is polled at.",
+)
+FEED_LIST_RELOADS = Counter(
+    "newswire_ingest_feed_list_reloads_total",
+    "Reloads of the feeds file, by outcome (ok, error: the previous list is kept).",
+    ["outcome"],
+)
+
+FEEDS_CONFIGURED = Gauge("newswire_ingest_feeds_configured", "Enabled feeds in the feeds file.")
+FEEDS_HEALTHY = Gauge("newswire_ingest_feeds_healthy", "Enabled feeds whose last poll succeeded.")
+FEEDS_FAILING = Gauge("newswire_ingest_feeds_failing", "Enabled feeds whose last poll failed.")
+FEED_LAST_SUCCESS = Gauge(
+    "newswire_ingest_feed_last_success_timestamp_seconds",
+    "When the feed was last polled successfully (Unix time).",
+    ["feed"],
+)
+FEED_ERROR_STREAK = Gauge(
+    "newswire_ingest_feed_error_streak",
+    "Polls of the feed that failed in a row; 0 after a success.",
+    ["feed"],
+)
+
+
+def status_class(status: int | None) -> str:
+    return f"{status // 100}xx" if status else "none"

@@ -5,17 +5,10 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas import RawArticle, Source
+from schemas.models import Enclosure
 from services.ingest.identity import canonical_url, content_hash, id_from_content, id_from_url
 
-
-class Enclosure(BaseModel):
-    """A file an item points to (a podcast, an image): RSS `<enclosure>`, JSON Feed attachments."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    url: str
-    mime_type: str | None = None
-    length: int | None = Field(default=None, ge=0, description="Bytes, as the feed says.")
+__all__ = ["ArticleDraft", "Enclosure", "article_id", "build_article"]
 
 
 class ArticleDraft(BaseModel):
@@ -48,10 +41,24 @@ class ArticleDraft(BaseModel):
         return value
 
 
+def article_id(draft: ArticleDraft) -> str:
+    """The id the draft's article gets: from its canonical URL, or from its text without one."""
+    return _article_id(draft, canonical_url(draft.url) if draft.url else None)
+
+
+def _article_id(draft: ArticleDraft, canonical: str | None) -> str:
+    return id_from_url(canonical) if canonical else id_from_content(draft.title, draft.body)
+
+
 def build_article(draft: ArticleDraft, source: Source, fetched_at: datetime) -> RawArticle:
+    """The record of a draft; a draft whose source gave no time (`published_at_inferred`) and
+    none filled in by the caller is published when it was fetched, and the record says so."""
     url = canonical_url(draft.url) if draft.url else None
+    published_at = draft.published_at
+    if published_at is None and draft.published_at_inferred:
+        published_at = fetched_at
     return RawArticle(
-        id=id_from_url(url) if url else id_from_content(draft.title, draft.body),
+        id=_article_id(draft, url),
         url=url,
         title=draft.title,
         summary=draft.summary,
@@ -59,11 +66,14 @@ def build_article(draft: ArticleDraft, source: Source, fetched_at: datetime) -> 
         authors=_distinct(draft.authors),
         categories=_distinct(draft.categories),
         language=draft.language.lower() if draft.language else None,
-        published_at=draft.published_at.astimezone(UTC) if draft.published_at else None,
+        published_at=published_at.astimezone(UTC) if published_at else None,
         updated_at=draft.updated_at.astimezone(UTC) if draft.updated_at else None,
         fetched_at=fetched_at,
         content_hash=content_hash(draft.title, draft.body),
         source=source,
+        published_at_inferred=draft.published_at_inferred,
+        guid=draft.guid,
+        enclosures=draft.enclosures,
     )
 
 

@@ -3,22 +3,79 @@
 A `.txt` seed is a title line followed by the body. A `.json` seed holds one article object (or a
 list of them), a `.jsonl` seed one object per line, with the fields of `ArticleDraft`. A seed that
 cannot be read yields a `SeedError` naming the file (and line) and the reason; the others go on.
+
+Seeds keep no state in Kafka: each run of the service publishes every seed file once, and then
+the files that are new or changed while it runs.
 """
 
 import json
+import logging
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 import pydantic
 
 from newswire.errors import SeedError
-from services.ingest.normalize import ArticleDraft
+from schemas import RawArticle, Source, SourceKind
+from services.ingest import metrics
+from services.ingest.normalize import ArticleDraft, build_article
+
+log = logging.getLogger(__name__)
 
 SEED_SUFFIXES = (".txt", ".json", ".jsonl")
 MAX_SEED_BYTES = 15 * 1024 * 1024
 
 SeedResult = ArticleDraft | SeedError
+
+
+class SeedScanner:
+    """Finds the seed files that are new or changed since they were last published."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._published: dict[Path, tuple[int, int]] = {}
+        self._scanned: dict[Path, tuple[int, int]] = {}
+        self._missing = False
+
+    def changed(self) -> list[Path]:
+        """New or changed files; they count as changed until `published` is called for them."""
+        if not self._directory.is_dir():
+            if not self._missing:  # said once, not at every scan
+                log.warning("seeds directory missing", extra={"path": str(self._directory)})
+            self._missing = True
+            return []
+        self._missing = False
+        self._scanned = {}
+        for path in seed_files(self._directory):
+            stat = path.stat()
+            fingerprint = (stat.st_mtime_ns, stat.st_size)
+            if self._published.get(path) != fingerprint:
+                self._scanned[path] = fingerprint
+        return list(self._scanned)
+
+    def published(self) -> None:
+        """The files of the last `changed()` are in Kafka, as they were when scanned."""
+        self._published.update(self._scanned)
+        self._scanned = {}
+
+
+def seed_articles(paths: list[Path], fetched_at: datetime) -> list[RawArticle]:
+    """Every readable article of `paths`; the rest are logged and counted."""
+    articles = []
+    for path in paths:
+        source = Source(kind=SourceKind.SEED, path=path.name)
+        for result in read_seed(path):
+            if isinstance(result, SeedError):
+                metrics.SOURCE_ERRORS.labels("seed", result.reason).inc()
+                log.warning(
+                    "seed skipped",
+                    extra={"seed": result.path, "reason": result.reason, "detail": result.detail},
+                )
+                continue
+            articles.append(build_article(result, source, fetched_at))
+    return articles
 
 
 def seed_files(directory: Path) -> list[Path]:

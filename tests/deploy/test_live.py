@@ -33,13 +33,11 @@ from tests.deploy.pipeline import (
     feeds_file,
     metrics_text,
     prepare_topics,
-    scrape,
     seed_stream,
     send_undecodable_record,
-    value,
-    wait_for,
     write_oversized_seed,
 )
+from tests.endpoints import scrape, value, wait_for
 
 # Metrics the dashboard and alerts use that the feed work (issue 3) is adding to ingest. Until
 # ingest exports one, queries reading it are only checked for validity, with a warning.
@@ -101,7 +99,12 @@ def running_pipeline(
         pipeline = Pipeline(
             ingest=start("ingest", "ingest.log", private_feeds, "--seeds", str(seeds)),
             poisoned_ingest=start(
-                "ingest", "poisoned-ingest.log", {}, "--seeds", str(tmp_path / "oversized")
+                "ingest",
+                "poisoned-ingest.log",
+                # Two replicas on one host need their own transactional ids, or they fence.
+                {"NEWSWIRE_TRANSACTIONAL_ID": "newswire-ingest-poisoned"},
+                "--seeds",
+                str(tmp_path / "oversized"),
             ),
             enrich=start("enrich", "enrich.log", {}),
         )

@@ -1,0 +1,268 @@
+"""One poll of one feed: fetch, parse, classify, build the articles and the state that covers them.
+
+Nothing here touches Kafka or changes shared state: a poll reads the feed's (immutable) state and
+returns a `PollResult` saying what to publish and what the feed's state becomes once that is
+published. The pipeline writes both in one transaction, and only then adopts the new state, so a
+poll whose transaction fails is simply done again from the old one. Polls of different feeds run
+in worker threads side by side; one feed is never polled twice at once.
+"""
+
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from newswire.errors import FeedError, FeedHTTPStatusError
+from schemas import RawArticle, Source, utc_now
+from services.ingest import metrics
+from services.ingest.crossfeed import ArticleLog, article_word
+from services.ingest.dedup import Decision, Outcome, SeenWindow
+from services.ingest.feeds import FeedConfig
+from services.ingest.fetch import Fetcher, FetchResult
+from services.ingest.normalize import article_id, build_article
+from services.ingest.parse import ParsedFeed, parse_feed
+from services.ingest.schedule import error_backoff, next_poll_delay, publishing_interval
+from services.ingest.settings import IngestSettings
+from services.ingest.state import FeedState
+
+log = logging.getLogger(__name__)
+
+OK = "ok"
+NOT_MODIFIED = "not_modified"
+INTERNAL = "internal"  # a bug met in a poll: counted and backed off like any feed error
+# The broker refuses records over about 1 MiB by default (`message.max.bytes`), and one refused
+# record would fail its whole transaction over and over: such an item is skipped and counted.
+MAX_ARTICLE_BYTES = 1_000_000
+# Items read from one document at most (feeds list their newest first); this bounds the windows,
+# and so the size of the feed's state record.
+MAX_ITEMS = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)  # first-seen times are kept exactly, as integers
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An item the feed's own window calls new or updated; other feeds may have published it."""
+
+    article: RawArticle
+    word: int  # `article_word` of its id
+    digest: int  # of its text, as `SeenWindow` keeps it
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    feed: FeedConfig
+    base: FeedState  # the state the poll started from
+    state: FeedState  # the state once `candidates` are published
+    outcome: str  # ok, not_modified, or the error's reason
+    write_state: bool = True  # False when only the schedule moved (a plain 304)
+    candidates: list[Candidate] = field(default_factory=list)
+    settled: Counter[Outcome] = field(default_factory=Counter)  # unchanged, duplicate in feed
+
+
+class Poller:
+    """Polls feeds with one shared `Fetcher`; safe to call from several threads at once."""
+
+    def __init__(self, fetcher: Fetcher, settings: IngestSettings, rng: random.Random) -> None:
+        self._fetcher = fetcher
+        self._settings = settings
+        self._rng = rng
+
+    def poll(self, feed: FeedConfig, base: FeedState) -> PollResult:
+        """Never raises: whatever goes wrong is this feed's error, and it is polled again later."""
+        now = utc_now()
+        try:
+            return self._poll(feed, base, now)
+        except Exception as exc:
+            log.exception("feed poll failed unexpectedly", extra={"feed": feed.name})
+            metrics.FETCHES.labels(INTERNAL, "none").inc()
+            return self._failed(feed, base, now, INTERNAL, f"{type(exc).__name__}: {exc}", None)
+
+    def _poll(self, feed: FeedConfig, base: FeedState, now: datetime) -> PollResult:
+        started = time.monotonic()
+        try:
+            fetched = self._fetcher.fetch(base.poll_url, base.validators, feed.headers)
+        except FeedError as error:
+            http = error if isinstance(error, FeedHTTPStatusError) else None
+            status = http.status if http else None
+            _count_fetch(error.reason, status, time.monotonic() - started, 0)
+            retry_after = http.retry_after if http else None
+            return self._failed(feed, base, now, error.reason, error.detail, retry_after)
+        if fetched.not_modified:
+            _count_fetch(NOT_MODIFIED, fetched.status, fetched.elapsed, 0)
+            return self._not_modified(feed, base, fetched, now)
+        try:
+            parsed = parse_feed(fetched.body, fetched.headers, fetched.url)
+        except FeedError as error:
+            _count_fetch(error.reason, fetched.status, fetched.elapsed, len(fetched.body))
+            return self._failed(feed, base, now, error.reason, error.detail, None)
+        _count_fetch(OK, fetched.status, fetched.elapsed, len(fetched.body))
+        if parsed.warning:
+            log.info("feed read best-effort", extra={"feed": feed.name, "warning": parsed.warning})
+        return self._parsed(feed, base, fetched, parsed, now)
+
+    def _failed(
+        self,
+        feed: FeedConfig,
+        base: FeedState,
+        now: datetime,
+        reason: str,
+        detail: str,
+        retry_after: float | None,
+    ) -> PollResult:
+        streak = base.error_streak + 1
+        settings = self._settings
+        delay = error_backoff(
+            streak, settings.backoff_base, settings.backoff_cap, self._rng, retry_after
+        )
+        log.warning(
+            "feed poll failed",
+            extra={
+                "feed": feed.name,
+                "reason": reason,
+                "detail": detail[:500],
+                "error_streak": streak,
+                "retry_in_seconds": round(delay, 1),
+            },
+        )
+        state = base.model_copy(
+            update={
+                "error_streak": streak,
+                "last_error": reason,
+                "next_poll_at": now + timedelta(seconds=delay),
+            }
+        )
+        return PollResult(feed, base, state, reason)
+
+    def _not_modified(
+        self, feed: FeedConfig, base: FeedState, fetched: FetchResult, now: datetime
+    ) -> PollResult:
+        state = self._succeeded(feed, base, fetched, now, base.interval_hint, [])
+        # The schedule alone is not worth a write: after a restart the feed is polled a little
+        # early, and answers 304 again.
+        changed = (state.validators, state.moved_to, state.error_streak) != (
+            base.validators,
+            base.moved_to,
+            base.error_streak,
+        )
+        return PollResult(feed, base, state, NOT_MODIFIED, write_state=changed)
+
+    def _parsed(
+        self,
+        feed: FeedConfig,
+        base: FeedState,
+        fetched: FetchResult,
+        parsed: ParsedFeed,
+        now: datetime,
+    ) -> PollResult:
+        if len(parsed.items) > MAX_ITEMS:
+            metrics.SOURCE_ERRORS.labels(parsed.kind.value, "too_many_items").inc()
+            log.warning("feed items beyond the limit skipped", extra={"feed": feed.name})
+        capacity = self._settings.seen_window
+        window = SeenWindow.from_bytes(capacity, base.seen)
+        decisions = window.classify(parsed.items[:MAX_ITEMS])
+        window.record(decisions)
+        articles = ArticleLog.from_bytes(capacity, base.articles)
+        source = Source(
+            kind=parsed.kind, feed_url=base.poll_url, feed_title=parsed.title, site=parsed.site
+        )
+        candidates: list[Candidate] = []
+        settled: Counter[Outcome] = Counter()
+        carried: list[tuple[int, int]] = []
+        for decision in decisions:
+            try:
+                word = article_word(article_id(decision.draft))
+                if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
+                    article = _article(decision, source, now, articles.first_seen(word))
+                    candidates.append(Candidate(article, word, decision.digest, decision.outcome))
+                else:
+                    settled[decision.outcome] += 1
+            except ValueError as exc:  # pydantic's ValidationError too: one odd item, not the feed
+                reason = exc.reason if isinstance(exc, _SkippedItemError) else "invalid_item"
+                metrics.SOURCE_ERRORS.labels(parsed.kind.value, reason).inc()
+                log.warning("feed item skipped", extra={"feed": feed.name, "error": str(exc)})
+                continue
+            carried.append((word, decision.digest))
+        articles.record(carried, (now - _EPOCH) // _MICROSECOND)
+        times = [
+            item.published_at
+            for item in parsed.items
+            if item.published_at and not item.published_at_inferred
+        ]
+        hints = [hint for hint in (parsed.ttl, publishing_interval(times)) if hint is not None]
+        state = self._succeeded(feed, base, fetched, now, parsed.ttl, times).model_copy(
+            update={
+                "interval_hint": max(hints, default=None),
+                "seen": window.to_bytes(),
+                "articles": articles.to_bytes(),
+            }
+        )
+        return PollResult(feed, base, state, OK, candidates=candidates, settled=settled)
+
+    def _succeeded(
+        self,
+        feed: FeedConfig,
+        base: FeedState,
+        fetched: FetchResult,
+        now: datetime,
+        ttl: float | None,
+        item_times: list[datetime],
+    ) -> FeedState:
+        settings = self._settings
+        delay = next_poll_delay(
+            feed.interval or settings.default_interval,
+            ttl,
+            fetched.cache_max_age,
+            fetched.expires,
+            fetched.retry_after,
+            settings.min_interval,
+            settings.max_interval,
+            item_times,
+        )
+        moved_to = base.moved_to
+        if fetched.permanent_redirect_url is not None:
+            moved_to = fetched.permanent_redirect_url
+        return base.model_copy(
+            update={
+                "moved_to": None if moved_to == feed.url else moved_to,
+                "validators": fetched.validators,
+                "next_poll_at": now + timedelta(seconds=delay),
+                "error_streak": 0,
+                "last_error": None,
+                "last_success_at": now,
+            }
+        )
+
+
+def _article(
+    decision: Decision, source: Source, fetched_at: datetime, first_seen: int | None
+) -> RawArticle:
+    """The record of a new or updated item. An item without a date keeps the time it was first
+    seen across its updates; an update without the feed's own time is dated by this fetch."""
+    draft = decision.draft
+    update: dict[str, datetime] = {}
+    if draft.published_at is None and first_seen is not None:
+        update["published_at"] = _EPOCH + first_seen * _MICROSECOND
+    if decision.outcome is Outcome.UPDATED and draft.updated_at is None:
+        update["updated_at"] = fetched_at
+    article = build_article(draft.model_copy(update=update), source, fetched_at)
+    size = len(article.model_dump_json().encode())
+    if size > MAX_ARTICLE_BYTES:
+        raise _SkippedItemError("too_large", f"{article.url}: {size} bytes as a record")
+    return article
+
+
+class _SkippedItemError(ValueError):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _count_fetch(outcome: str, status: int | None, seconds: float, size: int) -> None:
+    metrics.FETCHES.labels(outcome, metrics.status_class(status)).inc()
+    result = outcome if outcome in (OK, NOT_MODIFIED) else "error"
+    metrics.FETCH_DURATION.labels(result).observe(seconds)
+    metrics.FETCHED_BYTES.inc(size)

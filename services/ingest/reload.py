@@ -1,0 +1,79 @@
+"""The list of feeds, reloaded without a restart: on SIGHUP, or when its file changes.
+
+A file that cannot be used on reload (a typo, a half-written save) keeps the previous list in
+service and logs why; it is tried again when it changes again or on the next SIGHUP.
+"""
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+
+from newswire.errors import ConfigError
+from services.ingest import metrics
+from services.ingest.feeds import FeedConfig, load_feeds
+
+log = logging.getLogger(__name__)
+
+Fingerprint = tuple[int, int, int] | None
+
+
+class FeedList:
+    """The feeds of `path` (none without a path), watched every `interval` seconds."""
+
+    def __init__(self, path: Path | None, interval: float) -> None:
+        self._path = path
+        self._interval = interval
+        self._hangup = threading.Event()
+        self._next_look = 0.0
+        self._fingerprint: Fingerprint = None
+
+    def load(self) -> list[FeedConfig]:
+        """The feeds as the file holds them now; a broken file raises `ConfigError`."""
+        if self._path is None:
+            return []
+        self._fingerprint = _fingerprint(self._path)
+        self._next_look = time.monotonic() + self._interval
+        feeds = load_feeds(self._path)
+        log.info("feeds loaded", extra={"path": str(self._path), "feeds": len(feeds)})
+        return feeds
+
+    def reload_on_sighup(self) -> None:
+        """Makes SIGHUP ask for a reload (from the main thread, as Python signals require)."""
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: self._hangup.set())
+
+    def changed(self) -> list[FeedConfig] | None:
+        """The new list if a reload is due and the file is usable, else None (keep the old)."""
+        if self._path is None or not self._reload_due():
+            return None
+        try:
+            feeds = self.load()
+        except ConfigError as exc:
+            metrics.FEED_LIST_RELOADS.labels("error").inc()
+            log.error("feeds file not reloaded; the previous list stays", extra={"error": str(exc)})
+            return None
+        metrics.FEED_LIST_RELOADS.labels("ok").inc()
+        return feeds
+
+    def _reload_due(self) -> bool:
+        if self._hangup.is_set():
+            self._hangup.clear()
+            log.info("reloading feeds", extra={"cause": "SIGHUP"})
+            return True
+        if self._path is None or time.monotonic() < self._next_look:
+            return False
+        self._next_look = time.monotonic() + self._interval
+        if _fingerprint(self._path) == self._fingerprint:
+            return False
+        log.info("reloading feeds", extra={"cause": "file changed"})
+        return True
+
+
+def _fingerprint(path: Path) -> Fingerprint:
+    """What changes when the file is edited in place or replaced (editors do either)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)

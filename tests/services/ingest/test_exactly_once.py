@@ -1,0 +1,140 @@
+"""Nothing lost, nothing doubled: `newswire ingest` killed at random moments while it polls.
+
+Fifty feeds on the local farm gain items while ingest runs, is killed with SIGKILL (mid-poll,
+mid-transaction: wherever the random moment falls) and is started again. A last `--once`
+pass after the feeds stopped growing picks up the rest. The raw topic, read with
+`read_committed`, must then hold every item exactly once.
+"""
+
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from newswire.settings import KafkaSettings, TopicSettings
+from services.ingest.identity import canonical_url, id_from_url
+from tests.services.ingest.farm import (
+    FORMATS,
+    FeedFarm,
+    Item,
+    id_counts,
+    ingest_command,
+    ingest_env,
+    published,
+    published_count,
+    run_once,
+    write_yaml,
+)
+from tests.services.ingest.test_fetch import FeedServer
+
+FEEDS = 50
+FIRST_ITEMS = 2  # per feed, before ingest starts
+ADDED_ITEMS = 400  # over the whole farm, one every GROWTH_STEP seconds
+GROWTH_STEP = 0.05
+KILLS = 5
+LIFETIME = (0.0, 3.0)  # seconds from the end of start-up (state restored) to SIGKILL
+
+
+class Growth:
+    """Adds items to the farm's feeds, round-robin, from a background thread."""
+
+    def __init__(self, farm: FeedFarm, names: list[str]) -> None:
+        self._farm = farm
+        self._names = names
+        self.keys = [f"{name}-{n}" for name in names for n in range(FIRST_ITEMS)]
+        self._thread = threading.Thread(target=self._grow, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def _grow(self) -> None:
+        for n in range(ADDED_ITEMS):
+            name = self._names[n % len(self._names)]
+            key = f"{name}-{FIRST_ITEMS + n // len(self._names)}"
+            self._farm.update(name, partial(_prepend, Item(key, f"Story {key}")))
+            self.keys.append(key)
+            time.sleep(GROWTH_STEP)
+
+
+def _prepend(item: Item, items: list[Item]) -> list[Item]:
+    return [item, *items]
+
+
+def _start_then_kill(feeds_file: Path, env: dict[str, str], log: Path, lifetime: float) -> None:
+    """Starts `newswire ingest`, waits until it has restored its state (Python's start-up alone
+    outlasts many a random lifetime), lets it poll for `lifetime` seconds, then SIGKILLs it."""
+    with log.open("wb") as stderr:
+        child = subprocess.Popen(ingest_command("--feeds", str(feeds_file)), env=env, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 60
+        while b"feed state restored" not in log.read_bytes():
+            assert child.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.05)
+        time.sleep(lifetime)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+
+
+@pytest.fixture
+def farm() -> Iterator[FeedFarm]:
+    with FeedServer() as server:
+        yield FeedFarm(server)
+
+
+def test_every_item_is_published_exactly_once_across_sigkills(
+    farm: FeedFarm, service_env: dict[str, str], kafka_settings: KafkaSettings,
+    topics: TopicSettings, tmp_path: Path,
+) -> None:  # fmt: skip
+    names = [f"feed{n:02d}" for n in range(FEEDS)]
+    first = {
+        name: [Item(f"{name}-{i}", f"Story {name}-{i}") for i in range(FIRST_ITEMS)]
+        for name in names
+    }
+    urls = {name: farm.add(name, FORMATS[n % 3], first[name]) for n, name in enumerate(names)}
+    feeds_file = write_yaml(tmp_path / "feeds.yaml", urls, interval=0.5)
+    env = ingest_env(
+        service_env,
+        NEWSWIRE_MIN_INTERVAL="0.5",
+        NEWSWIRE_MAX_INTERVAL="1",
+        NEWSWIRE_MAX_POLLS_PER_HOST="8",
+        # A loaded machine may be slow to serve the farm: a timed-out poll is no loss, but the
+        # last pass must see every feed.
+        NEWSWIRE_FETCH_READ_TIMEOUT="10",
+        NEWSWIRE_FETCH_DEADLINE="20",
+        NEWSWIRE_LOG_LEVEL="INFO",  # to see when it is up
+    )
+    rng = random.Random()
+    growth = Growth(farm, names)
+    growth.start()
+    started = time.monotonic()
+    progress = []
+    for kill in range(KILLS):
+        _start_then_kill(feeds_file, env, tmp_path / f"ingest-{kill}.log", rng.uniform(*LIFETIME))
+        progress.append(published_count(kafka_settings, topics.raw))
+    growth.join()
+    code, logs = run_once(feeds_file, env)
+    failed = [line["feed"] for line in logs if line.get("message") == "feed poll failed"]
+    elapsed = time.monotonic() - started
+
+    assert code == 0 and not failed, failed
+    articles = published(kafka_settings, topics.raw)
+    counts = id_counts(articles)
+    expected = {id_from_url(canonical_url(Item(key, "").link(farm.host))) for key in growth.keys}
+    doubled = {article_id: n for article_id, n in counts.items() if n > 1}
+    assert not doubled, f"published more than once: {doubled}"
+    assert counts.keys() == expected, f"missing: {len(expected - counts.keys())}"
+    assert progress == sorted(progress) and progress[-1] > 0, progress  # killed while publishing
+    print(
+        f"{len(expected)} items, {len(articles)} records, {len(counts)} distinct ids, "
+        f"published before each kill: {progress}, {elapsed:.1f}s"
+    )

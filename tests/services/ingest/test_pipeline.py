@@ -1,0 +1,241 @@
+"""`newswire ingest --feeds FILE` end to end: a local feed farm, the broker, child processes."""
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from newswire.settings import KafkaSettings, TopicSettings
+from services.ingest.identity import canonical_url, id_from_url
+from services.ingest.state import FeedState
+from tests.conftest import free_port, read_topic
+from tests.services.ingest.farm import (
+    FeedFarm,
+    Item,
+    id_counts,
+    ingest_command,
+    ingest_env,
+    json_lines,
+    published,
+    published_count,
+    run_once,
+    summary,
+    write_yaml,
+)
+from tests.services.ingest.test_fetch import FeedServer, Reply
+
+FEEDS = Path(__file__).parent / "feeds"
+HTML = {"Content-Type": "text/html"}
+
+
+@pytest.fixture
+def farm() -> Iterator[FeedFarm]:
+    with FeedServer() as server:
+        yield FeedFarm(server)
+
+
+def items(prefix: str, count: int) -> list[Item]:
+    return [
+        Item(f"{prefix}-{n}", f"{prefix} story {n}", f"Text of {prefix} {n}.") for n in range(count)
+    ]
+
+
+def article_id(farm: FeedFarm, item: Item) -> str:
+    return id_from_url(canonical_url(item.link(farm.host)))
+
+
+def write_opml(path: Path, urls: dict[str, str]) -> Path:
+    outlines = "".join(f'<outline text="{name}" xmlUrl="{url}"/>' for name, url in urls.items())
+    path.write_text(
+        f'<opml version="2.0"><body><outline text="news">{outlines}</outline></body></opml>'
+    )
+    return path
+
+
+def test_good_feeds_are_all_published_next_to_hostile_ones_and_a_rerun_adds_nothing(
+    farm: FeedFarm, service_env: dict[str, str], kafka_settings: KafkaSettings,
+    topics: TopicSettings, tmp_path: Path,
+) -> None:  # fmt: skip
+    good = {
+        "rss": [*items("rss", 5), Item("rss-undated", "Undated story", dated=False)],
+        "atom": items("atom", 5),
+        "json": items("json", 5),
+    }
+    urls = {name: farm.add(name, name, feed_items) for name, feed_items in good.items()}
+    server = farm.server
+    hostile = {
+        "bomb": Reply(body=(FEEDS / "billion_laughs.xml").read_bytes()),
+        "html": Reply(body=(FEEDS / "html_page.html").read_bytes(), headers=HTML),
+        "cut": Reply(body=(FEEDS / "truncated.xml").read_bytes()[:80]),
+        "truncated": Reply(body=(FEEDS / "truncated.xml").read_bytes()),
+        "error": Reply(500, b"oops"),
+        "slow": Reply(delay=5),
+    }
+    for name, reply in hostile.items():
+        server.routes[f"/{name}"] = reply
+        urls[name] = server.url(f"/{name}")
+    feeds_file = write_opml(tmp_path / "feeds.opml", urls)
+    env = ingest_env(service_env)
+
+    started = time.monotonic()
+    code, logs = run_once(feeds_file, env)
+    first_run = time.monotonic() - started
+    assert code == 0, logs[-5:]
+    failed = [line for line in logs if line.get("message") == "feed poll failed"]
+    failures = {line["feed"]: line["reason"] for line in failed}
+    assert failures == {
+        "html": "malformed",
+        "cut": "malformed",
+        "error": "http_5xx",
+        "slow": "timeout",
+    }
+    articles = published(kafka_settings, topics.raw)
+    counts = id_counts(articles)
+    expected = {article_id(farm, item) for feed_items in good.values() for item in feed_items}
+    assert expected <= counts.keys()
+    assert max(counts.values()) == 1
+    kinds = {article.source.kind.value for article in articles if article.id in expected}
+    assert kinds == {"rss", "atom", "jsonfeed"}
+    (undated,) = [a for a in articles if a.id == article_id(farm, good["rss"][-1])]
+    assert undated.published_at_inferred and undated.published_at == undated.fetched_at
+    assert summary(logs)["polls_ok"] == 5  # three good feeds, the bomb (unexpanded), truncated
+
+    code, logs = run_once(feeds_file, env)
+    assert code == 0
+    assert len(published(kafka_settings, topics.raw)) == len(articles)
+    assert summary(logs)["polls_not_modified"] == 3
+    for name in good:
+        second = farm.requests(name)[-1].headers
+        assert "if-none-match" in second and "if-modified-since" in second
+    print(f"first run {first_run:.1f}s: {len(articles)} articles, {len(failures)} feeds failed")
+
+
+def test_restart_publishes_changes_with_the_same_id_and_what_appeared_meanwhile(
+    farm: FeedFarm, service_env: dict[str, str], kafka_settings: KafkaSettings,
+    topics: TopicSettings, tmp_path: Path,
+) -> None:  # fmt: skip
+    story = items("a", 3)
+    shared = Item("shared", "The same story on two feeds")
+    urls = {"a": farm.add("a", "rss", [*story, shared]), "b": farm.add("b", "atom", [shared])}
+    feeds_file = write_yaml(tmp_path / "feeds.yaml", urls)
+    env = ingest_env(service_env)
+    code, logs = run_once(feeds_file, env)
+    assert code == 0
+    first = published(kafka_settings, topics.raw)
+    assert len(first) == 4  # the shared story once
+    assert (summary(logs)["items_new"], summary(logs)["items_duplicate"]) == (4, 1)
+
+    changed = Item(story[1].key, story[1].title, "A corrected text.")
+    appeared = Item("a-new", "Written while ingest was down")
+    farm.update("a", lambda old: [appeared, old[0], changed, *old[2:]])
+    # Feed b now carries a story feed a published before the restart: the same article.
+    farm.update("b", lambda old: [story[0], *old])
+    code, logs = run_once(feeds_file, env)
+    assert code == 0
+    earlier = {(article.id, article.content_hash) for article in first}
+    everything = published(kafka_settings, topics.raw)
+    second = [a for a in everything if (a.id, a.content_hash) not in earlier]
+    assert len(everything) == len(first) + len(second)
+    by_id = {article.id: article for article in second}
+    assert by_id.keys() == {article_id(farm, changed), article_id(farm, appeared)}
+    (before,) = [a for a in first if a.id == article_id(farm, changed)]
+    after = by_id[article_id(farm, changed)]
+    assert after.content_hash != before.content_hash and after.body == "A corrected text."
+    assert before.updated_at is None and after.updated_at == after.fetched_at
+    counts = summary(logs)
+    assert (counts["items_updated"], counts["items_new"], counts["items_duplicate"]) == (1, 1, 1)
+    # The feed's state record covers what was published: one record per poll that found items.
+    records = read_topic(kafka_settings, topics.ingest_state)
+    states = [FeedState.model_validate_json(record.value) for record in records]
+    assert {state.url for state in states} == set(urls.values())
+    assert all(state.validators.etag and state.error_streak == 0 for state in states)
+
+
+def _start(feeds_file: Path, env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
+    with log_file.open("wb") as stderr:
+        return subprocess.Popen(ingest_command("--feeds", str(feeds_file)), env=env, stderr=stderr)
+
+
+def _wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def _logged(log_file: Path, message: str) -> list[dict[str, object]]:
+    return [line for line in json_lines(log_file.read_text()) if line.get("message") == message]
+
+
+def _get(port: object, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+def test_sighup_reloads_the_feed_list_and_a_broken_file_keeps_the_old_one(
+    farm: FeedFarm, service_env: dict[str, str], kafka_settings: KafkaSettings,
+    topics: TopicSettings, tmp_path: Path,
+) -> None:  # fmt: skip
+    urls = {"first": farm.add("first", "rss", items("first", 2))}
+    feeds_file = write_yaml(tmp_path / "feeds.yaml", urls)
+    # Only SIGHUP reloads: the file watch would wait an hour.
+    env = ingest_env(service_env, NEWSWIRE_FEEDS_WATCH_INTERVAL="3600")
+    log_file = tmp_path / "ingest.log"
+    child = _start(feeds_file, env, log_file)
+    try:
+        _wait_for(lambda: published_count(kafka_settings, topics.raw) == 2)
+        urls["second"] = farm.add("second", "json", items("second", 3))
+        write_yaml(feeds_file, urls)
+        child.send_signal(signal.SIGHUP)
+        _wait_for(lambda: published_count(kafka_settings, topics.raw) == 5)
+
+        feeds_file.write_text("feeds: [unclosed")
+        child.send_signal(signal.SIGHUP)
+        _wait_for(lambda: _logged(log_file, "feeds file not reloaded; the previous list stays"))
+        (endpoints,) = _logged(log_file, "serving endpoints")
+        status, _ = _get(endpoints["port"], "/readyz")
+        assert status == 200
+        _, text = _get(endpoints["port"], "/metrics")
+        for line in (
+            "newswire_ingest_feeds_configured 2.0",
+            "newswire_ingest_feeds_failing 0.0",
+            'newswire_ingest_feed_error_streak{feed="second"} 0.0',
+            'newswire_ingest_feed_list_reloads_total{outcome="error"} 1.0',
+            'newswire_ingest_items_total{outcome="new"} 5.0',
+            'newswire_ingest_fetches_total{outcome="ok",status_class="2xx"}',
+        ):
+            assert line in text, line
+        assert 'newswire_ingest_feed_last_success_timestamp_seconds{feed="first"}' in text
+
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=10) == 0
+    finally:
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def test_not_ready_while_kafka_cannot_be_reached(
+    farm: FeedFarm, service_env: dict[str, str], tmp_path: Path
+) -> None:
+    feeds_file = write_yaml(tmp_path / "feeds.yaml", {"a": farm.add("a", "rss", items("a", 1))})
+    env = ingest_env(service_env, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}")
+    log_file = tmp_path / "ingest.log"
+    child = _start(feeds_file, env, log_file)
+    try:
+        _wait_for(lambda: _logged(log_file, "serving endpoints"))
+        (endpoints,) = _logged(log_file, "serving endpoints")
+        assert _get(endpoints["port"], "/healthz")[0] == 200
+        assert _get(endpoints["port"], "/readyz")[0] == 503
+        assert farm.requests("a") == []  # no poll while nothing could be published
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()

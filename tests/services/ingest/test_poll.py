@@ -1,0 +1,128 @@
+"""One poll of one feed over real HTTP from 127.0.0.1, without Kafka: outcomes and next state."""
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from schemas import utc_now
+from services.ingest.dedup import Outcome
+from services.ingest.feeds import FeedConfig
+from services.ingest.fetch import Fetcher, FetchSettings
+from services.ingest.poll import NOT_MODIFIED, OK, Poller, PollResult
+from services.ingest.settings import IngestSettings
+from services.ingest.state import FeedState
+from tests.services.ingest.farm import FeedFarm, Item
+from tests.services.ingest.test_fetch import FeedServer, Reply
+
+SETTINGS = IngestSettings(
+    fetch=FetchSettings(allow_private_addresses=True, deadline=3),
+    default_interval=300,
+    min_interval=60,
+    max_interval=3600,
+    backoff_base=10,
+    backoff_cap=100,
+)
+
+
+@pytest.fixture
+def farm() -> Iterator[FeedFarm]:
+    with FeedServer() as server:
+        yield FeedFarm(server)
+
+
+@pytest.fixture
+def poller() -> Iterator[Poller]:
+    with Fetcher(SETTINGS.fetch) as fetcher:
+        yield Poller(fetcher, SETTINGS, random.Random(1))
+
+
+def poll(poller: Poller, url: str, state: FeedState | None = None) -> PollResult:
+    return poller.poll(FeedConfig(url=url, name="f"), state or FeedState(url=url))
+
+
+def outcomes(result: PollResult) -> dict[str, int]:
+    found = Counter({outcome.value: count for outcome, count in result.settled.items()})
+    found.update(candidate.outcome.value for candidate in result.candidates)
+    return dict(found)
+
+
+def test_new_then_unchanged_then_updated_with_the_same_id(farm: FeedFarm, poller: Poller) -> None:
+    url = farm.add("a", "rss", [Item("1", "One"), Item("2", "Two")])
+    first = poll(poller, url)
+    assert (first.outcome, outcomes(first)) == (OK, {"new": 2})
+    assert first.state.last_success_at and first.state.validators.etag
+
+    farm.update("a", lambda items: [Item("2", "Two", "Corrected."), items[0]])
+    second = poll(poller, url, first.state)
+    assert outcomes(second) == {"updated": 1, "unchanged": 1}
+    (updated,) = second.candidates
+    (original,) = [c.article for c in first.candidates if c.article.title == "Two"]
+    assert updated.article.id == original.id
+    assert updated.article.content_hash != original.content_hash
+    assert updated.article.updated_at == updated.article.fetched_at
+
+
+def test_a_304_sends_the_validators_and_only_reschedules(farm: FeedFarm, poller: Poller) -> None:
+    url = farm.add("a", "atom", [Item("1", "One")])
+    first = poll(poller, url)
+    second = poll(poller, url, first.state)
+    headers = farm.requests("a")[-1].headers
+    assert headers["if-none-match"] == first.state.validators.etag
+    assert headers["if-modified-since"] == first.state.validators.last_modified
+    assert (second.outcome, second.candidates, second.write_state) == (NOT_MODIFIED, [], False)
+    assert second.state.seen == first.state.seen
+    assert second.state.next_poll_at and second.state.next_poll_at > utc_now()
+
+
+def test_errors_back_off_keep_the_window_and_a_success_resets_the_streak(
+    farm: FeedFarm, poller: Poller
+) -> None:
+    url = farm.add("a", "json", [Item("1", "One")])
+    good = poll(poller, url)
+    failing = farm.server.routes["/feeds/a"]
+    farm.server.routes["/feeds/a"] = Reply(503, b"busy", {"Retry-After": "40"})
+    state = good.state
+    for streak in (1, 2, 3):
+        before = utc_now()
+        result = poll(poller, url, state)
+        state = result.state
+        assert result.outcome == state.last_error == "http_5xx"
+        assert state.error_streak == streak
+        assert state.seen == good.state.seen and result.write_state
+        wait = (state.next_poll_at - before) if state.next_poll_at else timedelta(0)
+        assert timedelta(seconds=40) <= wait <= timedelta(seconds=SETTINGS.backoff_cap + 1)
+    farm.server.routes["/feeds/a"] = failing
+    recovered = poll(poller, url, state)
+    assert (recovered.state.error_streak, recovered.state.last_error) == (0, None)
+
+
+def test_301_moves_the_feed_and_302_does_not(farm: FeedFarm, poller: Poller) -> None:
+    new_url = farm.add("new", "rss", [Item("1", "One")])
+    server = farm.server
+    server.routes["/temporary"] = Reply(302, b"", {"Location": new_url})
+    server.routes["/permanent"] = Reply(301, b"", {"Location": new_url})
+    temporary = poll(poller, server.url("/temporary"))
+    assert temporary.outcome == OK and temporary.state.moved_to is None
+    moved = poll(poller, server.url("/permanent"))
+    assert moved.state.moved_to == new_url
+    again = poll(poller, server.url("/permanent"), moved.state)
+    assert [seen.path for seen in server.requests][-1] == "/feeds/new"
+    assert again.outcome == NOT_MODIFIED
+
+
+def test_an_undated_item_keeps_its_first_seen_time_across_updates(
+    farm: FeedFarm, poller: Poller
+) -> None:
+    url = farm.add("a", "rss", [Item("1", "One", dated=False)])
+    first = poll(poller, url)
+    (new,) = first.candidates
+    assert new.article.published_at_inferred and new.article.published_at == new.article.fetched_at
+    farm.update("a", lambda _: [Item("1", "One", "Changed.", dated=False)])
+    second = poll(poller, url, first.state)
+    (updated,) = second.candidates
+    assert updated.outcome is Outcome.UPDATED
+    assert updated.article.published_at == new.article.published_at
+    assert updated.article.fetched_at > new.article.fetched_at
