@@ -1,11 +1,22 @@
 """The enrich service's one loop: poll raw records, tag them, produce enriched ones, commit.
 
-Each batch's output and consumed offsets are committed through a `Checkpoint` (one transaction
-by default). If that fails, the batch is aborted, the consumer seeks back to the batch's first
-offsets, and the batch is processed again after a back-off; nothing is committed on that path.
+Each poll's batch is committed through a `Checkpoint` (one transaction by default) before the
+next poll. Kafka rebalances only inside `poll()`, so no transaction is ever open across one; a
+member that lost its place in the group while tagging (say it outlasted max.poll.interval.ms)
+cannot commit, because its offsets carry its group metadata (KIP-447), and aborts instead.
+
+When a batch is not committed, nothing of it is: its checkpoint is closed (the transaction
+aborted), a new one opened with the same transactional id (fencing the old producer), and each
+partition of the batch sought back to its committed offset, read only once no transaction is
+pending on it, so a commit that timed out but went through is not repeated. The batch is then
+polled and processed again, after a back-off that grows with each consecutive failure.
+
+`/readyz` says not ready from start-up until Kafka answers, whenever a poll, a commit or the
+periodic probe of the raw topic's end offsets fails, and from the moment a stop is requested.
 """
 
 import logging
+import random
 import threading
 import time
 import uuid
@@ -18,8 +29,14 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from newswire.errors import DecodeError, EnrichmentError, NewswireError
-from newswire.kafka.clients import make_consumer, make_producer
+from newswire.errors import (
+    CheckpointError,
+    DecodeError,
+    EnrichmentError,
+    KafkaUnavailableError,
+    NewswireError,
+)
+from newswire.kafka.clients import make_consumer
 from newswire.kafka.serde import article_key, decode_article, header
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.lifecycle import retry_until_stopped
@@ -27,16 +44,23 @@ from newswire.observability.endpoints import EndpointServer, Readiness
 from schemas import EnrichedArticle, RawArticle, utc_now
 from services.enrich import metrics
 from services.enrich.checkpoint import (
-    AtLeastOnceCheckpoint,
+    CLIENT_ID,
     Checkpoint,
     Offsets,
-    TransactionalCheckpoint,
+    checkpoint_failure,
+    open_checkpoint,
 )
 from services.enrich.dead_letter import DeadLetter
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
 
 log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_MS = 500
+PROBE_TIMEOUT_MS = 2000
+PROBE_INTERVAL_NOT_READY = 1.0  # seconds; when ready, every `lag_interval`
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 15.0
 
 
 @dataclass
@@ -88,117 +112,154 @@ class EnrichService:
         self._tagger = tagger
         self._stop = stop
         self._readiness = Readiness()
-        self._next_lag_reading = 0.0
+        # One per process: a restarted process relies on KIP-447 fencing, not on this id.
+        self._transactional_id = (
+            f"{settings.group_id}-{uuid.uuid4().hex}"
+            if settings.delivery == "exactly_once"
+            else None
+        )
+        self._checkpoint: Checkpoint | None = None
+        self._failures = 0  # consecutive; sets the next back-off
+        self._next_probe = 0.0
         self._lag = 0
 
     def run(self, until_idle: float | None = None) -> int:
         """Processes the raw topic until stopped, or until drained and idle for `until_idle` s."""
         settings = self._settings
-        with ExitStack() as stack:
-            stack.enter_context(
-                EndpointServer(settings.metrics_host, settings.metrics_port, self._readiness)
-            )
-            topics = settings.topics
-            specs = [TopicSpec(topics.raw), TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
-            retry_until_stopped(
-                self._stop, "create topics", lambda: ensure_topics(settings.kafka, topics, specs)
-            )
-            consumer = retry_until_stopped(self._stop, "connect consumer", self._make_consumer)
-            stack.callback(consumer.close)
-            producer = retry_until_stopped(self._stop, "connect producer", self._make_producer)
-            stack.callback(producer.close, timeout=5)
-            checkpoint = retry_until_stopped(
-                self._stop, "start checkpoints", lambda: self._make_checkpoint(producer, consumer)
-            )
-            stack.callback(checkpoint.abort)  # runs first: an open transaction is never left
-            self._readiness.ready()
-            self._loop(consumer, producer, checkpoint, until_idle)
+        try:
+            with ExitStack() as stack:
+                stack.enter_context(
+                    EndpointServer(settings.metrics_host, settings.metrics_port, self._readiness)
+                )
+                self._follow_stop()
+                topics = settings.topics
+                specs = [TopicSpec(topics.raw), TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
+                retry_until_stopped(
+                    self._stop,
+                    "create topics",
+                    lambda: ensure_topics(settings.kafka, topics, specs),
+                )
+                consumer = retry_until_stopped(self._stop, "connect consumer", self._make_consumer)
+                stack.callback(_close_consumer, consumer, settings.close_timeout)
+                stack.callback(self._discard_checkpoint)  # runs first: no transaction left open
+                self._loop(consumer, until_idle)
+        except NewswireError as exc:
+            if not (exc.retriable and self._stop.is_set()):
+                raise
+            log.warning("stopped before Kafka could be reached", extra={"error": str(exc)})
+        log.info("stopped")
         return 0
 
     def _make_consumer(self) -> KafkaConsumer:
         settings = self._settings
         consumer = make_consumer(
             settings.kafka,
-            "newswire-enrich",
+            CLIENT_ID,
             settings.group_id,
             max_poll_records=settings.batch_size,
+            max_poll_interval_ms=settings.max_poll_interval_ms,
+            session_timeout_ms=int(settings.session_timeout * 1000),
+            heartbeat_interval_ms=settings.heartbeat_interval_ms,
+            bootstrap_timeout_ms=int(settings.commit_timeout * 1000),
             fetch_max_bytes=max(52_428_800, settings.max_record_bytes * 4),
         )
         consumer.subscribe([settings.topics.raw])
         return consumer
 
-    def _make_producer(self) -> KafkaProducer:
-        settings = self._settings
-        transactional_id = (
-            f"{settings.group_id}-{uuid.uuid4().hex}"
-            if settings.delivery == "exactly_once"
-            else None
-        )
-        return make_producer(settings.kafka, "newswire-enrich", transactional_id)
-
-    def _make_checkpoint(self, producer: KafkaProducer, consumer: KafkaConsumer) -> Checkpoint:
-        if self._settings.delivery == "exactly_once":
-            return TransactionalCheckpoint(producer, consumer)
-        return AtLeastOnceCheckpoint(producer, consumer, timeout=30)
-
-    def _loop(
-        self,
-        consumer: KafkaConsumer,
-        producer: KafkaProducer,
-        checkpoint: Checkpoint,
-        until_idle: float | None,
-    ) -> None:
+    def _loop(self, consumer: KafkaConsumer, until_idle: float | None) -> None:
         last_work = time.monotonic()
         while not self._stop.is_set():
-            polled = consumer.poll(timeout_ms=500, max_records=self._settings.batch_size)
+            checkpoint = self._checkpoint or self._open_checkpoint(consumer)
+            try:
+                polled = consumer.poll(
+                    timeout_ms=POLL_TIMEOUT_MS, max_records=self._settings.batch_size
+                )
+            except KafkaError as exc:
+                self._not_ready("poll failed", exc)
+                self._back_off()
+                continue
             records = [record for batch in polled.values() for record in batch]
             if records:
-                self._process(consumer, producer, checkpoint, records)
+                self._process(consumer, checkpoint, records)
                 last_work = time.monotonic()
-            self._read_lag(consumer, force=until_idle is not None and not records)
+            self._probe(consumer, force=until_idle is not None and not records)
             idle = time.monotonic() - last_work
             if until_idle is not None and self._drained(consumer) and idle >= until_idle:
                 log.info("raw topic drained; stopping", extra={"idle_seconds": round(idle, 1)})
                 return
 
     def _process(
-        self,
-        consumer: KafkaConsumer,
-        producer: KafkaProducer,
-        checkpoint: Checkpoint,
-        records: list[ConsumerRecord],
+        self, consumer: KafkaConsumer, checkpoint: Checkpoint, records: list[ConsumerRecord]
     ) -> None:
+        started = time.monotonic()
         result = enrich_batch(records, self._tagger, self._settings.max_record_bytes)
+        self._check_pace(time.monotonic() - started, len(records))
         try:
             checkpoint.begin()
-            sent = self._send(producer, result)
+            sent = self._send(checkpoint.producer, result)
             checkpoint.commit(_offsets_after(records), sent)
-        except (NewswireError, KafkaError) as exc:
-            checkpoint.abort()
-            self._readiness.not_ready(str(exc))
-            log.error("batch not committed; it will be processed again", exc_info=exc)
-            _rewind(consumer, records)
-            self._stop.wait(1.0)
+        except CheckpointError as exc:
+            self._recover(consumer, records, exc)
             return
-        self._readiness.ready()
+        self._failures = 0
+        self._ready()
         self._record_outcomes(result)
 
     def _send(self, producer: KafkaProducer, result: BatchResult) -> list[Any]:
         topics = self._settings.topics
-        sent = [
-            producer.send(topics.enriched, key=article_key(article), value=article)
-            for article in result.enriched
-        ]
-        sent += [
-            producer.send(
-                topics.dlq,
-                key=letter.record.key,
-                value=letter.record.value or b"",
-                headers=letter.headers(),
-            )
-            for letter in result.dead_letters
-        ]
+        try:
+            sent = [
+                producer.send(topics.enriched, key=article_key(article), value=article)
+                for article in result.enriched
+            ]
+            sent += [
+                producer.send(
+                    topics.dlq,
+                    key=letter.record.key,
+                    value=letter.record.value or b"",
+                    headers=letter.headers(),
+                )
+                for letter in result.dead_letters
+            ]
+        except KafkaError as exc:
+            raise checkpoint_failure("send the batch", exc) from exc
         return sent
+
+    def _recover(
+        self, consumer: KafkaConsumer, records: list[ConsumerRecord], exc: CheckpointError
+    ) -> None:
+        """After a batch that was not committed: a new checkpoint, and the batch read again."""
+        metrics.CHECKPOINT_FAILURES.labels(exc.reason).inc()
+        self._readiness.not_ready(f"batch not committed: {exc}")
+        log.error(
+            "batch not committed; it will be processed again",
+            extra={"reason": exc.reason, "records": len(records)},
+            exc_info=exc,
+        )
+        self._discard_checkpoint()
+        self._back_off()
+        if self._stop.is_set():
+            return  # nothing of the batch is committed: a restart reads it again
+        self._open_checkpoint(consumer)
+        timeout_ms = int(self._settings.commit_timeout * 1000)
+        retry_until_stopped(
+            self._stop,
+            "rewind to the committed offsets",
+            lambda: _rewind(consumer, records, timeout_ms),
+        )
+
+    def _open_checkpoint(self, consumer: KafkaConsumer) -> Checkpoint:
+        self._checkpoint = retry_until_stopped(
+            self._stop,
+            "open a checkpoint",
+            lambda: open_checkpoint(self._settings, consumer, self._transactional_id),
+        )
+        return self._checkpoint
+
+    def _discard_checkpoint(self) -> None:
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None:
+            checkpoint.close()
 
     def _record_outcomes(self, result: BatchResult) -> None:
         now = utc_now()
@@ -218,28 +279,70 @@ class EnrichService:
                 },
             )
 
-    def _read_lag(self, consumer: KafkaConsumer, force: bool) -> None:
+    def _check_pace(self, seconds: float, records: int) -> None:
+        """Warns when tagging nears max.poll.interval.ms, past which the group moves on."""
+        limit = self._settings.max_poll_interval_ms / 1000
+        if seconds > limit / 2:
+            log.warning(
+                "batch tagging is slow: lower batch_size or raise article_seconds_max",
+                extra={"seconds": round(seconds, 1), "records": records, "limit_seconds": limit},
+            )
+
+    def _probe(self, consumer: KafkaConsumer, force: bool) -> None:
+        """Reads the raw topic's end offsets: the lag metric, and whether Kafka answers at all."""
         now = time.monotonic()
-        if not force and now < self._next_lag_reading:
+        if not force and now < self._next_probe:
             return
-        self._next_lag_reading = now + self._settings.lag_interval
-        assigned = list(consumer.assignment())
-        if not assigned:
-            return
+        ready = self._readiness.reason is None
+        interval = self._settings.lag_interval if ready else PROBE_INTERVAL_NOT_READY
+        self._next_probe = now + interval
+        assigned = sorted(consumer.assignment())
+        probed = assigned or [TopicPartition(self._settings.topics.raw, 0)]
         try:
-            ends = consumer.end_offsets(assigned)
+            ends = consumer.end_offsets(probed, timeout_ms=PROBE_TIMEOUT_MS)
+            positions = {p: consumer.position(p, timeout_ms=PROBE_TIMEOUT_MS) for p in assigned}
         except KafkaError as exc:
-            log.warning("cannot read lag", extra={"error": repr(exc)})
+            self._not_ready("cannot reach Kafka", exc)
             return
         total = 0
         for partition in assigned:
-            lag = max(0, ends[partition] - consumer.position(partition))
+            lag = max(0, ends[partition] - (positions[partition] or 0))
             metrics.CONSUMER_LAG.labels(str(partition.partition)).set(lag)
             total += lag
         self._lag = total
+        self._ready()
 
     def _drained(self, consumer: KafkaConsumer) -> bool:
-        return bool(consumer.assignment()) and self._lag == 0
+        if consumer.assignment():
+            return self._lag == 0
+        # A member that joined and was given no partition (more members than partitions) has
+        # nothing to drain; one still joining has not been told yet.
+        group = consumer.group_metadata()
+        return group.generation_id >= 0 and bool(group.member_id)
+
+    def _ready(self) -> None:
+        self._readiness.ready()
+        if self._stop.is_set():  # a stop requested meanwhile wins
+            self._readiness.not_ready("stopping")
+
+    def _not_ready(self, what: str, exc: BaseException) -> None:
+        self._readiness.not_ready(f"{what}: {exc}")
+        log.warning(what, extra={"error": repr(exc)})
+
+    def _back_off(self) -> None:
+        """Waits longer after each consecutive failure, up to `BACKOFF_MAX`, or until stopped."""
+        delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2**self._failures)
+        self._failures += 1
+        self._stop.wait(delay * random.uniform(0.5, 1.0))
+
+    def _follow_stop(self) -> None:
+        """Reports not ready the moment a stop is requested, even in the middle of a batch."""
+
+        def follow() -> None:
+            self._stop.wait()
+            self._readiness.not_ready("stopping")
+
+        threading.Thread(target=follow, name="enrich-stop", daemon=True).start()
 
 
 def _offsets_after(records: list[ConsumerRecord]) -> Offsets:
@@ -250,10 +353,31 @@ def _offsets_after(records: list[ConsumerRecord]) -> Offsets:
     }
 
 
-def _rewind(consumer: KafkaConsumer, records: list[ConsumerRecord]) -> None:
-    """Seeks each partition of the batch back to its first record, to process it again."""
+def _rewind(consumer: KafkaConsumer, records: list[ConsumerRecord], timeout_ms: int) -> None:
+    """Seeks each partition of the batch that is still assigned back to its committed offset.
+
+    The committed offset, not the batch's first one, as a commit that timed out may have gone
+    through; a read_committed consumer gets it only once no transaction is pending on it. A
+    partition that a rebalance gave away is left to its new owner.
+    """
     first: dict[TopicPartition, int] = {}
     for record in records:
         first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+    assigned = consumer.assignment()
     for partition, offset in first.items():
-        consumer.seek(partition, offset)
+        if partition not in assigned:
+            continue
+        try:
+            committed = consumer.committed(partition, timeout_ms=timeout_ms)
+        except KafkaError as exc:
+            raise KafkaUnavailableError(
+                f"cannot read the committed offset of {partition}: {exc!r}"
+            ) from exc
+        consumer.seek(partition, offset if committed is None else committed)
+
+
+def _close_consumer(consumer: KafkaConsumer, timeout: float) -> None:
+    try:
+        consumer.close(timeout_ms=int(timeout * 1000))
+    except KafkaError as exc:
+        log.warning("consumer not closed cleanly", extra={"error": repr(exc)})

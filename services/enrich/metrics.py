@@ -12,6 +12,12 @@ DEAD_LETTERS = Counter(
     "Records sent to the dead-letter topic, by reason.",
     ["reason"],
 )
+CHECKPOINT_FAILURES = Counter(
+    "newswire_enrich_checkpoint_failures_total",
+    "Batches not committed, each processed again, by reason "
+    "(unavailable, timeout, rebalance, fenced, error).",
+    ["reason"],
+)
 BATCH_DURATION = Histogram(
     "newswire_enrich_batch_duration_seconds",
     "Time to tag one batch of articles.",

@@ -1,10 +1,15 @@
 """The enrich service's settings, built once in its entry point."""
 
+import math
 from typing import Literal
 
 from pydantic import Field
 
 from newswire.settings import ServiceSettings
+
+# A member that does not poll within max.poll.interval.ms is thought stuck and leaves its group
+# mid-batch; that interval is the worst batch's time multiplied by this margin.
+POLL_INTERVAL_MARGIN = 1.5
 
 
 class EnrichSettings(ServiceSettings):
@@ -12,9 +17,46 @@ class EnrichSettings(ServiceSettings):
     group_id: str = "newswire-enrich"
     delivery: Literal["exactly_once", "at_least_once"] = "exactly_once"
     batch_size: int = Field(
-        default=32, ge=1, le=500, description="Records tagged together; bounds time per poll."
+        default=32, ge=1, le=500, description="Records tagged and committed together."
     )
     max_record_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Larger raw records are dead-lettered."
     )
     lag_interval: float = Field(default=5.0, gt=0, description="Seconds between lag readings.")
+    article_seconds_max: float = Field(
+        default=2.5,
+        gt=0,
+        description="Worst time to tag one article (NER reads at most 100,000 characters).",
+    )
+    commit_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for a commit, an abort, a read of the committed offsets, or "
+        "a new client's first answer from Kafka.",
+    )
+    session_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="A replica silent this long (crashed) loses its partitions to the others.",
+    )
+    close_timeout: float = Field(
+        default=1.5,
+        gt=0,
+        description="Longest wait for each step of closing: aborting an open transaction, "
+        "closing the producer, closing the consumer (SIGTERM must end within 10 s).",
+    )
+
+    @property
+    def max_poll_interval_ms(self) -> int:
+        """Longest time allowed between two polls, so a batch never outlasts it.
+
+        The worst batch: every article at `article_seconds_max`, twice (tagged together, then
+        one by one after the batch failed), plus its commit and one abort, with a margin.
+        """
+        worst = 2 * self.batch_size * self.article_seconds_max + 2 * self.commit_timeout
+        return math.ceil(worst * POLL_INTERVAL_MARGIN * 1000)
+
+    @property
+    def heartbeat_interval_ms(self) -> int:
+        """A third of the session timeout (Kafka's advice), and no more than Kafka's default."""
+        return min(3000, math.ceil(self.session_timeout * 1000 / 3))

@@ -1,21 +1,29 @@
-"""The enrich loop on the real broker: good records enriched once, poison dead-lettered."""
+"""The enrich loop on the real broker: good records enriched once, poison dead-lettered once,
+both in the transaction that commits their offsets."""
 
 import threading
+import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from kafka import KafkaProducer
+from prometheus_client import REGISTRY
 
+from newswire.errors import CheckpointError
 from newswire.kafka.serde import ArticleSerializer, Headers, header
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
-from schemas import EnrichedArticle, Source, SourceKind
+from schemas import EnrichedArticle, RawArticle, Source, SourceKind
+from services.enrich.checkpoint import Offsets, TransactionalCheckpoint
 from services.enrich.consume import EnrichService
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
 from services.ingest.normalize import ArticleDraft, build_article
 from tests.conftest import read_topic
+from tests.services.enrich.delivery import read_uncommitted
 
 MAX_BYTES = 4096
 
@@ -112,3 +120,107 @@ def test_a_restarted_service_resumes_after_its_last_commit(
     EnrichService(settings, tagger, threading.Event()).run(until_idle=1)
     producer.close()
     assert len(read_topic(kafka_settings, topics.enriched)) == 5
+
+
+def test_dead_letters_are_committed_with_their_offsets_or_not_at_all(
+    kafka_settings: KafkaSettings,
+    topics: TopicSettings,
+    tagger: Tagger,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first commit fails after the batch reached the broker: none of it may be seen."""
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
+    good = [raw_bytes(f"Story {n}", "Rome and Madrid signed a treaty.") for n in range(4)]
+    poison = [(b"poison-%d" % n, b"\xff not UTF-8", "invalid_utf8") for n in range(2)]
+    poison += [(b"poison-json", b"{not json", "invalid_json")]
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    for key, value, headers in good:  # one partition: the first poll holds them all
+        producer.send(topics.raw, key=key, value=value, headers=headers, partition=0)
+    for key, value, _ in poison:
+        producer.send(topics.raw, key=key, value=value, partition=0)
+    producer.flush()
+    producer.close()
+
+    commit = TransactionalCheckpoint.commit
+    failed: list[Offsets] = []
+
+    def fail_first_commit(self: TransactionalCheckpoint, offsets: Offsets, sent: list[Any]) -> None:
+        if not failed:
+            failed.append(offsets)
+            self.producer.flush()  # the batch's records and dead letters are on the broker
+            raise CheckpointError("error", "injected: the transaction is not committed")
+        commit(self, offsets, sent)
+
+    monkeypatch.setattr(TransactionalCheckpoint, "commit", fail_first_commit)
+    counted = {reason: dead_letters_counted(reason) for _, _, reason in poison}
+    settings = EnrichSettings(
+        kafka=kafka_settings, topics=topics, metrics_port=0, group_id=f"t-{uuid.uuid4().hex[:8]}"
+    )
+    assert EnrichService(settings, tagger, threading.Event()).run(until_idle=2) == 0
+
+    assert failed, "the injected failure never happened"
+    enriched = read_topic(kafka_settings, topics.enriched)
+    assert sorted(r.key for r in enriched) == sorted(key for key, _, _ in good)
+    letters = read_topic(kafka_settings, topics.dlq)
+    assert sorted(r.key for r in letters) == sorted(key for key, _, _ in poison)
+    # The aborted copies are in the log, invisible to read_committed consumers.
+    assert len(read_uncommitted(kafka_settings, topics.dlq)) == 2 * len(poison)
+    assert len(read_uncommitted(kafka_settings, topics.enriched)) == 2 * len(good)
+    # Counted by reason once, when committed; not for the aborted attempt.
+    for reason in {"invalid_utf8", "invalid_json"}:
+        expected = sum(1 for _, _, r in poison if r == reason)
+        assert dead_letters_counted(reason) - counted[reason] == expected
+
+
+def test_a_member_that_outlasts_the_poll_interval_aborts_and_the_batch_runs_again(
+    kafka_settings: KafkaSettings,
+    topics: TopicSettings,
+    tagger: Tagger,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tagging takes longer than max.poll.interval.ms once: the consumer leaves its group, so its
+    commit must fail (it would otherwise be taken unfenced) and the batch be processed again."""
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
+    settings = EnrichSettings(
+        kafka=kafka_settings,
+        topics=topics,
+        metrics_port=0,
+        group_id=f"slow-{uuid.uuid4().hex[:8]}",
+        batch_size=4,
+        article_seconds_max=0.05,
+        commit_timeout=1.0,
+        session_timeout=6.0,
+    )
+    assert settings.max_poll_interval_ms == 3600  # (2 x 4 x 0.05 s + 2 x 1 s) x 1.5
+    articles = [raw_bytes(f"Story {n}", "Rome and Madrid signed a treaty.") for n in range(8)]
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    for key, value, headers in articles:
+        producer.send(topics.raw, key=key, value=value, headers=headers, partition=0)
+    producer.flush()
+    producer.close()
+
+    tag = tagger.tag
+    slow: list[float] = []
+
+    def slow_once(batch: Sequence[RawArticle]) -> list[EnrichedArticle]:
+        if not slow:
+            slow.append(time.monotonic())
+            time.sleep(settings.max_poll_interval_ms / 1000 + 4)  # past a heartbeat's check
+        return tag(batch)
+
+    monkeypatch.setattr(tagger, "tag", slow_once)
+    rebalances = checkpoint_failures("rebalance")
+    assert EnrichService(settings, tagger, threading.Event()).run(until_idle=2) == 0
+
+    assert checkpoint_failures("rebalance") - rebalances == 1
+    enriched = read_topic(kafka_settings, topics.enriched)
+    assert sorted(r.key for r in enriched) == sorted(key for key, _, _ in articles)
+
+
+def dead_letters_counted(reason: str) -> float:
+    return REGISTRY.get_sample_value("newswire_enrich_dead_letters_total", {"reason": reason}) or 0
+
+
+def checkpoint_failures(reason: str) -> float:
+    name = "newswire_enrich_checkpoint_failures_total"
+    return REGISTRY.get_sample_value(name, {"reason": reason}) or 0

@@ -1,0 +1,120 @@
+"""`newswire enrich --workers N`: N enrich processes in one replica, and their supervisor.
+
+Tagging is CPU-bound Python, so a replica uses more than one core only with more processes.
+Each worker runs the ordinary enrich service (`EnrichService.run`) in a process of its own,
+started with 'spawn' (nothing of the parent's Kafka clients, threads or locks is inherited):
+it is its own consumer-group member with its own transactional producer, so exactly-once
+delivery holds just as it does across replicas, and Kafka shares the raw topic's partitions
+among the workers (more workers than partitions leaves the extra ones idle).
+
+Each worker serves `/metrics`, `/healthz` and `/readyz` on its own port, `metrics_port + i`
+for worker i (0, 1, ...); with `metrics_port` 0 each picks a free port and logs it.
+
+The supervisor only starts, watches and stops:
+- SIGTERM or SIGINT: every worker is sent SIGTERM, finishes or aborts its batch and leaves its
+  group; one still running after `STOP_GRACE` seconds is killed (its open transaction, if any,
+  is aborted by Kafka, so nothing is delivered twice);
+- a worker that exits with an error, or exits at all while it should run on (no stop asked and
+  no `until_idle`), stops the others and the supervisor exits 1, so that whatever supervises
+  the replica (Docker, systemd, Kubernetes) restarts it whole;
+- with `until_idle`, each worker exits once the partitions it has are drained, and the
+  supervisor exits 0 when all of them have.
+"""
+
+import logging
+import multiprocessing
+import sys
+import threading
+import time
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+
+from newswire.lifecycle import stop_on_signals
+from newswire.observability.logs import configure_logging
+from services.enrich.settings import EnrichSettings
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 8.0  # seconds; within the 10 s Docker gives between SIGTERM and SIGKILL
+WATCH_INTERVAL = 0.5  # seconds between checks of the stop flag while the workers run
+
+
+def worker_settings(settings: EnrichSettings, index: int) -> EnrichSettings:
+    """Worker `index`'s settings: the replica's, with endpoints on `metrics_port + index`."""
+    if settings.metrics_port == 0:
+        return settings
+    return settings.model_copy(update={"metrics_port": settings.metrics_port + index})
+
+
+def run_worker(index: int, settings: EnrichSettings, until_idle: float | None) -> None:
+    """A worker process's entry point: the enrich service, with its own signal handling."""
+    from services.enrich.consume import EnrichService  # imported here: spaCy loads in workers
+    from services.enrich.tag import Tagger
+
+    configure_logging(settings.log_level, settings.log_format)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_WorkerIndex(index))
+    stop = stop_on_signals()
+    mine = worker_settings(settings, index)
+    sys.exit(EnrichService(mine, Tagger(batch_size=mine.batch_size), stop).run(until_idle))
+
+
+def supervise(
+    settings: EnrichSettings, workers: int, until_idle: float | None, stop: threading.Event
+) -> int:
+    """Runs `workers` enrich processes until stopped, drained, or one of them fails."""
+    if workers > settings.topics.partitions:
+        log.warning(
+            "more workers than raw topic partitions: the extra ones will wait idle",
+            extra={"workers": workers, "partitions": settings.topics.partitions},
+        )
+    context = multiprocessing.get_context("spawn")
+    running: list[BaseProcess] = []
+    for index in range(workers):
+        process = context.Process(
+            target=run_worker,
+            args=(index, settings, until_idle),
+            name=f"enrich-worker-{index}",
+        )
+        process.start()
+        running.append(process)
+    log.info("workers started", extra={"workers": workers, "pids": [p.pid for p in running]})
+    while running and not stop.is_set():
+        wait([process.sentinel for process in running], timeout=WATCH_INTERVAL)
+        for ended in [process for process in running if not process.is_alive()]:
+            running.remove(ended)
+            if ended.exitcode != 0 or until_idle is None:
+                log.error(
+                    "worker ended; stopping the others",
+                    extra={"worker": ended.name, "exit_code": ended.exitcode},
+                )
+                _stop_all(running)
+                return 1
+    _stop_all(running)
+    return 0
+
+
+def _stop_all(processes: list[BaseProcess]) -> None:
+    """SIGTERM to each process, then SIGKILL to any still running after `STOP_GRACE`."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            log.warning("worker did not stop in time; killing it", extra={"worker": process.name})
+            process.kill()
+            process.join()
+
+
+class _WorkerIndex(logging.Filter):
+    """Marks each log record with the worker it comes from."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self._index = index
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.worker = self._index
+        return True

@@ -1,0 +1,194 @@
+"""`newswire enrich --workers N` on the real broker: shared work, clean stop, a failed worker."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from kafka import KafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from newswire.kafka.serde import ArticleSerializer, Headers
+from newswire.kafka.topics import TopicSpec, ensure_topics
+from newswire.settings import KafkaSettings, TopicSettings
+from schemas import Source, SourceKind
+from services.enrich.settings import EnrichSettings
+from services.enrich.workers import worker_settings
+from services.ingest.normalize import ArticleDraft, build_article
+from tests.conftest import free_port, read_topic
+
+ARTICLES = 100
+# Idle seconds before a drained worker exits, counted from its start: long enough for the later
+# of the two to join the group, be given partitions and be seen with them on its endpoint.
+UNTIL_IDLE = "8"
+
+
+class Replica:
+    """A `newswire enrich --workers 2` process, its stderr's JSON lines collected as they come."""
+
+    def __init__(self, env: dict[str, str], metrics_port: int, *args: str) -> None:
+        self.metrics_port = metrics_port
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "newswire", "enrich", "--workers", "2", *args],
+            env={**env, "NEWSWIRE_METRICS_PORT": str(metrics_port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.logs: list[dict[str, object]] = []
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            try:
+                self.logs.append(json.loads(line))
+            except json.JSONDecodeError:
+                self.logs.append({"message": line.rstrip()})
+
+    def worker_pids(self) -> list[int]:
+        started = [entry for entry in self.logs if entry.get("message") == "workers started"]
+        pids = started[0]["pids"] if started else []
+        assert isinstance(pids, list)
+        return [int(pid) for pid in pids]
+
+    def scrape(self, worker: int) -> dict[str, list[tuple[dict[str, str], float]]]:
+        url = f"http://127.0.0.1:{self.metrics_port + worker}/metrics"
+        samples: dict[str, list[tuple[dict[str, str], float]]] = {}
+        for family in text_string_to_metric_families(httpx.get(url, timeout=2).text):
+            for sample in family.samples:
+                samples.setdefault(sample.name, []).append((sample.labels, sample.value))
+        return samples
+
+    def ready(self, worker: int) -> bool:
+        url = f"http://127.0.0.1:{self.metrics_port + worker}/readyz"
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+@pytest.fixture
+def replicas() -> Iterator[list[Replica]]:
+    started: list[Replica] = []
+    yield started
+    for replica in started:
+        if replica.process.poll() is None:
+            replica.process.kill()
+            replica.process.wait()
+
+
+def publish(kafka: KafkaSettings, topics: TopicSettings, count: int) -> set[bytes]:
+    ensure_topics(kafka, topics, [TopicSpec(topics.raw)])
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    keys = set()
+    for number in range(count):
+        article = build_article(
+            ArticleDraft(
+                title=f"Story {number}",
+                body=f"Angela Merkel met Emmanuel Macron in Paris on day {number}.",
+                url=f"https://news.test/{uuid.uuid4().hex}",
+            ),
+            Source(kind=SourceKind.SEED, path="test"),
+            datetime.now(UTC),
+        )
+        headers: Headers = []
+        value = ArticleSerializer().serialize(topics.raw, headers, article)
+        producer.send(topics.raw, key=article.id.encode(), value=value, headers=headers)
+        keys.add(article.id.encode())
+    producer.flush()
+    producer.close()
+    return keys
+
+
+def wait_for(condition: object, timeout: float, what: str) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_worker_endpoints_are_on_consecutive_ports() -> None:
+    settings = EnrichSettings(metrics_port=9200)
+    assert [worker_settings(settings, index).metrics_port for index in range(3)] == [
+        9200,
+        9201,
+        9202,
+    ]
+    assert worker_settings(EnrichSettings(metrics_port=0), 1).metrics_port == 0
+
+
+@pytest.mark.timeout(240)
+def test_two_workers_share_the_partitions_and_enrich_every_article_once(
+    kafka_settings: KafkaSettings,
+    topics: TopicSettings,
+    service_env: dict[str, str],
+    replicas: list[Replica],
+) -> None:
+    keys = publish(kafka_settings, topics, ARTICLES)
+    replica = Replica(service_env, free_port(), "--until-idle", UNTIL_IDLE)
+    replicas.append(replica)
+    partitions: list[set[str]] = [set(), set()]
+    while replica.process.poll() is None:
+        for worker in (0, 1):
+            try:
+                samples = replica.scrape(worker)
+            except httpx.HTTPError:
+                continue
+            lag = samples.get("newswire_enrich_consumer_lag", [])
+            partitions[worker] |= {labels["partition"] for labels, _ in lag}
+        time.sleep(0.3)
+    assert replica.process.returncode == 0, replica.logs[-10:]
+
+    records = read_topic(kafka_settings, topics.enriched)  # read_committed
+    assert len(records) == ARTICLES
+    assert {record.key for record in records} == keys
+    assert all(partitions), (partitions, replica.logs)
+    assert partitions[0] | partitions[1] == {"0", "1", "2"}
+
+
+@pytest.mark.timeout(180)
+def test_sigterm_stops_every_worker_within_ten_seconds(
+    service_env: dict[str, str], replicas: list[Replica]
+) -> None:
+    replica = Replica(service_env, free_port())
+    replicas.append(replica)
+    wait_for(lambda: replica.ready(0) and replica.ready(1), 120, "both workers to be ready")
+    pids = replica.worker_pids()
+    assert len(pids) == 2
+
+    started = time.monotonic()
+    replica.process.send_signal(signal.SIGTERM)
+    assert replica.process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_that_dies_ends_the_replica_with_an_error(
+    service_env: dict[str, str], replicas: list[Replica]
+) -> None:
+    replica = Replica(service_env, free_port())
+    replicas.append(replica)
+    wait_for(lambda: replica.ready(0) and replica.ready(1), 120, "both workers to be ready")
+    doomed, survivor = replica.worker_pids()
+
+    os.kill(doomed, signal.SIGKILL)
+    assert replica.process.wait(timeout=15) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(survivor, 0)
+    messages = {entry.get("message") for entry in replica.logs}
+    assert "worker ended; stopping the others" in messages
