@@ -4,18 +4,28 @@ The steps, each a pure function of the mentions of one article:
 
 1. clean each mention: trim quotes and brackets, drop a possessive ("Russia's") and a leading
    "the"; drop junk: types outside `EntityType` (dates, numbers, money), spans without a letter
-   or an upper-case letter, single characters, spans across paragraphs or implausibly long, and
-   a PERSON in capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name);
-2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside);
-3. join partial names to the full one: a surname-only or shorter name ("Erdogan", "Tayyip
+   or an upper-case letter, single characters, spans across paragraphs or implausibly long, a
+   PERSON in capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name), and a span of
+   several words with a lower-case one that is no name particle ("Norris wins Dutch Grand
+   Prix as Verstappen": spaCy read a sentence-case headline as one name);
+2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside), and
+   give each group at most one prior vote from its own words: a country, capital, large city
+   or demonym the gazetteer knows, else an organisation's head word or a person's given name
+   (`names.looks_like`). Short capitals ("GP", "IT") get no place vote: ISO codes collide with
+   everyday abbreviations, and spaCy reads those from context well enough;
+3. join spans of the headline to the name they wrap: a headline has no lower-case words to
+   stop the model, so "Carmaker Stellantis" is "Stellantis" when the body names that;
+4. join partial names to the full one: a surname-only or shorter name ("Erdogan", "Tayyip
    Erdogan") to the one longer PERSON name ending in it; an ORG to the one longer ORG name it
-   begins ("Apple" and "Apple Inc.") or whose initials it spells ("NATO"). A short name that
-   could stand for two longer ones ("Biden": Joe or Hunter) stays on its own;
-4. decide each entity's type by majority over all its mentions, so one mislabelled mention does
-   not make a second entity. A name the gazetteer knows as a country, capital, large city or
-   demonym casts one more vote and wins a tie: spaCy's small model calls "Kyiv" a PERSON now
-   and then;
-5. score salience: each mention weighs by where it stands (headline 3, the lead about 2.5,
+   begins ("Apple" and "Apple Inc."), and an acronym to the ORG or place whose initials it
+   spells ("NATO", "US"). A surname spaCy took for a place counts too, unless it is a
+   country or demonym ("Sawan said", "Hamilton finished sixth"). A short name that could
+   stand for two longer ones ("Biden": Joe or Hunter) stays on its own. The joined mentions
+   vote for the full name's type: spaCy is surer of "Shigeru Ishiba" than of a bare "Ishiba";
+5. join an article's names for one country ("Britain" and "UK") into the fullest of them;
+6. decide each entity's type by majority over all its mentions plus its prior vote, which wins
+   a tie, so one mislabelled mention does not make a second entity;
+7. score salience: each mention weighs by where it stands (headline 3, the lead about 2.5,
    falling to 1 over the first couple of thousand characters); an entity's salience is its
    share of the article's total, so saliences add up to 1 and compare across articles.
 """
@@ -25,10 +35,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from schemas.models import Entity, EntityType
+from services.enrich.names import given_names, looks_like
 from services.enrich.places import PLACE_TYPES, Gazetteer, name_key
 
 TITLE_WEIGHT = 3.0
@@ -42,17 +53,49 @@ _TRIM = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ \t"
 _POSSESSIVE = re.compile("(?<=\\w)['\u2019]s$|(?<=s)['\u2019]$")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+_SHORT_CAPITALS = re.compile(r"^[A-Z]{2,3}$")
 _MINOR_WORDS = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "le"})
+# Lower-case words that belong inside names: "Bank of England", "Charles de Gaulle",
+# "Ursula von der Leyen", "Newcastle upon Tyne", "Museum nan Eilean".
+_PARTICLES = _MINOR_WORDS | frozenset(
+    {
+        "al",
+        "an",
+        "bin",
+        "da",
+        "das",
+        "del",
+        "der",
+        "di",
+        "dos",
+        "e",
+        "el",
+        "en",
+        "et",
+        "ibn",
+        "na",
+        "nan",
+        "on",
+        "upon",
+        "van",
+        "von",
+        "y",
+        "zu",
+    }
+)
 _JOINABLE = frozenset(EntityType) - PLACE_TYPES - {EntityType.FAC}
+_COUNTRY_TYPES = frozenset({EntityType.GPE, EntityType.LOC})
 
 
 @dataclass(frozen=True)
 class Mention:
-    """One NER span: its text, spaCy label and weight (see `position_weight`)."""
+    """One NER span: its text, spaCy label, weight (see `position_weight`), and whether it
+    stands in the headline."""
 
     text: str
     label: str
     weight: float = 1.0
+    in_title: bool = False
 
 
 def position_weight(start: int, body_start: int) -> float:
@@ -69,14 +112,21 @@ def clean_name(text: str) -> str | None:
     name = " ".join(text.split()).strip(_TRIM)
     name = _POSSESSIVE.sub("", name).strip(_TRIM)
     name = _LEADING_THE.sub("", name)
+    words = name.split()
     if (
         len(name) < 2
         or len(name) > MAX_NAME_CHARS
-        or len(name.split()) > MAX_NAME_WORDS
+        or len(words) > MAX_NAME_WORDS
         or not any(char.isupper() for char in name)
+        or (len(words) > 1 and any(_is_common_word(word) for word in words))
     ):
         return None
     return name
+
+
+def _is_common_word(word: str) -> bool:
+    """A word in lower case, no digits ("FTSE 100"), that is no name particle."""
+    return word.islower() and word.isalpha() and word not in _PARTICLES
 
 
 @dataclass
@@ -86,15 +136,21 @@ class _Group:
     key: str
     spellings: dict[str, Counter[EntityType]] = field(default_factory=dict)
     weight: float = 0.0
+    in_title_only: bool = True
+    prior: EntityType | None = None
 
-    def add_mention(self, name: str, label: EntityType, weight: float) -> None:
+    def add_mention(self, name: str, label: EntityType, mention: Mention) -> None:
         self.spellings.setdefault(name, Counter())[label] += 1
-        self.weight += weight
+        self.weight += mention.weight
+        self.in_title_only = self.in_title_only and mention.in_title
 
-    def absorb(self, other: _Group) -> None:
+    def absorb(self, other: _Group, label: EntityType, as_name: str | None = None) -> None:
+        """Takes in another group's mentions as mentions of this entity, of type `label`, and
+        spelt `as_name` when their own spelling is not a name to show."""
         for name, labels in other.spellings.items():
-            self.spellings.setdefault(name, Counter()).update(labels)
+            self.spellings.setdefault(as_name or name, Counter())[label] += labels.total()
         self.weight += other.weight
+        self.in_title_only = self.in_title_only and other.in_title_only
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -103,10 +159,6 @@ class _Group:
     @property
     def mentions(self) -> int:
         return sum(labels.total() for labels in self.spellings.values())
-
-    @property
-    def labels(self) -> Counter[EntityType]:
-        return sum(self.spellings.values(), Counter())
 
     @property
     def name(self) -> str:
@@ -123,15 +175,38 @@ class _Group:
         )
 
     @property
+    def acronym(self) -> str | None:
+        """The name as an acronym ("NATO", "U.S." as "US"), if it is one."""
+        letters = self.name.replace(".", "")
+        return letters if _ACRONYM.match(letters) else None
+
+    @property
     def label(self) -> EntityType:
-        """spaCy's majority label; a tie goes to the label the fullest spelling got most."""
-        fullest = self.spellings[self.name]
-        return _majority(self.labels, fullest.most_common(1)[0][0])
+        """The majority of spaCy's labels and the prior vote; a tie goes to the prior, else to
+        the label the fullest spelling got most."""
+        votes = sum(self.spellings.values(), Counter())
+        if self.prior is not None:
+            votes[self.prior] += 1
+        fullest = self.spellings[self.name].most_common(1)[0][0]
+        return _majority(votes, self.prior or fullest)
 
 
-def resolve_entities(mentions: Iterable[Mention], gazetteer: Gazetteer) -> list[Entity]:
-    """One `Entity` per distinct entity among an article's mentions, by salience."""
-    groups = _join_partial_names(_group(mentions))
+def resolve_entities(
+    mentions: Iterable[Mention],
+    gazetteer: Gazetteer,
+    given: Collection[str] | None = None,
+) -> list[Entity]:
+    """One `Entity` per distinct entity among an article's mentions, by salience.
+
+    `given` is the set of given names (as `name_key`s); by default `names.given_names()`.
+    """
+    groups = _group(mentions)
+    known_given = given_names() if given is None else given
+    for group in groups:
+        group.prior = _prior(group, gazetteer, known_given)
+    groups = _join_headline_spans(groups)
+    groups = _join_partial_names(groups, gazetteer)
+    groups = _join_country_names(groups, gazetteer)
     total = sum(group.weight for group in groups) or 1.0
     entities = [_entity(group, total, gazetteer) for group in groups]
     return sorted(entities, key=lambda entity: (-entity.salience, -entity.mentions, entity.name))
@@ -146,13 +221,44 @@ def _group(mentions: Iterable[Mention]) -> list[_Group]:
             continue
         key = name_key(name)
         if key:
-            groups.setdefault(key, _Group(key=key)).add_mention(name, label, mention.weight)
+            groups.setdefault(key, _Group(key=key)).add_mention(name, label, mention)
     return list(groups.values())
 
 
-def _join_partial_names(groups: list[_Group]) -> list[_Group]:
+def _prior(group: _Group, gazetteer: Gazetteer, given: Collection[str]) -> EntityType | None:
+    """The one type a group's own words speak for, if any (step 2 of the module doc)."""
+    name = group.name
+    if not _SHORT_CAPITALS.match(name):
+        place = gazetteer.place_type(group.key)
+        if place is not None:
+            return place
+    if group.key in gazetteer.places:  # "Atlantic City" is a town, whatever its last word
+        return None
+    shape = looks_like(name, given)
+    first = name_key(name.split()[0])
+    if shape is EntityType.PERSON and (first in gazetteer.nations or first in gazetteer.demonyms):
+        return None  # "France Unbowed", "Israel Aerospace"
+    return shape
+
+
+def _join_headline_spans(groups: list[_Group]) -> list[_Group]:
+    """Folds a headline-only name into the body's name that ends it ("Carmaker Stellantis")."""
+    by_key = {group.key: group for group in groups}
+    kept: list[_Group] = []
+    for group in groups:
+        words = group.words
+        tails = (" ".join(words[start:]) for start in range(1, len(words)))
+        target = next((by_key[tail] for tail in tails if tail in by_key), None)
+        if group.in_title_only and target is not None and not target.in_title_only:
+            target.absorb(group, target.label, as_name=target.name)
+        else:
+            kept.append(group)
+    return kept
+
+
+def _join_partial_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Group]:
     """Folds each shorter name into the one longer name it abbreviates, longest names first."""
-    # Labels as spaCy gave them, before any joining changes the votes.
+    # Labels before any joining changes the votes.
     labels = {group.key: group.label for group in groups}
     full_names: dict[tuple[str, tuple[str, ...]], list[_Group]] = {}
     for group in groups:
@@ -163,14 +269,14 @@ def _join_partial_names(groups: list[_Group]) -> list[_Group]:
     for group in sorted(groups, key=lambda group: -len(group.words)):
         candidates = [
             full_name
-            for lookup in _lookups(group, labels[group.key])
+            for lookup in _lookups(group, labels[group.key], gazetteer)
             for full_name in full_names.get(lookup, [])
         ]
         # "Tayyip Erdogan" may already be part of "Recep Tayyip Erdogan": count that once.
         targets = {id(target): target for target in map(_final(folded_into), candidates)}
         if len(targets) == 1:
             (target,) = targets.values()
-            target.absorb(group)
+            target.absorb(group, labels[target.key])
             folded_into[group.key] = target
         else:
             kept.append(group)
@@ -179,25 +285,37 @@ def _join_partial_names(groups: list[_Group]) -> list[_Group]:
 
 def _short_forms(group: _Group, label: EntityType) -> list[tuple[str, tuple[str, ...]]]:
     """How a longer name may be shortened: a PERSON's last words, an ORG's first words or
-    initials."""
+    initials, a place's initials."""
     words = group.words
+    if len(words) < 2:
+        return []
     if label is EntityType.PERSON:
         return [("person", words[-size:]) for size in range(1, len(words))]
-    if label is EntityType.ORG and len(words) > 1:
+    if label is EntityType.ORG:
         prefixes = [("org", words[:size]) for size in range(1, len(words))]
         return [*prefixes, ("org", (_initials(group.name),))]
+    if label in _COUNTRY_TYPES:
+        return [("place", (_initials(group.name),))]
     return []
 
 
-def _lookups(group: _Group, label: EntityType) -> list[tuple[str, tuple[str, ...]]]:
-    """The short forms this name could be: any joinable type may be a surname spaCy mislabelled."""
-    if label not in _JOINABLE:
-        return []
-    lookups = [("person", group.words)]
+def _lookups(
+    group: _Group, label: EntityType, gazetteer: Gazetteer
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The short forms this name could be: any joinable type, or a place the gazetteer does not
+    know, may be a surname spaCy mislabelled."""
+    lookups: list[tuple[str, tuple[str, ...]]] = []
+    # A country or demonym is never a surname here; a town may be ("Hamilton", "Lincoln").
+    country = group.key in gazetteer.nations or group.key in gazetteer.demonyms
+    if label in _JOINABLE or (label in PLACE_TYPES and not country):
+        lookups.append(("person", group.words))
     if label is EntityType.ORG:
         lookups.append(("org", group.words))
-        if _ACRONYM.match(group.name):
-            lookups.append(("org", (group.name,)))
+    acronym = group.acronym
+    if acronym is not None and label is EntityType.ORG:
+        lookups.append(("org", (acronym,)))
+    if acronym is not None and label in _COUNTRY_TYPES:
+        lookups.append(("place", (acronym,)))
     return lookups
 
 
@@ -215,17 +333,31 @@ def _initials(name: str) -> str:
     return "".join(word[0] for word in words if word.casefold() not in _MINOR_WORDS).upper()
 
 
+def _join_country_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Group]:
+    """Folds the names an article uses for one country into its fullest one."""
+    by_code: dict[str, list[_Group]] = {}
+    kept: list[_Group] = []
+    for group in groups:
+        code = gazetteer.nation(group.key) if group.label in _COUNTRY_TYPES else None
+        if code is None:
+            kept.append(group)
+        else:
+            by_code.setdefault(code, []).append(group)
+    for same in by_code.values():
+        fullest = max(same, key=lambda group: (len(group.words), group.mentions, len(group.key)))
+        for group in same:
+            if group is not fullest:
+                fullest.absorb(group, EntityType.GPE)
+        kept.append(fullest)
+    return kept
+
+
 def _entity(group: _Group, total: float, gazetteer: Gazetteer) -> Entity:
-    name = group.name
-    votes = group.labels
-    place_vote = gazetteer.place_type(group.key)
-    if place_vote is not None:
-        votes[place_vote] += 1
-    label = _majority(votes, place_vote or group.label)
+    label = group.label
     codes = (gazetteer.country_code(spelling, label) for spelling in group.spellings)
     code = next(filter(None, codes), None)
     return Entity(
-        name=name,
+        name=group.name,
         type=label,
         mentions=group.mentions,
         salience=round(group.weight / total, 4),

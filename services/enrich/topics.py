@@ -10,7 +10,12 @@ never appears without its parent and the parent scores at least as high.
 
 Evidence becomes a score in 0..1 as `1 - exp(-evidence / scale)`, where `scale` grows with the
 square root of the article's length beyond `REFERENCE_TOKENS`: a long article mentions more
-words of every kind in passing. Topics scoring `THRESHOLD` or more are kept, best first.
+words of every kind in passing. Topics scoring `THRESHOLD` or more are kept, best first, if
+their evidence is at least `RELATIVE_THRESHOLD` of the best topic's: a story about a wind-farm
+deal that mentions the wind once is not about the weather, however long it is. An
+article none of whose topics reaches it still gets its best top-level topic if that scores
+`FALLBACK_THRESHOLD` or more: a desk that files every story under a section needs one, and
+the low score says how unsure it is.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.models import EntityType, Topic
 
 THRESHOLD = 0.45
+RELATIVE_THRESHOLD = 0.3
+FALLBACK_THRESHOLD = 0.3
 MAX_TOPICS = 6
 TITLE_REPEAT = 3
 EVIDENCE_SCALE = 4.0
@@ -161,16 +168,28 @@ def score_topics(
                 evidence[position] += weight * (1.0 + math.log(found))
     length = len(title_tokens) + len(body_tokens)
     scale = EVIDENCE_SCALE * max(1.0, math.sqrt(length / REFERENCE_TOKENS))
-    # Parents before their subtopics on equal scores, so a cut at MAX_TOPICS never orphans one.
+    # Ranked by evidence, not by the rounded score, which saturates near 1 for every topic an
+    # article is mostly about; parents before their subtopics on equal evidence, so a cut at
+    # MAX_TOPICS never orphans one.
     ranked = sorted(
-        (
-            (round(1.0 - math.exp(-amount / scale), 4), parent is not None, entry)
-            for entry, amount, parent in zip(vocab.topics, evidence, vocab.parents, strict=True)
-        ),
+        zip(evidence, (parent is not None for parent in vocab.parents), vocab.topics, strict=True),
         key=lambda item: (-item[0], item[1], item[2].code),
     )
-    kept = [(score, entry) for score, _, entry in ranked if score >= THRESHOLD][:MAX_TOPICS]
+    floor = RELATIVE_THRESHOLD * ranked[0][0] if ranked else 0.0
+    kept = [
+        (score, entry)
+        for amount, _, entry in ranked
+        if amount >= floor and (score := _score(amount, scale)) >= THRESHOLD
+    ][:MAX_TOPICS]
+    if not kept:
+        best = next(((amount, entry) for amount, child, entry in ranked if not child), None)
+        if best is not None and _score(best[0], scale) >= FALLBACK_THRESHOLD:
+            kept = [(_score(best[0], scale), best[1])]
     return [Topic(code=entry.code, label=entry.label, score=score) for score, entry in kept]
+
+
+def _score(evidence: float, scale: float) -> float:
+    return round(1.0 - math.exp(-evidence / scale), 4)
 
 
 def _term_counts(words: list[str], vocab: Vocabulary) -> Counter[str]:

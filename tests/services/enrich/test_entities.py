@@ -155,3 +155,83 @@ def test_no_mentions_no_entities(places: Gazetteer) -> None:
 def test_company_short_name_joins_its_full_name(places: Gazetteer) -> None:
     mentions = [Mention("Apple Inc.", "ORG"), Mention("Apple", "ORG"), Mention("Apple", "ORG")]
     assert [(e.name, e.mentions) for e in resolve_entities(mentions, places)] == [("Apple Inc.", 3)]
+
+
+def test_surname_taken_for_a_place_joins_the_full_name(places: Gazetteer) -> None:
+    mentions = [Mention("Wael Sawan", "PERSON"), Mention("Sawan", "GPE"), Mention("Sawan", "GPE")]
+    assert [(e.name, e.type, e.mentions) for e in resolve_entities(mentions, places)] == [
+        ("Wael Sawan", EntityType.PERSON, 3)
+    ]
+
+
+def test_joined_surnames_vote_for_the_full_names_type(places: Gazetteer) -> None:
+    mentions = [Mention("Shigeru Ishiba", "PERSON"), *[Mention("Ishiba", "ORG")] * 3]
+    assert [(e.name, e.type, e.mentions) for e in resolve_entities(mentions, places)] == [
+        ("Shigeru Ishiba", EntityType.PERSON, 4)
+    ]
+
+
+def test_a_given_name_outvotes_one_mislabel(places: Gazetteer) -> None:
+    mentions = [Mention("Jafar Panahi", "ORG"), Mention("Panahi", "PERSON")]
+    entities = resolve_entities(mentions, places, given=frozenset({"jafar"}))
+    assert [(e.name, e.type, e.mentions) for e in entities] == [
+        ("Jafar Panahi", EntityType.PERSON, 2)
+    ]
+    unknown = resolve_entities(mentions, places, given=frozenset())
+    assert {e.type for e in unknown} == {EntityType.ORG, EntityType.PERSON}
+
+
+def test_an_organisation_head_word_outvotes_one_mislabel(places: Gazetteer) -> None:
+    mentions = [Mention("All England Club", "FAC"), Mention("Bank of Ireland", "GPE")]
+    assert {(e.name, e.type) for e in resolve_entities(mentions, places)} == {
+        ("All England Club", EntityType.ORG),
+        ("Bank of Ireland", EntityType.ORG),
+    }
+
+
+def test_headline_span_joins_the_body_name_it_wraps(places: Gazetteer) -> None:
+    mentions = [
+        Mention("Carmaker Stellantis", "ORG", TITLE_WEIGHT, in_title=True),
+        Mention("Stellantis", "ORG"),
+        Mention("Rival Volkswagen", "ORG"),  # in the body: a name of its own
+    ]
+    entities = resolve_entities(mentions, places)
+    assert {(e.name, e.mentions) for e in entities} == {
+        ("Stellantis", 2),
+        ("Rival Volkswagen", 1),
+    }
+
+
+def test_an_articles_names_for_one_country_are_one_entity(places: Gazetteer) -> None:
+    mentions = [
+        Mention("the United States", "GPE"),
+        Mention("U.S.", "GPE"),
+        Mention("Britain", "GPE"),
+        Mention("UK", "GPE"),
+        Mention("England", "GPE"),
+        Mention("Wales", "GPE"),
+    ]
+    entities = by_name(resolve_entities(mentions, places))
+    assert set(entities) == {"United States", "Britain", "England", "Wales"}
+    assert (entities["United States"].mentions, entities["United States"].country_code) == (2, "US")
+    assert entities["Britain"].mentions == 2
+
+
+def test_short_capitals_get_no_place_vote(places: Gazetteer) -> None:
+    # "GP" is Guadeloupe's ISO code, and a family doctor in British news.
+    entities = resolve_entities([Mention("GP", "ORG")], places)
+    assert [(e.name, e.type) for e in entities] == [("GP", EntityType.ORG)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Norris wins Dutch Grand Prix as Verstappen", None),
+        ("Bank of England", "Bank of England"),
+        ("FTSE 100", "FTSE 100"),
+        ("Ursula von der Leyen", "Ursula von der Leyen"),
+        ("Abdel Fattah al-Burhan", "Abdel Fattah al-Burhan"),
+    ],
+)
+def test_multiword_names_with_common_words_are_junk(text: str, expected: str | None) -> None:
+    assert clean_name(text) == expected

@@ -66,3 +66,22 @@ def test_place_type_says_which_reading_the_gazetteer_knows() -> None:
     assert places.place_type("Kyiv") is EntityType.GPE
     assert places.place_type("Belarusian") is EntityType.NORP
     assert places.place_type("Erdogan") is None
+
+
+def test_nation_names_whole_countries_only() -> None:
+    places = gazetteer()
+    assert [places.nation(name) for name in ("UK", "Britain", "U.S.", "America")] == [
+        "GB",
+        "GB",
+        "US",
+        "US",
+    ]
+    assert places.nation("Georgia") == "GE"  # the country, though a US state has the name
+    assert [places.nation(name) for name in ("Wales", "England", "Texas", "Paris")] == [None] * 4
+
+
+def test_unlabelled_places_are_found_within_sentences_only() -> None:
+    text = "Cardiff fans cheered.\n\nTwo were jailed in Cardiff's court, not in Paris or Madrid."
+    labelled = [(text.index("Madrid"), text.index("Madrid") + len("Madrid"))]
+    found = list(gazetteer().unlabelled_places(text, labelled))
+    assert found == [(text.index("Cardiff's"), "Cardiff"), (text.index("Paris"), "Paris")]

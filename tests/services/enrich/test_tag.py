@@ -139,3 +139,23 @@ def test_hostile_input_is_tagged_without_hanging(tagger: Tagger) -> None:
     assert (results[-1].language, results[-1].entities) == ("ru", [])
     for result in results:
         result.model_dump_json()  # every record is still writable
+
+
+def test_person_takes_in_the_given_name_spacy_left_out_and_missed_places_are_added(
+    tagger: Tagger,
+) -> None:
+    (result,) = tagger.tag(
+        [
+            article(
+                "Telescope named after astronomer",
+                "The observatory is named after the American astronomer Vera Rubin, whose work "
+                "provided the first strong evidence for dark matter. Rubin died in 2016.\n\n"
+                "Two men were jailed for a robbery at a convenience store in Cardiff last year.",
+            )
+        ]
+    )
+    names = {entity.name: entity for entity in result.entities}
+    assert (names["Vera Rubin"].type, names["Vera Rubin"].mentions) == (EntityType.PERSON, 2)
+    assert "Rubin" not in names
+    # spaCy reads "Cardiff last year" as one DATE.
+    assert (names["Cardiff"].type, names["Cardiff"].country_code) == (EntityType.GPE, "GB")

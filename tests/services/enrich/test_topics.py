@@ -4,6 +4,7 @@ import pytest
 
 from schemas.models import EntityType
 from services.enrich.topics import (
+    FALLBACK_THRESHOLD,
     THRESHOLD,
     load_vocabulary,
     score_topics,
@@ -105,3 +106,22 @@ def test_word_forms_cover_regular_inflections_of_the_last_word() -> None:
     assert {"casualty", "casualties"} <= word_forms("casualty")
     assert {"invade", "invaded", "invading"} <= word_forms("invade")
     assert {"air strike", "air strikes"} <= word_forms("air strike")
+
+
+def test_topics_mentioned_in_passing_are_left_out() -> None:
+    vocab = load_vocabulary(SMALL)
+    topics = score_topics(
+        "Inflation and the economy",
+        "Inflation rose and the economy slowed. Inflation worried the economy minister, who "
+        "said the economy and inflation would improve. The court was closed for the holiday.",
+        vocab=vocab,
+    )
+    assert [topic.code for topic in topics] == ["medtop:04000000"]
+
+
+def test_an_article_below_the_threshold_still_gets_its_best_top_level_topic() -> None:
+    vocab = load_vocabulary(SMALL)
+    long_body = "Words about nothing in particular. " * 150
+    (topic,) = score_topics("Notes", f"{long_body} The football match.", vocab=vocab)
+    assert topic.code == "medtop:15000000"
+    assert FALLBACK_THRESHOLD <= topic.score < THRESHOLD

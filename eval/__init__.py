@@ -1,0 +1,1 @@
+"""The hand-labelled dev set and its evaluation (`make eval`)."""

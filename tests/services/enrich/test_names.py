@@ -1,0 +1,39 @@
+"""What a name's own words say: organisation head words and given names."""
+
+import pytest
+
+from schemas.models import EntityType
+from services.enrich.names import given_names, head_word, looks_like
+
+GIVEN = frozenset({"jafar", "erling", "us", "johnson"})
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Jafar Panahi", EntityType.PERSON),
+        ("Erling Haaland", EntityType.PERSON),
+        ("Bank of England", EntityType.ORG),
+        ("Office for National Statistics", EntityType.ORG),
+        ("Manchester United", EntityType.ORG),
+        ("Marks & Spencer", EntityType.ORG),
+        ("US Federal Reserve", None),  # capitals are no given name
+        ("Johnson Space Center", None),  # a building named after someone
+        ("Panahi", None),  # one word says nothing
+        ("Isle of Lewis", None),
+    ],
+)
+def test_looks_like(name: str, expected: EntityType | None) -> None:
+    assert looks_like(name, GIVEN) is expected
+
+
+def test_head_word_is_before_of_or_last() -> None:
+    assert head_word(["Bank", "of", "England"]) == "Bank"
+    assert head_word(["South", "Wales", "Police"]) == "Police"
+
+
+def test_given_names_come_from_many_locales_without_common_english_words() -> None:
+    names = given_names()
+    assert {"jafar", "erling", "giorgia", "olaf"} <= names
+    assert not {"general", "royal", "red", "sterling"} & names
+    assert all(name.isascii() and name == name.casefold() for name in names)
