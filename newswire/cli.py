@@ -1,6 +1,7 @@
 """The `newswire` command: one entry point, one sub-command per service or tool."""
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from newswire.errors import NewswireError
 from newswire.lifecycle import stop_on_signals
 from newswire.observability.logs import configure_logging
 from newswire.settings import KafkaSettings, ServiceSettings, TopicSettings
+from schemas import SourceKind
 
 SECONDS = click.FloatRange(min=0)
 
@@ -64,14 +66,25 @@ def broker(port: int | None, data_dir: Path | None) -> None:
 
 @cli.command()
 @click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Feeds to poll: YAML (.yaml, .yml) or OPML (.opml). Reloaded on change or SIGHUP.",
+)
 @click.option("--once", is_flag=True, help="Poll every source once; exit when all is acknowledged.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None)
-def ingest(seeds_dir: Path | None, once: bool, metrics_port: int | None) -> None:
+def ingest(
+    seeds_dir: Path | None, feeds_file: Path | None, once: bool, metrics_port: int | None
+) -> None:
     """Run the ingest service: publish seeds and feeds to the raw topic."""
     from services.ingest.pipeline import run as run_ingest
     from services.ingest.settings import IngestSettings
 
-    settings = IngestSettings(**_given(seeds_dir=seeds_dir, metrics_port=metrics_port))
+    settings = IngestSettings(
+        **_given(seeds_dir=seeds_dir, feeds_file=feeds_file, metrics_port=metrics_port)
+    )
     _start(settings)
     sys.exit(run_ingest(settings, once, stop_on_signals()))
 
@@ -84,15 +97,29 @@ def ingest(seeds_dir: Path | None, once: bool, metrics_port: int | None) -> None
     help="Exit once the raw topic is drained and has been idle this many seconds.",
 )
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None)
-def enrich(until_idle: float | None, metrics_port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    envvar="NEWSWIRE_WORKERS",
+    show_default=True,
+    help="Enrich processes in this replica, a core each; worker i serves its endpoints on "
+    "the metrics port + i.",
+)
+def enrich(until_idle: float | None, metrics_port: int | None, workers: int) -> None:
     """Run the enrichment service: tag raw articles, publish enriched ones."""
-    from services.enrich.consume import EnrichService
     from services.enrich.settings import EnrichSettings
-    from services.enrich.tag import Tagger
 
     settings = EnrichSettings(**_given(metrics_port=metrics_port))
     _start(settings)
     stop = stop_on_signals()
+    if workers > 1:
+        from services.enrich.workers import supervise
+
+        sys.exit(supervise(settings, workers, until_idle, stop))
+    from services.enrich.consume import EnrichService
+    from services.enrich.tag import Tagger
+
     service = EnrichService(settings, Tagger(batch_size=settings.batch_size), stop)
     sys.exit(service.run(until_idle))
 
@@ -112,18 +139,133 @@ def tag(files: tuple[Path, ...]) -> None:
     sys.exit(tag_inputs(inputs, sys.stdout))
 
 
+def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 time like 2026-05-01T12:00Z"
+        ) from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 @cli.command()
-@click.option("--topic", default=None, help="Default: the enriched topic.")
+@click.option(
+    "--from",
+    "start",
+    metavar="ISO",
+    callback=_moment,
+    help="Replay records published at or after this time (ISO-8601; UTC if no zone is given).",
+)
+@click.option("--to", "end", metavar="ISO", callback=_moment, help="... and before this time.")
+@click.option("--all", "everything", is_flag=True, help="Replay the whole raw topic.")
+def replay(start: datetime | None, end: datetime | None, everything: bool) -> None:
+    """Enrich raw articles again into the enriched topic, beside the live enrich service.
+
+    Replays the raw records whose timestamps fall in [--from, --to), or --all of them, up to the
+    end of the raw topic as it is at the start. The live consumer group is left alone, and each
+    record is enriched exactly once per replay (Kafka transactions). Shows progress on stderr.
+    """
+    if everything == (start is not None or end is not None):
+        raise click.UsageError("give --from and/or --to, or --all")
+    if start is not None and end is not None and start >= end:
+        raise click.UsageError("--from must be earlier than --to")
+    from services.enrich.replay import ProgressPrinter, Replay, Window
+    from services.enrich.settings import EnrichSettings
+    from services.enrich.tag import Tagger
+
+    settings = EnrichSettings()
+    _start(settings)
+    run = Replay(
+        settings,
+        Tagger(batch_size=settings.batch_size),
+        Window(start, end),
+        stop_on_signals(),
+        ProgressPrinter(sys.stderr),
+    )
+    progress = run.run()
+    topics = settings.topics
+    click.echo(
+        f"replayed {topics.raw} into {topics.enriched} as group {run.group_id} in "
+        f"{progress.elapsed:.1f} s: {progress.line()}",
+        err=True,
+    )
+    sys.exit(0 if progress.finished else 130)
+
+
+def _topic_codes(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> list[str]:
+    from newswire.filters import topic_code
+
+    try:
+        return [topic_code(value) for value in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@cli.command()
+@click.option("--topic", default=None, help="The Kafka topic. Default: the enriched topic.")
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest record, not the newest.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Stop after N records.")
 @click.option("--json", "as_json", is_flag=True, help="Print each record as one JSON line.")
-def tail(topic: str | None, from_beginning: bool, limit: int | None, as_json: bool) -> None:
-    """Print records of a topic as they arrive, readably or as JSON."""
+@click.option(
+    "--entity",
+    "entities",
+    multiple=True,
+    metavar="NAME",
+    help="Only articles naming this entity (whole words of its name, any case).",
+)
+@click.option(
+    "--about",
+    "--topic-code",
+    "topic_codes",
+    multiple=True,
+    metavar="MEDTOP",
+    callback=_topic_codes,
+    help="Only articles about this IPTC Media Topic, e.g. medtop:16000000; a top-level "
+    "code finds its subtopics too.",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice([kind.value for kind in SourceKind]),
+    help="Only articles from this kind of source.",
+)
+@click.option(
+    "--language", "languages", multiple=True, metavar="xx", help="Only articles in this language."
+)
+@click.option(
+    "--follow/--no-follow",
+    default=True,
+    help="Wait for new records (the default), or exit once every record so far is read.",
+)
+def tail(
+    topic: str | None,
+    from_beginning: bool,
+    limit: int | None,
+    as_json: bool,
+    entities: tuple[str, ...],
+    topic_codes: list[str],
+    sources: tuple[str, ...],
+    languages: tuple[str, ...],
+    follow: bool,
+) -> None:
+    """Print the articles of a topic as they arrive: one line each, or their JSON.
+
+    A filter given several times matches any of its values; different filters must all match.
+    """
+    from newswire.filters import ArticleFilter
     from newswire.tail import tail as run_tail
 
     configure_logging("WARNING", "text")
     chosen = topic or TopicSettings().enriched
-    run_tail(KafkaSettings(), chosen, from_beginning, limit, as_json, stop_on_signals())
+    match = ArticleFilter.of(entities, topic_codes, sources, languages)
+    stop = stop_on_signals()
+    run_tail(KafkaSettings(), chosen, from_beginning, limit, as_json, stop, match, follow)
 
 
 def main() -> None:

@@ -1,12 +1,15 @@
 """How records look to a person: one readable line per record."""
 
 import json
+from datetime import UTC
 
-from newswire.kafka.serde import Headers, header
-from schemas import EnrichedArticle, RawArticle
+from newswire.errors import DecodeError
+from newswire.kafka.serde import Headers, decode_article, header
+from schemas import ALL_RECORDS, EnrichedArticle, RawArticle
 
 MAX_ENTITIES = 5
 MAX_TOPICS = 3
+_MODELS = {model.SCHEMA: model for model in ALL_RECORDS}
 
 
 def enriched_line(article: EnrichedArticle) -> str:
@@ -31,15 +34,42 @@ def dead_letter_line(value: bytes | None, headers: Headers | None) -> str:
     return f"{reason} at {origin}@{offset}: {message}\n    value: {preview!r}"
 
 
+def article_line(article: RawArticle) -> str:
+    """One line: when, where from, the headline, and for an enriched article who and what about."""
+    when = (article.published_at or article.fetched_at).astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+    where = " ".join(
+        part for part in (article.source.kind.value, article.source.site, article.language) if part
+    )
+    line = f"{when}  [{where}] {' '.join(article.title.split())}"
+    if isinstance(article, EnrichedArticle):
+        entities = ", ".join(entity.name for entity in article.entities[:MAX_ENTITIES])
+        topics = ", ".join(topic.label for topic in article.topics[:MAX_TOPICS])
+        line += f"  | {entities or '-'} | {topics or '-'}"
+    return line
+
+
+def article_of(value: bytes | None, headers: Headers | None) -> RawArticle | None:
+    """The article a record holds, as the model its `schema` header names; None if it holds none."""
+    if header(headers, "dlq.reason") is not None:
+        return None  # a dead letter's value is the record that failed, not an article
+    model = _MODELS.get(header(headers, "schema") or "")
+    if model is None:
+        return None
+    try:
+        return decode_article(value, model)
+    except DecodeError:
+        return None
+
+
 def record_line(value: bytes | None, headers: Headers | None) -> str:
     """The readable line for any newswire record, chosen by its headers."""
     if header(headers, "dlq.reason") is not None:
         return dead_letter_line(value, headers)
-    schema = header(headers, "schema")
-    if schema == EnrichedArticle.SCHEMA and value is not None:
-        return enriched_line(EnrichedArticle.model_validate_json(value))
-    if schema == RawArticle.SCHEMA and value is not None:
-        return raw_line(RawArticle.model_validate_json(value))
+    article = article_of(value, headers)
+    if isinstance(article, EnrichedArticle):
+        return enriched_line(article)
+    if article is not None:
+        return raw_line(article)
     return (value or b"").decode("utf-8", errors="replace")
 
 

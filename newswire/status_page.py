@@ -29,9 +29,12 @@ FIGURES: dict[str, tuple[str, str, dict[str, str]]] = {
 }
 
 
-def scrape(base_url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+Samples = dict[str, list[tuple[dict[str, str], float]]]
+
+
+def scrape(base_url: str) -> Samples:
     """Every sample of a `/metrics` page, by sample name."""
-    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
+    samples: Samples = {}
     text = httpx.get(f"{base_url}/metrics", timeout=2).text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -41,7 +44,7 @@ def scrape(base_url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
 
 def service_figures(services: Mapping[str, str]) -> dict[str, Any]:
     """The page's figures from each service's endpoints; a service that does not answer is down."""
-    scraped: dict[str, dict[str, list[tuple[dict[str, str], float]]]] = {}
+    scraped: dict[str, Samples] = {}
     ready: dict[str, bool] = {}
     for name, base_url in services.items():
         try:

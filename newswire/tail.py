@@ -1,4 +1,8 @@
-"""`newswire tail`: a downstream consumer that prints records as they arrive."""
+"""`newswire tail`: a downstream consumer that prints records as they arrive.
+
+An article is one line (or its JSON); a record that holds none, such as a dead letter, is shown
+as it is. `open_tail`, `records` and `caught_up` are the group-less reading every reader here uses.
+"""
 
 import threading
 from collections.abc import Iterator
@@ -7,9 +11,12 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from newswire.errors import ConfigError
+from newswire.filters import ArticleFilter
 from newswire.kafka.clients import make_consumer
-from newswire.render import record_json, record_line
+from newswire.render import article_line, article_of, record_json, record_line
 from newswire.settings import KafkaSettings
+
+EVERYTHING = ArticleFilter()
 
 
 def open_tail(kafka: KafkaSettings, topics: list[str], from_beginning: bool) -> KafkaConsumer:
@@ -56,22 +63,30 @@ def tail(
     limit: int | None,
     as_json: bool,
     stop: threading.Event,
+    match: ArticleFilter = EVERYTHING,
+    follow: bool = True,
 ) -> int:
-    def show(record: ConsumerRecord) -> None:
-        if as_json:
-            print(record_json(record.key, record.value, record.headers), flush=True)
-        else:
-            print(record_line(record.value, record.headers), flush=True)
-
+    """Prints the records of `topic` that `match` accepts; returns how many it printed."""
     consumer = open_tail(kafka, [topic], from_beginning)
-    seen = 0
+    shown = 0
     try:
         for record in records(consumer, stop):
-            if record is not None:
-                show(record)
-                seen += 1
-            if limit is not None and seen >= limit:
+            if record is None:
+                if not follow and caught_up(consumer):
+                    break
+                continue
+            article = article_of(record.value, record.headers)
+            if not match.accepts(article):
+                continue
+            if as_json:
+                print(record_json(record.key, record.value, record.headers), flush=True)
+            elif article is not None:
+                print(article_line(article), flush=True)
+            else:
+                print(record_line(record.value, record.headers), flush=True)
+            shown += 1
+            if limit is not None and shown >= limit:
                 break
     finally:
         consumer.close()
-    return seen
+    return shown

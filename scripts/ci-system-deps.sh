@@ -2,11 +2,12 @@
 # Installs the Debian packages the test suite needs and pip cannot provide:
 #   prometheus               promtool and the Prometheus server that tests/deploy runs
 #   chromium                 the headless browser that loads the status page of `newswire run`
+#   kcat                     the librdkafka command-line client that tests/consumers reads with
 #   openjdk-17-jre-headless  only when no Java 17+ is on the PATH (the embedded Kafka broker)
 # Idempotent: when everything is installed it only asks dpkg, and exits in well under a second.
 set -euo pipefail
 
-packages=(prometheus chromium)
+packages=(prometheus chromium kcat)
 java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' || true)
 if [ -z "$java_major" ] || [ "${java_major%%.*}" -lt 17 ]; then
   packages+=(openjdk-17-jre-headless)

@@ -9,8 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,13 +17,11 @@ from typing import ClassVar
 
 import httpx
 from kafka import KafkaProducer
-from prometheus_client.parser import text_string_to_metric_families
 
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from tests.conftest import REPO, free_port
-
-Samples = dict[str, list[tuple[dict[str, str], float]]]
+from tests.endpoints import is_ready, wait_for
 
 # Small enough that the oversized seed is refused by the broker, large enough for every real one.
 RAW_MAX_MESSAGE_BYTES = 256 * 1024
@@ -33,36 +30,8 @@ SEED_TEXT = (REPO / "seeds" / "000_47538fdd1a9e32f6.txt").read_text(encoding="ut
 FAST_INTERVALS = {"NEWSWIRE_SEED_SCAN_INTERVAL": "1", "NEWSWIRE_LAG_INTERVAL": "1"}
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
 def metrics_text(port: int) -> str:
     return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-
-
-def scrape(port: int) -> Samples:
-    samples: Samples = {}
-    for family in text_string_to_metric_families(metrics_text(port)):
-        for sample in family.samples:
-            samples.setdefault(sample.name, []).append((sample.labels, sample.value))
-    return samples
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return sum(v for found, v in samples.get(name, []) if labels.items() <= found.items())
-
-
-def is_ready(port: int) -> bool:
-    return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
 
 
 class Service:

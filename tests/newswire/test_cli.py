@@ -96,7 +96,7 @@ def test_tag_works_without_kafka(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("run", "broker", "ingest", "enrich", "tag", "tail"):
+    for command in ("run", "broker", "ingest", "enrich", "tag", "tail", "replay"):
         result = newswire(command, "--help", env=NO_KAFKA_ENV)
         assert result.returncode == 0
         assert "Usage:" in result.stdout

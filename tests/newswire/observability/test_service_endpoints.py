@@ -4,45 +4,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, free_port
-
-Samples = dict[str, list[tuple[dict[str, str], float]]]
-
-
-def scrape(port: int) -> Samples:
-    samples: Samples = {}
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples.setdefault(sample.name, []).append((sample.labels, sample.value))
-    return samples
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def is_ready(port: int) -> bool:
-    return httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return sum(v for found, v in samples.get(name, []) if labels.items() <= found.items())
+from tests.endpoints import is_ready, scrape, value, wait_for
 
 
 def start(command: str, port: int, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
