@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock
 
-.PHONY: run test lint typecheck schemas schemas-check system-deps lock clean
+.PHONY: run test lint typecheck schemas schemas-check system-deps lock clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "newswire needs Python 3.11+")'
@@ -25,6 +25,16 @@ run: $(RUNTIME)  ## set up, then run the whole pipeline on this machine
 
 test: $(DEV) system-deps lint typecheck schemas-check  ## set up, then lint, type-check and run every test
 	$(BIN)/pytest
+
+bench: $(DEV)  ## every benchmark (~30 min); writes docs/benchmarks.md and docs/benchmarks.png
+	$(BIN)/python -m bench.suite
+
+bench-quick: $(DEV)  ## the same benchmarks with smaller N (< 3 min); writes bench/results/
+	$(BIN)/python -m bench.suite --quick
+
+.PHONY: eval
+eval: $(RUNTIME)  ## tag the hand-labelled dev set: entity P/R/F1, country codes, topic accuracy, speed
+	$(BIN)/python eval/evaluate.py
 
 system-deps:  ## Debian packages the tests need (Prometheus; Java 17 if missing)
 	bash scripts/ci-system-deps.sh

@@ -1,0 +1,236 @@
+"""Feed ingestion at scale (issue 3), on a loopback feed farm (see farm.py).
+
+`feeds[first_pass]`: `newswire ingest --feeds FILE --once` (a child process, every feed new)
+polls F feeds of 50 items and publishes them; the bare component is `feedparser.parse` (its
+defaults) on the same bytes in this process. Items per CPU-second of each (the child's CPU, all
+threads, from its exit); the bar: at least 60% of bare feedparser.
+`feeds[steady]`: the same command again: every feed answers 304 to the conditional GET, and
+nothing new may be published. Polls per second from the farm's first to its last 304; the bare
+component is an httpx client making the same conditional GETs with as many threads as ingest
+polls at once. The bar: at least 500 feeds per second per ingest process.
+`feeds[memory]`: `newswire ingest --feeds FILE` (running on) with 10,000 feeds of 5 items, its
+VmRSS once every item is published; the bare component is the same service with no feeds. The
+bar: under 250 MB.
+
+    .venv/bin/python -m bench.feeds [--quick] [--feeds N] [--items N] [--memory-feeds N]
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import feedparser
+import httpx
+import yaml
+from kafka import TopicPartition
+
+from bench.children import Child, reaped_cpu_s, service_env
+from bench.farm import Farm, Served
+from bench.harness import (
+    RESULTS,
+    Broker,
+    Result,
+    Run,
+    arguments,
+    argv_of,
+    broker,
+    clock,
+    fresh_topics,
+    log,
+    per_second,
+    ratio,
+)
+from bench.topics import Reader
+from newswire.kafka.clients import make_consumer
+from newswire.settings import KafkaSettings, TopicSettings
+from services.ingest.settings import IngestSettings
+
+CONTENT_TYPE = "application/rss+xml; charset=utf-8"
+RUN_TIMEOUT = 1800.0
+MIN_PUBLISHED = 0.98
+CONCURRENCY = IngestSettings.model_fields["max_concurrent_polls"].default
+
+
+def write_feeds(path: Path, farm: Farm) -> Path:
+    entries = [{"url": url, "name": f"farm-{n}"} for n, url in enumerate(farm.urls())]
+    path.write_text(yaml.safe_dump({"feeds": entries}), encoding="utf-8")
+    return path
+
+
+def ingest_env(kafka: KafkaSettings, topics: TopicSettings) -> dict[str, str]:
+    return service_env(kafka, topics, NEWSWIRE_ALLOW_PRIVATE_ADDRESSES="1")
+
+
+def ingest_once(
+    env: dict[str, str], feeds: Path, seeds: Path, log_name: str
+) -> tuple[float, float]:
+    """Runs `newswire ingest --once`; its wall-clock and CPU seconds."""
+    cpu = reaped_cpu_s()
+    started = time.perf_counter()
+    args = ["ingest", "--feeds", str(feeds), "--seeds", str(seeds), "--once"]
+    child = Child(args, env, RESULTS / log_name)
+    code = child.wait(RUN_TIMEOUT)
+    wall = time.perf_counter() - started
+    if code != 0:
+        raise RuntimeError(f"newswire ingest --once exited with {code}; see {log_name}")
+    return wall, reaped_cpu_s() - cpu
+
+
+def end_offsets(kafka: KafkaSettings, topic: str) -> int:
+    consumer = make_consumer(kafka, "bench-offsets", None)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
+
+
+def bare_parse(farm: Farm) -> tuple[float, int]:
+    """CPU seconds `feedparser.parse` takes over every feed's bytes, and the items it finds."""
+    found = 0
+    with clock() as span:
+        for number in range(farm.feeds):
+            headers = {"content-type": CONTENT_TYPE}
+            parsed = feedparser.parse(farm.body(number), response_headers=headers)
+            found += len(parsed.entries)
+    return span.cpu, found
+
+
+def bare_polls(farm: Farm) -> float:
+    """Conditional GETs per second of an httpx client, `CONCURRENCY` threads, every feed once."""
+    urls = farm.urls()
+    etags = [farm.etag(number) for number in range(farm.feeds)]
+    limits = httpx.Limits(max_connections=100)
+    with httpx.Client(limits=limits, timeout=30) as client:
+
+        def poll(number: int) -> int:
+            headers = {"If-None-Match": etags[number]}
+            return client.get(urls[number], headers=headers).status_code
+
+        with ThreadPoolExecutor(CONCURRENCY) as pool, clock() as span:
+            statuses = list(pool.map(poll, range(farm.feeds)))
+    if set(statuses) != {304}:
+        raise RuntimeError(f"the bare client got {sorted(set(statuses))}, not only 304")
+    return per_second(farm.feeds, span.wall)
+
+
+def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
+    kafka = shared.kafka
+    topics = fresh_topics(kafka, "feeds")
+    farm = Farm(feeds, items)
+    farm.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-feeds-") as directory:
+            feeds_file = write_feeds(Path(directory) / "feeds.yaml", farm)
+            seeds = Path(directory) / "no-seeds"
+            seeds.mkdir()
+            env = ingest_env(kafka, topics)
+            log(f"feeds: first pass over {feeds} feeds of {items} items")
+            wall, cpu = ingest_once(env, feeds_file, seeds, "feeds-first-pass.log")
+            bare_cpu, expected = bare_parse(farm)
+            with Reader(kafka, [topics.raw]) as reader:
+                published = len(reader.read(expected, timeout=120))
+            offsets = end_offsets(kafka, topics.raw)
+            log("feeds: steady pass (all 304)")
+            farm.reset_counts()
+            steady_wall, steady_cpu = ingest_once(env, feeds_file, seeds, "feeds-steady.log")
+            served = farm.served.get(304, Served())
+            polls, span = served.count, served.last - served.first  # before the bare client's
+            added = end_offsets(kafka, topics.raw) - offsets
+            bare_rate = bare_polls(farm)
+    finally:
+        farm.stop()
+    rate = per_second(published, cpu)
+    parse_ratio = ratio(rate, per_second(expected, bare_cpu))
+    first = Result(
+        name="feeds[first_pass]",
+        figures={
+            "feeds": feeds,
+            "items": expected,
+            "published": published,
+            "published_share": round(published / expected, 4),
+            "items_per_cpu_s": rate,
+            "items_per_s": per_second(published, wall),
+            "wall_s": round(wall, 1),
+        },
+        bare={"component": "feedparser.parse", "items_per_cpu_s": per_second(expected, bare_cpu)},
+        ratio=parse_ratio,
+        ratio_basis="items_per_cpu_s",
+        target=">= 0.6, and >= 98% of the items published",
+        met=published >= MIN_PUBLISHED * expected and (parse_ratio or 0) >= 0.6,
+        notes=["ingest's CPU includes its start-up; feedparser runs with its defaults"],
+    )
+    poll_rate = per_second(polls, span)
+    steady = Result(
+        name="feeds[steady]",
+        figures={
+            "feeds": feeds,
+            "not_modified": polls,
+            "polls_per_s": poll_rate,
+            "process_cpu_s": round(steady_cpu, 2),
+            "raw_offsets_added": added,
+            "process_wall_s": round(steady_wall, 1),
+        },
+        bare={"component": f"httpx, {CONCURRENCY} threads", "polls_per_s": bare_rate},
+        ratio=ratio(poll_rate, bare_rate),
+        ratio_basis="polls_per_s",
+        target="polls_per_s >= 500, nothing new published",
+        met=poll_rate >= 500 and polls == feeds and added == 0,
+    )
+    return [first, steady]
+
+
+def memory(shared: Broker, feeds: int) -> Result:
+    kafka = shared.kafka
+    farm = Farm(feeds, items=5)
+    farm.start()
+    rss: dict[str, float] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-feeds-") as directory:
+            seeds = Path(directory) / "no-seeds"
+            seeds.mkdir()
+            for label, farm_or_none in (("bare", None), ("service", farm)):
+                topics = fresh_topics(kafka, f"feeds-memory-{label}")
+                feeds_file = Path(directory) / f"{label}.yaml"
+                if farm_or_none is None:
+                    feeds_file.write_text("feeds: []\n", encoding="utf-8")
+                else:
+                    write_feeds(feeds_file, farm_or_none)
+                args = ["ingest", "--feeds", str(feeds_file), "--seeds", str(seeds)]
+                env = ingest_env(kafka, topics)
+                with Child(args, env, RESULTS / f"feeds-memory-{label}.log") as child:
+                    expected = feeds * 5 if farm_or_none is not None else 0
+                    with Reader(kafka, [topics.raw]) as reader:
+                        found = len(reader.read(expected, timeout=RUN_TIMEOUT))
+                    time.sleep(5.0)  # settled: no feed due again for minutes
+                    child.check_alive()
+                    rss[label] = child.rss_mb()
+                    log(f"feeds: memory {label}: {found} of {expected} items, {rss[label]} MiB")
+    finally:
+        farm.stop()
+    return Result(
+        name="feeds[memory]",
+        figures={"feeds": feeds, "items": feeds * 5, "rss_mb": rss["service"]},
+        bare={"component": "the same service with no feeds", "rss_mb": rss["bare"]},
+        ratio=ratio(rss["service"], rss["bare"]),
+        ratio_basis="rss_mb",
+        target="rss_mb < 250",
+        met=rss["service"] < 250,
+    )
+
+
+def main() -> None:
+    sizes = {"feeds": (2_000, 60), "items": (50, 50), "memory_feeds": (10_000, 300)}
+    args = arguments(__doc__, sizes)
+    run = Run("bench.feeds", argv_of(args, *sizes))
+    with broker() as shared:
+        for result in first_and_steady(shared, args.feeds, args.items):
+            run.emit(result)
+        run.emit(memory(shared, args.memory_feeds))
+
+
+if __name__ == "__main__":
+    main()
