@@ -37,7 +37,7 @@ from newswire.errors import (
     NewswireError,
 )
 from newswire.kafka.clients import make_consumer
-from newswire.kafka.serde import article_key, decode_article, header
+from newswire.kafka.serde import decode_article, header
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.lifecycle import retry_until_stopped
 from newswire.observability.endpoints import EndpointServer, Readiness
@@ -51,6 +51,7 @@ from services.enrich.checkpoint import (
     open_checkpoint,
 )
 from services.enrich.dead_letter import DeadLetter
+from services.enrich.output import send_batch
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
 
@@ -206,24 +207,10 @@ class EnrichService:
         self._record_outcomes(result)
 
     def _send(self, producer: KafkaProducer, result: BatchResult) -> list[Any]:
-        topics = self._settings.topics
         try:
-            sent = [
-                producer.send(topics.enriched, key=article_key(article), value=article)
-                for article in result.enriched
-            ]
-            sent += [
-                producer.send(
-                    topics.dlq,
-                    key=letter.record.key,
-                    value=letter.record.value or b"",
-                    headers=letter.headers(),
-                )
-                for letter in result.dead_letters
-            ]
+            return send_batch(producer, self._settings.topics, result.enriched, result.dead_letters)
         except KafkaError as exc:
             raise checkpoint_failure("send the batch", exc) from exc
-        return sent
 
     def _recover(
         self, consumer: KafkaConsumer, records: list[ConsumerRecord], exc: CheckpointError
