@@ -37,6 +37,7 @@ FEEDS = 50
 FIRST_ITEMS = 2  # per feed, before ingest starts
 ADDED_ITEMS = 400  # over the whole farm, one every GROWTH_STEP seconds
 GROWTH_STEP = 0.05
+FINAL_PASSES = 3
 KILLS = 5
 LIFETIME = (0.0, 3.0)  # seconds from the end of start-up (state restored) to SIGKILL
 
@@ -122,8 +123,13 @@ def test_every_item_is_published_exactly_once_across_sigkills(
         _start_then_kill(feeds_file, env, tmp_path / f"ingest-{kill}.log", rng.uniform(*LIFETIME))
         progress.append(published_count(kafka_settings, topics.raw))
     growth.join()
-    code, logs = run_once(feeds_file, env)
-    failed = [line["feed"] for line in logs if line.get("message") == "feed poll failed"]
+    # On a loaded machine a poll of the last pass may still time out: a further pass picks the feed
+    # up (and must not publish anything twice either).
+    for _ in range(FINAL_PASSES):
+        code, logs = run_once(feeds_file, env)
+        failed = [line["feed"] for line in logs if line.get("message") == "feed poll failed"]
+        if code != 0 or not failed:
+            break
     elapsed = time.monotonic() - started
 
     assert code == 0 and not failed, failed
