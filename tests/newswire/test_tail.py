@@ -89,7 +89,13 @@ def test_filters_pick_articles_and_json_prints_them_whole(
     assert len(tail(service_env, "--source", "seed", "--source", "atom")) == 2
     (line,) = tail(service_env, "--language", "fr", "--json")
     assert EnrichedArticle.model_validate_json(line) == ELECTION
-    assert json.loads(tail(service_env, "--json", "--limit", "1")[0])["id"]
+    whole = [json.loads(line) for line in tail(service_env, "--json")]
+    assert sorted(one.get("id", "") for one in whole) == sorted(
+        ["", CLIMATE.id, FOOTBALL.id, ELECTION.id]
+    )
+    (poison,) = [one for one in whole if "id" not in one]
+    assert poison["key"] == "x" and poison["value"] == "{broken"
+    assert len(tail(service_env, "--json", "--limit", "1")) == 1
 
 
 def test_a_malformed_topic_code_is_refused(service_env: dict[str, str]) -> None:
