@@ -30,7 +30,6 @@ from bench.children import Child, service_env, wait_for_group
 from bench.corpus import drafts, raw_articles, words
 from bench.harness import (
     REPO,
-    RESULTS,
     Broker,
     Figures,
     Result,
@@ -83,7 +82,9 @@ def service_pass(kafka: KafkaSettings, raw: str, tagger: Tagger, count: int) -> 
     with Reader(kafka, [topics.enriched]) as reader:
         found = len(reader.read(count, timeout=60))
     if found != count:
-        raise RuntimeError(f"the service enriched {found} of {count} articles")
+        with Reader(kafka, [topics.dlq]) as reader:
+            dead = len(reader.read(count, timeout=5))
+        raise RuntimeError(f"the service enriched {found} of {count} ({dead} dead letters)")
     return span
 
 
@@ -151,9 +152,8 @@ def children_rate(
     topics = fresh_topics(kafka, f"scaling-{label}")
     env = service_env(kafka, topics)
     args = ["enrich", *(["--workers", str(workers)] if workers else [])]
-    children = [
-        Child(args, env, RESULTS / f"enrich-{label}-{number}.log") for number in range(replicas)
-    ]
+    logs = [shared.results / f"enrich-{label}-{number}.log" for number in range(replicas)]
+    children = [Child(args, env, path) for path in logs]
     try:
         warm = raw_articles(drafts(WARM_UP, "news", seed=1))
         with Reader(kafka, [topics.enriched], from_beginning=False) as reader:
@@ -210,11 +210,11 @@ def scaling(shared: Broker, articles: list[RawArticle], run: Run) -> None:
 
 
 def main() -> None:
-    sizes = {"articles": (480, 64), "rounds": (2, 1), "scaling_articles": (480, 32)}
+    sizes = {"articles": (480, 48), "rounds": (2, 1), "scaling_articles": (480, 32)}
     args = arguments(__doc__, sizes)
     run = Run("bench.enrich", argv_of(args, *sizes))
     articles = raw_articles(drafts(max(args.articles, args.scaling_articles), "news"))
-    with broker() as shared:
+    with broker(args.quick) as shared:
         run.emit(compare(shared, articles[: args.articles], args.rounds))
         scaling(shared, articles[: args.scaling_articles], run)
 

@@ -30,7 +30,6 @@ from kafka import TopicPartition
 from bench.children import Child, reaped_cpu_s, service_env
 from bench.farm import Farm, Served
 from bench.harness import (
-    RESULTS,
     Broker,
     Result,
     Run,
@@ -51,6 +50,7 @@ from services.ingest.settings import IngestSettings
 CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 RUN_TIMEOUT = 1800.0
 MIN_PUBLISHED = 0.98
+SETTLE = 2.0  # seconds after the last item before memory is read
 CONCURRENCY = IngestSettings.model_fields["max_concurrent_polls"].default
 
 
@@ -65,17 +65,17 @@ def ingest_env(kafka: KafkaSettings, topics: TopicSettings) -> dict[str, str]:
 
 
 def ingest_once(
-    env: dict[str, str], feeds: Path, seeds: Path, log_name: str
+    env: dict[str, str], feeds: Path, seeds: Path, log_path: Path
 ) -> tuple[float, float]:
     """Runs `newswire ingest --once`; its wall-clock and CPU seconds."""
     cpu = reaped_cpu_s()
     started = time.perf_counter()
     args = ["ingest", "--feeds", str(feeds), "--seeds", str(seeds), "--once"]
-    child = Child(args, env, RESULTS / log_name)
+    child = Child(args, env, log_path)
     code = child.wait(RUN_TIMEOUT)
     wall = time.perf_counter() - started
     if code != 0:
-        raise RuntimeError(f"newswire ingest --once exited with {code}; see {log_name}")
+        raise RuntimeError(f"newswire ingest --once exited with {code}; see {log_path}")
     return wall, reaped_cpu_s() - cpu
 
 
@@ -129,14 +129,16 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
             seeds.mkdir()
             env = ingest_env(kafka, topics)
             log(f"feeds: first pass over {feeds} feeds of {items} items")
-            wall, cpu = ingest_once(env, feeds_file, seeds, "feeds-first-pass.log")
+            wall, cpu = ingest_once(env, feeds_file, seeds, shared.results / "feeds-first-pass.log")
             bare_cpu, expected = bare_parse(farm)
             with Reader(kafka, [topics.raw]) as reader:
                 published = len(reader.read(expected, timeout=120))
             offsets = end_offsets(kafka, topics.raw)
             log("feeds: steady pass (all 304)")
             farm.reset_counts()
-            steady_wall, steady_cpu = ingest_once(env, feeds_file, seeds, "feeds-steady.log")
+            steady_wall, steady_cpu = ingest_once(
+                env, feeds_file, seeds, shared.results / "feeds-steady.log"
+            )
             served = farm.served.get(304, Served())
             polls, span = served.count, served.last - served.first  # before the bare client's
             added = end_offsets(kafka, topics.raw) - offsets
@@ -201,11 +203,11 @@ def memory(shared: Broker, feeds: int) -> Result:
                     write_feeds(feeds_file, farm_or_none)
                 args = ["ingest", "--feeds", str(feeds_file), "--seeds", str(seeds)]
                 env = ingest_env(kafka, topics)
-                with Child(args, env, RESULTS / f"feeds-memory-{label}.log") as child:
+                with Child(args, env, shared.results / f"feeds-memory-{label}.log") as child:
                     expected = feeds * 5 if farm_or_none is not None else 0
                     with Reader(kafka, [topics.raw]) as reader:
                         found = len(reader.read(expected, timeout=RUN_TIMEOUT))
-                    time.sleep(5.0)  # settled: no feed due again for minutes
+                    time.sleep(SETTLE)  # no feed is due again for minutes
                     child.check_alive()
                     rss[label] = child.rss_mb()
                     log(f"feeds: memory {label}: {found} of {expected} items, {rss[label]} MiB")
@@ -223,10 +225,10 @@ def memory(shared: Broker, feeds: int) -> Result:
 
 
 def main() -> None:
-    sizes = {"feeds": (2_000, 60), "items": (50, 50), "memory_feeds": (10_000, 300)}
+    sizes = {"feeds": (2_000, 60), "items": (50, 50), "memory_feeds": (10_000, 200)}
     args = arguments(__doc__, sizes)
     run = Run("bench.feeds", argv_of(args, *sizes))
-    with broker() as shared:
+    with broker(args.quick) as shared:
         for result in first_and_steady(shared, args.feeds, args.items):
             run.emit(result)
         run.emit(memory(shared, args.memory_feeds))

@@ -37,23 +37,35 @@ ENV_DATA_DIR = "BENCH_KAFKA_DATA_DIR"
 Figures = dict[str, object]
 
 
+def results_dir(quick: bool) -> Path:
+    """Where a run writes its logs, samples and profiles: a quick run never overwrites a full
+    run's files, which docs/benchmarks.md points to."""
+    return RESULTS / ("quick" if quick else "full")
+
+
 @dataclass(frozen=True)
 class Broker:
-    """A running broker: how to reach it, and where it keeps its logs (for their size)."""
+    """A running broker: how to reach it, where it keeps its logs (for their size), and
+    where this run writes its own files (`results_dir`)."""
 
     kafka: KafkaSettings
     data_dir: Path
+    results: Path
 
 
 @contextmanager
-def broker() -> Iterator[Broker]:
+def broker(quick: bool) -> Iterator[Broker]:
     """The suite's broker when it shares one, else an embedded broker of this benchmark's own."""
+    results = results_dir(quick)
+    results.mkdir(parents=True, exist_ok=True)
     shared = os.environ.get(ENV_BOOTSTRAP)
     if shared:
-        yield Broker(KafkaSettings(bootstrap_servers=shared), Path(os.environ[ENV_DATA_DIR]))
+        kafka = KafkaSettings(bootstrap_servers=shared)
+        yield Broker(kafka, Path(os.environ[ENV_DATA_DIR]), results)
         return
     with EmbeddedBroker() as embedded:
-        yield Broker(KafkaSettings(bootstrap_servers=embedded.bootstrap_servers), embedded.data_dir)
+        kafka = KafkaSettings(bootstrap_servers=embedded.bootstrap_servers)
+        yield Broker(kafka, embedded.data_dir, results)
 
 
 def fresh_topics(kafka: KafkaSettings, label: str, partitions: int = 6) -> TopicSettings:

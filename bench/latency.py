@@ -8,14 +8,16 @@ read_committed consumer over the raw and the enriched topics takes the time each
 readable; the latency of an article is that moment minus the moment its raw record was published
 (the `send` call, which also stamps the record's timestamp). The bar is for 20 articles/s;
 `make bench` also runs 5 articles/s, well below what one enrich process can do, to show the
-latency of the path itself when no queue builds up.
+latency of the path itself when no queue builds up. `--workers N` runs `newswire enrich
+--workers N` instead of the default single process (not part of the suite: it tunes the service).
 
 The bare figure is the Kafka hop alone: the same raw records, readable read_committed on the raw
 topic, measured by the same consumer at the same time. Reported: p50, p90, p99 and the maximum,
 and the enrich process's CPU use during the run (one core = 1.0), which says how close to
-saturation 20 articles/s drives it. The samples are saved for the plot in bench/results/.
+saturation 20 articles/s drives it. The samples are saved for the plot in bench/results/full/
+(bench/results/quick/ with --quick).
 
-    .venv/bin/python -m bench.latency [--quick] [--seconds S] [--rate R]
+    .venv/bin/python -m bench.latency [--quick] [--seconds S] [--rate R] [--workers N]
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from kafka import KafkaProducer
 from bench.children import Child, service_env, wait_for_group
 from bench.corpus import drafts, raw_articles
 from bench.harness import (
-    RESULTS,
+    REPO,
     Broker,
     Figures,
     Result,
@@ -53,8 +55,9 @@ WARM_UP = 24
 DRAIN_TIMEOUT = 120.0
 
 
-def samples_path(rate: int) -> Path:
-    return RESULTS / f"latency-samples-{rate}.json"
+def samples_path(results: Path, rate: int, workers: int) -> Path:
+    """Where the latency samples go; the result names the file, for plot.py."""
+    return results / f"latency-samples-{rate}{'' if workers == 1 else f'-w{workers}'}.json"
 
 
 class Sender(threading.Thread):
@@ -96,18 +99,19 @@ def summary(latencies: list[float]) -> Figures:
     }
 
 
-def measure(shared: Broker, seconds: int, rate: int) -> Result:
+def measure(shared: Broker, seconds: int, rate: int, workers: int) -> Result:
     kafka = shared.kafka
     topics = fresh_topics(kafka, "latency")
     env = service_env(kafka, topics)
     articles = raw_articles(drafts(WARM_UP + seconds * rate, "news", seed=2))
     warm, steady = articles[:WARM_UP], articles[WARM_UP:]
-    with Child(["enrich"], env, RESULTS / "latency-enrich.log") as child:
+    args = ["enrich", *(["--workers", str(workers)] if workers > 1 else [])]
+    with Child(args, env, shared.results / "latency-enrich.log") as child:
         with Reader(kafka, [topics.enriched], from_beginning=False) as reader:
             feed(kafka, topics.raw, warm)
             if len(reader.read(len(warm), timeout=180)) < len(warm):
                 raise RuntimeError("the warm-up articles were not enriched in time")
-        wait_for_group(kafka, env["NEWSWIRE_GROUP_ID"], 1, 60)
+        wait_for_group(kafka, env["NEWSWIRE_GROUP_ID"], workers, 60)
         log(f"latency: {len(steady)} articles at {rate}/s")
         producer = make_producer(kafka, "bench-load")
         hop: dict[bytes, float] = {}
@@ -129,7 +133,7 @@ def measure(shared: Broker, seconds: int, rate: int) -> Result:
     latencies = [end_to_end[k] - sent for k, sent in sender.sent_at.items() if k in end_to_end]
     hops = [hop[k] - sent for k, sent in sender.sent_at.items() if k in hop]
     lost = len(steady) - len(latencies)
-    samples = samples_path(rate)
+    samples = samples_path(shared.results, rate, workers)
     samples.parent.mkdir(parents=True, exist_ok=True)
     samples.write_text(
         json.dumps({"rate": rate, "end_to_end_s": latencies, "raw_hop_s": hops}), encoding="utf-8"
@@ -142,25 +146,26 @@ def measure(shared: Broker, seconds: int, rate: int) -> Result:
         "sender_behind_max_s": round(sender.behind, 3),
         "enrich_cpu_cores": round(cpu / (seconds + 1e-9), 2),
         "delivery": "exactly_once",
+        "workers": workers,
+        "samples_file": str(samples.relative_to(REPO)),
     }
     p99 = percentile(latencies, 99)
     return Result(
-        name=f"latency[{rate}/s]",
+        name=f"latency[{rate}/s]" if workers == 1 else f"latency[{rate}/s, {workers} workers]",
         figures=figures,
         bare={"component": "Kafka hop: raw record readable (read_committed)", **summary(hops)},
         ratio=ratio(percentile(latencies, 50), percentile(hops, 50)),
         ratio_basis="p50_s",
         target=f"p99 < {TARGET_P99} s",
         met=lost == 0 and p99 < TARGET_P99,
-        notes=[f"samples in bench/results/{samples.name}"],
     )
 
 
 def main() -> None:
-    args = arguments(__doc__, {"seconds": (60, 10), "rate": (20, 20)})
-    run = Run("bench.latency", argv_of(args, "seconds", "rate"))
-    with broker() as shared:
-        run.emit(measure(shared, args.seconds, args.rate))
+    args = arguments(__doc__, {"seconds": (60, 8), "rate": (20, 20), "workers": (1, 1)})
+    run = Run("bench.latency", argv_of(args, "seconds", "rate", "workers"))
+    with broker(args.quick) as shared:
+        run.emit(measure(shared, args.seconds, args.rate, args.workers))
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def main() -> None:
     sizes = {"ingest_articles": (10_000, 1_000), "enrich_articles": (10_000, 100)}
     args = arguments(__doc__, sizes, service_option)
     run = Run("bench.memory", argv_of(args, *sizes))
-    with broker() as shared:
+    with broker(args.quick) as shared:
         for service in [args.service] if args.service else list(WORKLOADS):
             total = getattr(args, f"{service}_articles")
             run.emit(measure(shared, service, total), f"{run.command} --service {service}")

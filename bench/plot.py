@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from bench.harness import RESULTS, Figures
+from bench.harness import REPO, Figures
 
 LATENCY_BAR = 1.5
 
@@ -69,9 +69,10 @@ def enrichment(axes: Axes, results: list[Figures]) -> None:
 
 def latency(axes: Axes, results: list[Figures]) -> None:
     for result in _named(results, "latency["):
-        rate = _num(_figures(result, "figures"), "offered_per_s")
-        path = RESULTS / f"latency-samples-{rate:g}.json"
-        if not path.exists():
+        figures = _figures(result, "figures")
+        rate = _num(figures, "offered_per_s")
+        path = REPO / str(figures.get("samples_file"))
+        if not path.is_file():
             continue
         samples = json.loads(path.read_text(encoding="utf-8"))
         for key, label in (("end_to_end_s", "end to end"), ("raw_hop_s", "Kafka hop")):
@@ -101,6 +102,7 @@ def memory(axes: Axes, results: list[Figures]) -> None:
 
 
 def draw(results: list[Figures], path: Path) -> None:
+    """The four panels, into `path` (the latency samples are in the files the results name)."""
     figure, grid = plt.subplots(2, 2, figsize=(12, 9))
     publish(grid[0][0], results)
     enrichment(grid[0][1], results)

@@ -4,10 +4,10 @@ Each service runs as a child process (see workloads.py) and is warmed up with a 
 articles; then py-spy attaches to it (every thread, frames by function) while it handles the
 rest. Samples of a thread that is waiting (in `select`, `Condition.wait`, `sleep`, ...; py-spy's
 own idle detection misses these) are dropped, so what is left is where CPU goes. The raw
-collapsed stacks and a text summary are saved in bench/results/profile-<service>.{raw,txt}: the
-frames with the most samples of their own, the project's functions with the most samples under
-them, and the hottest path (from the root, always the child with the most samples; the
-project's frames on it, then its last frames).
+collapsed stacks and a text summary are saved as profile-<service>.{raw,txt} in
+bench/results/full/ (or quick/): the frames with the most samples of their own, the project's
+functions with the most samples under them, and the hottest path (from the root, always the
+child with the most samples; the project's frames on it, then its last frames).
 
 The bare figure is the share of samples spent inside the bare component of the matching
 throughput benchmark: `Tagger.tag` for enrich, kafka-python (producer and its I/O thread) for
@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.harness import (
-    RESULTS,
+    REPO,
     Broker,
     Figures,
     Result,
@@ -185,7 +185,7 @@ def write_text(path: Path, service: str, command: str, figures: Figures) -> None
 
 
 def measure(shared: Broker, service: str, total: int, command: str) -> Result:
-    raw = RESULTS / f"profile-{service}.raw"
+    raw = shared.results / f"profile-{service}.raw"
     with WORKLOADS[service](shared, total, f"profile-{service}") as workload:
         workload.advance(max(1, int(total * WARM_UP)))
         with spying(workload.child.process.pid, raw):
@@ -193,12 +193,13 @@ def measure(shared: Broker, service: str, total: int, command: str) -> Result:
                 workload.advance(total // STEPS)
     component, is_bare, target = BARE[service]
     figures = summarise(*parse(raw), is_bare)
-    write_text(raw.with_suffix(".txt"), service, command, figures)
+    text = raw.with_suffix(".txt")
+    write_text(text, service, command, figures)
     share = figures["bare_share"]
     assert share is None or isinstance(share, float)
     return Result(
         name=f"profile[{service}]",
-        figures={"articles": total, **figures, "text": f"bench/results/{raw.stem}.txt"},
+        figures={**figures, "articles": total, "text": str(text.relative_to(REPO))},
         bare={"component": component, "share_of_samples": share},
         ratio=share,
         ratio_basis="share of CPU samples inside the bare component",
@@ -211,11 +212,10 @@ def main() -> None:
     def service_option(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--service", choices=tuple(WORKLOADS), help="Default: both.")
 
-    sizes = {"ingest_articles": (8_000, 1_000), "enrich_articles": (320, 48)}
+    sizes = {"ingest_articles": (8_000, 600), "enrich_articles": (320, 32)}
     args = arguments(__doc__, sizes, service_option)
     run = Run("bench.profile", argv_of(args, *sizes))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with broker() as shared:
+    with broker(args.quick) as shared:
         for service in [args.service] if args.service else list(WORKLOADS):
             command = f"{run.command} --service {service}"
             total = getattr(args, f"{service}_articles")

@@ -154,7 +154,7 @@ def main() -> None:
     args = arguments(__doc__, {"articles": (5000, 500), "rounds": (6, 2)}, codec_option)
     codecs = [args.compression] if args.compression else list(CODECS)
     run = Run("bench.publish", argv_of(args, "articles", "rounds"))
-    with broker() as shared, tempfile.TemporaryDirectory(prefix="bench-seeds-") as directory:
+    with broker(args.quick) as shared, tempfile.TemporaryDirectory(prefix="bench-") as directory:
         seeds = Path(directory)
         write_seeds(seeds, drafts(args.articles, "prose"))
         for codec in codecs:

@@ -1,6 +1,6 @@
 """docs/benchmarks.md and docs/benchmarks.png from the suite's JSON lines.
 
-`make bench` writes both into docs/; `make bench-quick` writes them into bench/results/ (quick
+`make bench` writes both into docs/; `make bench-quick` into bench/results/quick/ (quick
 figures are for a smoke test, not for the record). Run alone, this re-renders the last results:
 
     .venv/bin/python -m bench.report [--quick]
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import plot
-from bench.harness import REPO, RESULTS, Figures
+from bench.harness import REPO, Figures, results_dir
 from bench.sections import SECTIONS
 from bench.tables import family, fmt, load, section, table
 
@@ -97,7 +97,7 @@ def markdown(results: list[Figures], quick: bool, elapsed: float | None, png: Pa
 
 
 def write(results: list[Figures], quick: bool, elapsed: float | None = None) -> list[Path]:
-    target = RESULTS if quick else DOCS
+    target = results_dir(quick) if quick else DOCS
     target.mkdir(parents=True, exist_ok=True)
     png = target / "benchmarks.png"
     page = target / "benchmarks.md"
@@ -110,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true")
     options = parser.parse_args()
-    source = RESULTS / f"results{'-quick' if options.quick else ''}.jsonl"
+    source = results_dir(options.quick) / "results.jsonl"
     lines = source.read_text(encoding="utf-8").splitlines()
     print(*write([json.loads(line) for line in lines if line.strip()], options.quick), sep="\n")
 

@@ -2,10 +2,11 @@
 
 The suite starts one embedded broker (temporary data directory) and runs each benchmark as a
 child process pointed at it (`BENCH_KAFKA_BOOTSTRAP`, `BENCH_KAFKA_DATA_DIR`), so no benchmark
-inherits another's threads, caches or memory, and the broker starts once, not six times. The
-JSON lines they print go to bench/results/results[-quick].jsonl; a benchmark that fails is
+inherits another's threads, caches or memory, and the broker starts once, not eight times. The
+JSON lines they print go to bench/results/{full,quick}/results.jsonl; a benchmark that fails is
 recorded as such and the others go on. Then report.py writes the tables and the plot:
-docs/benchmarks.md and docs/benchmarks.png for the full run, bench/results/ for the quick one.
+docs/benchmarks.md and docs/benchmarks.png for the full run, bench/results/quick/ for the quick
+one. Logs, latency samples and profiles of each run are in the same folders.
 
     .venv/bin/python -m bench.suite [--quick] [--only NAME ...]
 """
@@ -20,7 +21,7 @@ import sys
 import time
 
 from bench import report
-from bench.harness import ENV_BOOTSTRAP, ENV_DATA_DIR, REPO, RESULTS, Figures, broker, log
+from bench.harness import ENV_BOOTSTRAP, ENV_DATA_DIR, REPO, Figures, broker, log
 
 # (module, arguments): the full run; the quick one adds --quick to each and skips `full_only`.
 BENCHMARKS: list[tuple[str, list[str]]] = [
@@ -63,10 +64,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Smaller N, same code; < 3 min.")
     parser.add_argument("--only", nargs="*", help="Modules to run, e.g. publish latency.")
     options = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     results: list[Figures] = []
-    with broker() as shared:
+    with broker(options.quick) as shared:
         env = dict(os.environ)
         env[ENV_BOOTSTRAP] = shared.kafka.bootstrap_servers
         env[ENV_DATA_DIR] = str(shared.data_dir)
@@ -77,8 +77,7 @@ def main() -> None:
                 continue
             results += run_one(module, [*args, *(["--quick"] if options.quick else [])], env)
     elapsed = time.monotonic() - started
-    suffix = "-quick" if options.quick else ""
-    (RESULTS / f"results{suffix}.jsonl").write_text(
+    (shared.results / "results.jsonl").write_text(
         "".join(json.dumps(line) + "\n" for line in results), encoding="utf-8"
     )
     written = report.write(results, quick=options.quick, elapsed=elapsed)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.children import Child, service_env
 from bench.corpus import drafts, raw_articles, write_seeds
-from bench.harness import RESULTS, Broker, fresh_topics, log
+from bench.harness import Broker, fresh_topics, log
 from bench.topics import Reader, feed
 
 STEP_TIMEOUT = 600.0
@@ -62,7 +62,7 @@ def ingest_workload(shared: Broker, total: int, label: str) -> Iterator[Workload
 
         env = service_env(shared.kafka, topics, NEWSWIRE_SEED_SCAN_INTERVAL="0.5")
         child = stack.enter_context(
-            Child(["ingest", "--seeds", str(seeds)], env, RESULTS / f"{label}.log")
+            Child(["ingest", "--seeds", str(seeds)], env, shared.results / f"{label}.log")
         )
         reader = stack.enter_context(Reader(shared.kafka, [topics.raw]))
         yield Workload("ingest", child, reader, give, total)
@@ -78,7 +78,7 @@ def enrich_workload(shared: Broker, total: int, label: str) -> Iterator[Workload
 
     env = service_env(shared.kafka, topics)
     with (
-        Child(["enrich"], env, RESULTS / f"{label}.log") as child,
+        Child(["enrich"], env, shared.results / f"{label}.log") as child,
         Reader(shared.kafka, [topics.enriched]) as reader,
     ):
         yield Workload("enrich", child, reader, give, total)
