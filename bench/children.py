@@ -39,6 +39,7 @@ def service_env(kafka: KafkaSettings, topics: TopicSettings, **extra: str) -> di
         NEWSWIRE_TOPIC_ENRICHED=topics.enriched,
         NEWSWIRE_TOPIC_DLQ=topics.dlq,
         NEWSWIRE_TOPIC_INGEST_STATE=topics.ingest_state,
+        NEWSWIRE_TOPIC_INGEST_FEEDS=topics.ingest_feeds,
         NEWSWIRE_TOPIC_PARTITIONS=str(topics.partitions),
         NEWSWIRE_GROUP_ID=f"bench-{uuid.uuid4().hex[:8]}",
         NEWSWIRE_METRICS_PORT="0",

@@ -76,6 +76,7 @@ def fresh_topics(kafka: KafkaSettings, label: str, partitions: int = 6) -> Topic
         enriched=f"bench.enriched.{suffix}",
         dlq=f"bench.dlq.{suffix}",
         ingest_state=f"bench.state.{suffix}",
+        ingest_feeds=f"bench.feeds.{suffix}",
         partitions=partitions,
     )
     specs = [TopicSpec(topics.raw), TopicSpec(topics.enriched), TopicSpec(topics.dlq)]

@@ -5,6 +5,7 @@ Values come from init arguments (command-line flags), then the environment, then
 Kafka's settings keep their usual `KAFKA_*` names; everything else is `NEWSWIRE_*`.
 """
 
+import math
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -51,7 +52,13 @@ class TopicSettings(BaseSettings):
     enriched: str = "news.articles.enriched"
     dlq: str = "news.articles.dlq"
     ingest_state: str = "news.ingest.state"
-    partitions: int = Field(default=6, ge=1, description="The ceiling of enrich's parallelism.")
+    ingest_feeds: str = "news.ingest.feeds"
+    partitions: int = Field(
+        default=6,
+        ge=1,
+        description="The ceiling of parallelism: enrich processes per raw topic, ingest "
+        "replicas per feed list (whose topic and the state topic must have as many).",
+    )
     replication_factor: int = Field(default=1, ge=1)
 
 
@@ -66,3 +73,13 @@ class ServiceSettings(BaseSettings):
     metrics_port: int = Field(ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    session_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="A replica silent this long (crashed) loses its partitions to the others.",
+    )
+
+    @property
+    def heartbeat_interval_ms(self) -> int:
+        """A third of the session timeout (Kafka's advice), and no more than Kafka's default."""
+        return min(3000, math.ceil(self.session_timeout * 1000 / 3))

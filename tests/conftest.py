@@ -56,6 +56,7 @@ def topics() -> TopicSettings:
         enriched=f"enriched-{suffix}",
         dlq=f"dlq-{suffix}",
         ingest_state=f"state-{suffix}",
+        ingest_feeds=f"feeds-{suffix}",
         partitions=3,
     )
 
@@ -74,6 +75,7 @@ def service_env(kafka_settings: KafkaSettings, topics: TopicSettings) -> Iterato
         NEWSWIRE_TOPIC_ENRICHED=topics.enriched,
         NEWSWIRE_TOPIC_DLQ=topics.dlq,
         NEWSWIRE_TOPIC_INGEST_STATE=topics.ingest_state,
+        NEWSWIRE_TOPIC_INGEST_FEEDS=topics.ingest_feeds,
         NEWSWIRE_TOPIC_PARTITIONS=str(topics.partitions),
         NEWSWIRE_GROUP_ID=f"enrich-{uuid.uuid4().hex[:8]}",
         NEWSWIRE_METRICS_PORT="0",

@@ -5,10 +5,11 @@ done by the service loop, not inside the consumer, so a poison record becomes a 
 loop can dead-letter instead of an exception out of `poll()`.
 """
 
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar, overload
 
 import pydantic
 from kafka.serializer import Serializer
+from pydantic_core import SchemaSerializer
 
 from newswire.errors import DecodeError
 from schemas import RawArticle
@@ -20,25 +21,35 @@ CONTENT_TYPE = b"application/json"
 
 
 class SchemaRecord(Protocol):
-    """A record that names its schema: the article models, and ingest's feed state."""
+    """A record that names its schema: the article models, and ingest's feeds and their state."""
 
     SCHEMA: ClassVar[str]
-
-    def model_dump_json(self) -> str: ...
+    __pydantic_serializer__: ClassVar[SchemaSerializer]
 
 
 class ArticleSerializer(Serializer):  # type: ignore[misc]  # kafka-python ships no types
     """Serializes a record model and stamps the headers that describe it.
 
     Bytes pass through untouched: a dead letter keeps the original value, and its own headers.
+    None stays None: a tombstone, which deletes its key from a compacted topic.
     """
 
-    def serialize(self, topic: str, headers: Headers, data: SchemaRecord | bytes) -> bytes:
-        if isinstance(data, bytes):
+    @overload
+    def serialize(self, topic: str, headers: Headers, data: SchemaRecord | bytes) -> bytes: ...
+
+    @overload
+    def serialize(self, topic: str, headers: Headers, data: None) -> None: ...
+
+    def serialize(
+        self, topic: str, headers: Headers, data: SchemaRecord | bytes | None
+    ) -> bytes | None:
+        if data is None or isinstance(data, bytes):
             return data
         headers.append(("content-type", CONTENT_TYPE))
         headers.append(("schema", data.SCHEMA.encode()))
-        return data.model_dump_json().encode()
+        # What `model_dump_json()` gives, before it decodes it to text (encoding it back cost as
+        # much again: a tenth of the CPU that ingest spends per article beyond kafka-python).
+        return data.__pydantic_serializer__.to_json(data)
 
 
 def article_key(article: RawArticle) -> bytes:

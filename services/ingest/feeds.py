@@ -11,7 +11,7 @@ with defusedxml: entity declarations and external references are refused, never 
 
 import string
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
@@ -36,9 +36,11 @@ _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~
 
 
 class FeedConfig(BaseModel):
-    """One feed to poll."""
+    """One feed to poll; `newswire.ingest.feed/1` in the feed-list topic (catalog.py)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    SCHEMA: ClassVar[str] = "newswire.ingest.feed/1"
 
     url: str
     name: str = Field(min_length=1, description="Unique in its file; a metric label.")

@@ -63,7 +63,13 @@ FEED_LIST_RELOADS = Counter(
     ["outcome"],
 )
 
-FEEDS_CONFIGURED = Gauge("newswire_ingest_feeds_configured", "Enabled feeds in the feeds file.")
+FEEDS_CONFIGURED = Gauge(
+    "newswire_ingest_feeds_configured", "Enabled feeds this replica polls: its share of the list."
+)
+FEED_PARTITIONS_OWNED = Gauge(
+    "newswire_ingest_feed_partitions_owned",
+    "Partitions of the feed-list topic this replica owns (0: a spare, or rebalancing).",
+)
 FEEDS_HEALTHY = Gauge("newswire_ingest_feeds_healthy", "Enabled feeds whose last poll succeeded.")
 FEEDS_FAILING = Gauge("newswire_ingest_feeds_failing", "Enabled feeds whose last poll failed.")
 FEED_LAST_SUCCESS = Gauge(

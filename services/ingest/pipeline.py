@@ -1,12 +1,14 @@
 """The ingest service: poll feeds and read seeds, publish the articles with the state covering them.
 
-Only orchestration lives here. One loop starts the polls that are due (`Scheduler`) in worker
-threads (`Poller`), gathers the finished ones, and writes each batch in one Kafka transaction
-(`Transactions`): the articles the polls found and the feed states that cover them, together.
+Only orchestration lives here. One loop follows which feeds this replica owns
+(`FeedOwnership`: the consumer group over the feed-list topic), starts the polls that are due
+(`Scheduler`) in worker threads (`Poller`), gathers the finished ones, and writes each batch in
+one Kafka transaction (`Transactions`): the articles the polls found and the feed states that
+cover them, together, fenced by the group's generation.
 The state in memory moves on only after the commit. When a transaction fails, the producer is
 replaced (which fences the old one and settles its transaction) and the state is read back from
 the state topic, so memory never runs ahead of Kafka and a crash at any instant neither loses nor
-doubles an article.
+doubles an article. Seeds are read by the replica that owns partition 0 of the feed list.
 """
 
 import logging
@@ -16,6 +18,7 @@ import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
+from dataclasses import dataclass
 
 from newswire.errors import KafkaUnavailableError, RecordsRejectedError
 from newswire.kafka.serde import article_key
@@ -24,10 +27,19 @@ from newswire.lifecycle import retry_until_stopped
 from newswire.observability.endpoints import EndpointServer, Readiness
 from schemas import RawArticle, utc_now
 from services.ingest import metrics
+from services.ingest.catalog import publish_list
 from services.ingest.crossfeed import MAX_INDEX_ENTRIES, ArticleIndex, ArticleLog
 from services.ingest.dedup import Outcome
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher
+from services.ingest.ownership import (
+    Assigned,
+    Entry,
+    FeedOwnership,
+    Loaded,
+    Revoked,
+    check_co_partitioned,
+)
 from services.ingest.poll import Poller, PollResult
 from services.ingest.publish import Outgoing, Transactions
 from services.ingest.reload import FeedList
@@ -57,10 +69,27 @@ def run(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
     topics = settings.topics
     with ExitStack() as stack:
         stack.enter_context(EndpointServer(settings.metrics_host, settings.metrics_port, readiness))
-        specs = [TopicSpec(topics.raw), TopicSpec(topics.ingest_state, COMPACTED)]
+        specs = [
+            TopicSpec(topics.raw),
+            TopicSpec(topics.ingest_state, COMPACTED),
+            TopicSpec(topics.ingest_feeds, COMPACTED),
+        ]
         retry_until_stopped(
             stop, "create topics", lambda: ensure_topics(settings.kafka, topics, specs)
         )
+        retry_until_stopped(
+            stop,
+            "compare the partitions of the feed list and the state",
+            lambda: check_co_partitioned(settings.kafka, topics.ingest_feeds, topics.ingest_state),
+        )
+        if settings.feeds_file is not None:
+            retry_until_stopped(
+                stop,
+                "publish the feed list",
+                lambda: publish_list(
+                    settings.kafka, topics.ingest_feeds, feeds, settings.publish_timeout
+                ),
+            )
         transactions = stack.enter_context(
             Transactions(
                 settings.kafka, settings.producer_transactional_id(), settings.publish_timeout, stop
@@ -74,60 +103,80 @@ def run(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
             lambda: StateStore(settings.kafka, topics.ingest_state, settings.publish_timeout),
         )
         stack.callback(store.close)
+        ownership = retry_until_stopped(
+            stop,
+            "join the feed group",
+            lambda: FeedOwnership(settings.kafka, settings.feed_group),
+        )
+        stack.callback(ownership.close)
         fetcher = stack.enter_context(Fetcher(settings.fetch))
         pool = ThreadPoolExecutor(settings.max_concurrent_polls, thread_name_prefix="poll")
         # Runs before the fetcher closes, which ends fetches in flight: a stop does not wait
         # for slow feeds.
         stack.callback(pool.shutdown, wait=False, cancel_futures=True)
         poller = Poller(fetcher, settings, random.Random())
-        service = Ingest(settings, transactions, store, poller, pool, readiness, stop, once)
-        return service.run(feeds, feed_list)
+        parts = Parts(transactions, store, ownership, poller, pool)
+        return Ingest(settings, parts, readiness, stop, once).run(feed_list)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The clients and workers the service loop drives."""
+
+    transactions: Transactions
+    store: StateStore
+    ownership: FeedOwnership
+    poller: Poller
+    pool: ThreadPoolExecutor
 
 
 class Ingest:
-    """The service loop and what it holds: feeds, their states, the schedule, the index."""
+    """The service loop and what it holds: the feeds it owns, their states, the schedule, the
+    index of articles published."""
 
     def __init__(
         self,
         settings: IngestSettings,
-        transactions: Transactions,
-        store: StateStore,
-        poller: Poller,
-        pool: ThreadPoolExecutor,
+        parts: Parts,
         readiness: Readiness,
         stop: threading.Event,
         once: bool,
     ) -> None:
         self._settings = settings
-        self._transactions = transactions
-        self._store = store
-        self._poller = poller
-        self._pool = pool
+        self._transactions = parts.transactions
+        self._store = parts.store
+        self._ownership = parts.ownership
+        self._poller = parts.poller
+        self._pool = parts.pool
         self._readiness = readiness
         self._stop = stop
         self._once = once
-        self._feeds: dict[str, FeedConfig] = {}  # enabled feeds, by configured URL
+        self._owned: set[int] = set()  # partitions of the feed list
+        self._loading: set[int] = set()  # owned, their entries not all read yet
+        self._joined = False
+        self._entries: dict[str, tuple[int, FeedConfig]] = {}  # owned feeds and their partition
+        self._feeds: dict[str, FeedConfig] = {}  # enabled owned feeds, by configured URL
         self._states: dict[str, FeedState] = {}
         self._index = ArticleIndex(settings.seen_window)
         self._scheduler = Scheduler(settings.max_concurrent_polls, settings.max_polls_per_host)
-        self._running: set[Future[PollResult]] = set()
+        self._running: dict[Future[PollResult], str] = {}  # poll -> feed URL
         self._seeds = SeedScanner(settings.seeds_dir)
         self._next_seed_scan = 0.0
         self._next_probe = time.monotonic() + PROBE_INTERVAL
         self._next_gauges = 0.0
         self._summary: Counter[str] = Counter()
         self._polled: set[str] = set()  # feeds polled since the start
+        self._unpublished: list[FeedConfig] | None = None  # reloaded, not yet in Kafka
 
-    def run(self, feeds: list[FeedConfig], feed_list: FeedList) -> int:
-        self._configure(feeds)
-        retry_until_stopped(self._stop, "read the feed state", self._resync)
+    def run(self, feed_list: FeedList) -> int:
         self._readiness.ready()
         if self._once:
             return self._run_once()
         while not self._stop.is_set():
             if (reloaded := feed_list.changed()) is not None:
-                self._configure(reloaded)
-            if time.monotonic() >= self._next_seed_scan:
+                self._unpublished = reloaded
+            self._publish_list()
+            if 0 in self._owned and time.monotonic() >= self._next_seed_scan:
                 self._next_seed_scan = time.monotonic() + self._settings.seed_scan_interval
                 if not self._publish_seeds():
                     self._recover()
@@ -135,20 +184,35 @@ class Ingest:
         return 0
 
     def _run_once(self) -> int:
-        """Seeds, then every enabled feed once; stops at the first failed transaction."""
-        if not self._publish_seeds():
-            return 1
-        while not self._scheduler.idle and not self._stop.is_set():
+        """Seeds, then every enabled feed this replica owns once; stops at the first failed
+        transaction. A rebalance meanwhile hands the feeds not yet polled to their new owner."""
+        seeds_done = False
+        while not self._stop.is_set():
             if not self._step():
                 return 1
-        log.info("ingest pass done", extra=dict(self._summary))
-        return 0 if self._scheduler.idle else 1
+            if not self._settled:
+                continue
+            if 0 in self._owned and not seeds_done:
+                if not self._publish_seeds():
+                    return 1
+                seeds_done = True
+            if self._scheduler.idle:
+                log.info("ingest pass done", extra=dict(self._summary))
+                return 0
+        return 1
+
+    @property
+    def _settled(self) -> bool:
+        """A member of the feed group with the whole list of its partitions read."""
+        return self._joined and not self._loading
 
     def _step(self) -> bool:
-        """Starts due polls, waits for some to finish and commits them; False if that failed."""
+        """Follows the feed group, starts due polls, waits for some to finish and commits them;
+        False if that failed."""
+        self._follow_ownership()
         for url in self._scheduler.start(time.time()):
             base = self._states.setdefault(url, FeedState(url=url))
-            self._running.add(self._pool.submit(self._poller.poll, self._feeds[url], base))
+            self._running[self._pool.submit(self._poller.poll, self._feeds[url], base)] = url
         finished = self._wait_for_polls()
         committed = self._commit(finished) if finished else True
         if not finished and not self._once and time.monotonic() >= self._next_probe:
@@ -159,12 +223,84 @@ class Ingest:
 
     def _wait_for_polls(self) -> list[PollResult]:
         next_due = self._scheduler.next_due()
-        timeout = TICK if next_due is None else min(TICK, max(0.0, next_due - time.time()))
+        tick = TICK if self._settled else TICK / 10  # joining: feeds are on their way
+        timeout = tick if next_due is None else min(tick, max(0.0, next_due - time.time()))
         if not self._running:
             self._stop.wait(timeout)
             return []
-        done, self._running = wait(self._running, timeout=timeout, return_when=FIRST_COMPLETED)
-        return [future.result() for future in done]  # a poll never raises
+        done, _ = wait(self._running, timeout=timeout, return_when=FIRST_COMPLETED)
+        return [self._collect(future) for future in done]
+
+    def _collect(self, poll: Future[PollResult]) -> PollResult:
+        del self._running[poll]
+        return poll.result()  # a poll never raises
+
+    def _follow_ownership(self) -> None:
+        """Adopts what the feed group decided since the last look, in order."""
+        listed = False
+        for event in self._ownership.events():
+            match event:
+                case Assigned(partitions):
+                    self._joined = True
+                    self._acquire(partitions)
+                case Entry(partition, url, feed):
+                    if feed is None:
+                        self._entries.pop(url, None)
+                    else:
+                        self._entries[url] = (partition, feed)
+                    listed = True
+                case Loaded(partitions):
+                    self._loading -= partitions
+                case Revoked(partitions, released):
+                    self._release(partitions)
+                    listed = False  # _release adopted the list
+                    released.set()
+        if listed:
+            self._configure()
+
+    def _acquire(self, partitions: frozenset[int]) -> None:
+        """Partitions of the feed list given to this replica: their feeds' states, read back."""
+        states = (
+            retry_until_stopped(
+                self._stop, "read the feed state", lambda: self._store.restore(partitions)
+            )
+            if partitions
+            else {}  # more replicas than partitions: this one waits as a spare
+        )
+        self._owned |= partitions
+        self._loading |= partitions
+        metrics.FEED_PARTITIONS_OWNED.set(len(self._owned))
+        self._states.update(states)
+        self._rebuild_index()
+        log.info("feeds acquired", extra={"partitions": sorted(partitions), "states": len(states)})
+
+    def _release(self, partitions: frozenset[int]) -> None:
+        """Partitions taken away: the polls in flight finish (or are dropped after the revoke
+        timeout) and are committed, then the feeds of those partitions are forgotten."""
+        done, late = wait(self._running, timeout=self._settings.revoke_timeout)
+        finished = [self._collect(poll) for poll in done]
+        for poll in late:
+            self._scheduler.finish(self._running.pop(poll))
+        if finished:
+            self._commit(finished)
+        gone = {url for url, (partition, _) in self._entries.items() if partition in partitions}
+        for url in gone:
+            del self._entries[url]
+            self._states.pop(url, None)
+        self._owned -= partitions
+        self._loading -= partitions
+        metrics.FEED_PARTITIONS_OWNED.set(len(self._owned))
+        self._joined = False  # until the group assigns partitions again
+        self._configure()
+        self._rebuild_index()
+        log.info(
+            "feeds released",
+            extra={
+                "partitions": sorted(partitions),
+                "feeds": len(gone),
+                "dropped_polls": len(late),
+            },
+        )
 
     def _commit(self, finished: list[PollResult]) -> bool:
         """Writes the polls' new articles and states in one transaction, then adopts them."""
@@ -266,7 +402,7 @@ class Ingest:
             return True
         started = time.perf_counter()
         try:
-            self._transactions.write(records, one_by_one)
+            self._transactions.write(records, one_by_one, self._ownership.fence)
         except KafkaUnavailableError as exc:
             metrics.TRANSACTIONS.labels("failed").inc()
             for article in articles:
@@ -306,20 +442,39 @@ class Ingest:
         self._readiness.ready()
 
     def _resync(self) -> None:
-        """Adopts the state topic's contents and schedules every idle feed from them."""
-        self._states = self._store.restore()
-        window = self._settings.seen_window
-        self._index.rebuild(
-            ArticleLog.from_bytes(window, state.articles) for state in self._states.values()
-        )
+        """Adopts the states Kafka holds for the owned feeds and schedules every idle feed
+        from them."""
+        self._states = self._store.restore(self._owned)
+        self._rebuild_index()
         now = utc_now()
         for url in self._feeds:
             self._reschedule(url, self._state(url).due_at(now))
         self._refresh_metrics()
 
-    def _configure(self, feeds: list[FeedConfig]) -> None:
-        """Adopts a feed list: new feeds are scheduled, removed ones dropped, others updated."""
-        enabled = {feed.url: feed for feed in feeds if feed.enabled}
+    def _rebuild_index(self) -> None:
+        window = self._settings.seen_window
+        self._index.rebuild(
+            ArticleLog.from_bytes(window, state.articles) for state in self._states.values()
+        )
+
+    def _publish_list(self) -> None:
+        """Writes a reloaded feeds file to the feed list, or tries again at the next step; the
+        group hands the changes back as entries."""
+        if self._unpublished is None:
+            return
+        topic, timeout = self._settings.topics.ingest_feeds, self._settings.publish_timeout
+        try:
+            publish_list(self._settings.kafka, topic, self._unpublished, timeout)
+        except KafkaUnavailableError as exc:
+            self._readiness.not_ready(f"Kafka: {exc}")
+            log.error("feed list not published; retrying", extra={"error": str(exc)})
+            return
+        self._unpublished = None
+
+    def _configure(self) -> None:
+        """Adopts the owned feed list: new feeds are scheduled, removed ones dropped, others
+        updated."""
+        enabled = {url: feed for url, (_, feed) in self._entries.items() if feed.enabled}
         for url, old in self._feeds.items():
             if url not in enabled or enabled[url].name != old.name:
                 metrics.FEED_LAST_SUCCESS.remove(old.name)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kafka import KafkaProducer
+from kafka import ConsumerGroupMetadata, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.errors import (
     CorruptRecordError,
     InvalidProducerEpochError,
@@ -46,6 +46,10 @@ _REJECTED = (
     InvalidRecordError,
     CorruptRecordError,
 )
+
+
+# Consumer-group offsets and the membership they are committed as, which the broker checks.
+Fence = tuple[dict[TopicPartition, OffsetAndMetadata], ConsumerGroupMetadata]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +96,18 @@ class Transactions:
         self._producer = producer
         log.info("transactions ready", extra={"transactional_id": self._transactional_id})
 
-    def write(self, records: Sequence[Outgoing], one_by_one: bool = False) -> None:
+    def write(
+        self,
+        records: Sequence[Outgoing],
+        one_by_one: bool = False,
+        fence: Callable[[], Fence] | None = None,
+    ) -> None:
         """Commits `records` in one transaction, or raises with nothing of them visible.
 
         `one_by_one` sends each record in a request of its own: slower, but when Kafka refuses
         a request it then names exactly the record at fault, not every record batched with it.
+        `fence` gives consumer-group offsets to commit with the records: the broker refuses the
+        transaction if that consumer is no longer the group member it was (KIP-447).
 
         `KafkaUnavailableError`: call `open()` again, then re-read what was committed.
         `RecordsRejectedError`: call `open()` again, then write the records it did not name.
@@ -107,7 +118,8 @@ class Transactions:
             raise KafkaUnavailableError("no producer: transactions are not open")
         try:
             self._wait(
-                lambda: self._transaction(producer, records, one_by_one), "commit a transaction"
+                lambda: self._transaction(producer, records, one_by_one, fence),
+                "commit a transaction",
             )
         except RecordsRejectedError:
             self._discard()  # its transaction can only be aborted
@@ -130,7 +142,11 @@ class Transactions:
                 log.warning("producer not closed cleanly", extra={"error": repr(exc)})
 
     def _transaction(
-        self, producer: KafkaProducer, records: Sequence[Outgoing], one_by_one: bool
+        self,
+        producer: KafkaProducer,
+        records: Sequence[Outgoing],
+        one_by_one: bool,
+        fence: Callable[[], Fence] | None,
     ) -> None:
         producer.begin_transaction()
         rejected: dict[int, KafkaError] = {}
@@ -161,6 +177,8 @@ class Transactions:
             raise RecordsRejectedError(sorted(rejected), repr(next(iter(rejected.values()))))
         if failures:
             raise failures[0]  # the first record Kafka refused fails the transaction
+        if fence is not None:
+            producer.send_offsets_to_transaction(*fence())
         producer.commit_transaction()
 
     def _wait(self, action: Callable[[], object], what: str) -> None:

@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 
 from newswire.settings import ServiceSettings
 from services.ingest.fetch import FetchSettings
+from services.ingest.ownership import GroupConfig
 
 
 class IngestSettings(ServiceSettings):
@@ -51,6 +52,17 @@ class IngestSettings(ServiceSettings):
         le=10_000,  # 40 bytes an item in the state record, which must stay well under 1 MiB
         description="Items remembered per feed, beyond those it carries now.",
     )
+    feed_group_id: str | None = Field(
+        default=None,
+        description="The consumer group in which ingest replicas split the feed list. "
+        "Default: `newswire-ingest.<feed-list topic>`.",
+    )
+    revoke_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for the polls in flight when feeds move to another replica; "
+        "what slower ones find is dropped, and the new owner polls their feeds again.",
+    )
     max_concurrent_polls: int = Field(default=16, ge=1, description="Feeds polled at once.")
     max_polls_per_host: int = Field(default=2, ge=1, description="Feeds of one host at once.")
 
@@ -68,4 +80,14 @@ class IngestSettings(ServiceSettings):
         return (
             self.transactional_id
             or f"newswire-ingest.{self.topics.ingest_state}.{socket.gethostname()}"
+        )
+
+    @property
+    def feed_group(self) -> GroupConfig:
+        return GroupConfig(
+            topic=self.topics.ingest_feeds,
+            group_id=self.feed_group_id or f"newswire-ingest.{self.topics.ingest_feeds}",
+            session_timeout=self.session_timeout,
+            heartbeat_interval=self.heartbeat_interval_ms / 1000,
+            revoke_timeout=self.revoke_timeout,
         )

@@ -2,8 +2,9 @@
 
 One record per feed, keyed by the feed's URL as configured (a URL the feed moved to is a field,
 not the key, so the key never changes). Compaction keeps the latest record of each feed. Keying by
-feed URL with Kafka's default partitioner puts a feed's state in the partition a future feed-list
-topic keyed the same way would give it, so replicas that split the feeds can read only theirs.
+feed URL with Kafka's default partitioner puts a feed's state in the partition of the same
+number as its entry in the feed-list topic (ownership.py), which has as many partitions: a
+replica reads back only the states of the feeds it owns.
 
 A state record is written in the same transaction as the articles its poll published; reading
 the topic to its end with `read_committed` gives exactly the state that covers what was published.
@@ -11,7 +12,7 @@ the topic to its end with `read_committed` gives exactly the state that covers w
 
 import base64
 import logging
-import time
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, ClassVar
 
@@ -23,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from newswire.errors import KafkaUnavailableError
 from newswire.kafka.clients import make_consumer
 from newswire.kafka.serde import header
+from newswire.kafka.snapshot import partitions_of, read_to_end
 from newswire.settings import KafkaSettings
 from services.ingest.fetch import FeedValidators
 
@@ -82,47 +84,36 @@ class FeedState(BaseModel):
 
 
 class StateStore:
-    """Reads the state topic back: all of it at start-up, and again after a failed transaction."""
+    """Reads the state topic back: the partitions of the feeds this replica owns, when it is
+    given them and again after a failed transaction."""
 
     def __init__(self, kafka: KafkaSettings, topic: str, timeout: float) -> None:
         self._topic = topic
         self._timeout = timeout
         self._consumer = make_consumer(kafka, "newswire-ingest-state", group_id=None)
         try:
-            partitions = self._consumer.partitions_for_topic(topic) or set()
-        except KafkaError as exc:
+            self._partitions = partitions_of(self._consumer, topic)
+        except KafkaUnavailableError:
             self._consumer.close()
-            raise KafkaUnavailableError(f"cannot read {topic}: {exc!r}") from exc
-        if not partitions:
-            self._consumer.close()
-            raise KafkaUnavailableError(f"topic {topic} has no partitions yet")
-        self._partitions = [TopicPartition(topic, partition) for partition in sorted(partitions)]
-        self._consumer.assign(self._partitions)
+            raise
 
     def close(self) -> None:
         self._consumer.close()
 
-    def restore(self) -> dict[str, FeedState]:
-        """The latest committed state of every feed the topic knows, by configured URL.
+    @property
+    def partition_count(self) -> int:
+        return len(self._partitions)
 
-        Reads up to the end as it is when called: with `read_committed`, that end is the last
-        stable offset, so no transaction still open can hide a record behind it.
-        """
-        try:
-            ends = self._consumer.end_offsets(self._partitions, timeout_ms=self._timeout_ms)
-            self._consumer.seek_to_beginning(*self._partitions)
-            states: dict[str, FeedState] = {}
-            deadline = time.monotonic() + self._timeout
-            while not self._caught_up(ends):
-                if time.monotonic() > deadline:
-                    raise KafkaUnavailableError(f"{self._topic} not read within {self._timeout}s")
-                for batch in self._consumer.poll(timeout_ms=200).values():
-                    for record in batch:
-                        _apply(states, record.key, record.value, record.headers)
-                    deadline = time.monotonic() + self._timeout  # progress: keep going
-        except KafkaError as exc:
-            raise KafkaUnavailableError(f"cannot read {self._topic}: {exc!r}") from exc
-        log.info("feed state restored", extra={"topic": self._topic, "feeds": len(states)})
+    def restore(self, partitions: Iterable[int]) -> dict[str, FeedState]:
+        """The latest committed state of every feed in `partitions`, by configured URL."""
+        wanted = [TopicPartition(self._topic, number) for number in sorted(partitions)]
+        states: dict[str, FeedState] = {}
+        for record in read_to_end(self._consumer, wanted, self._timeout):
+            _apply(states, record.key, record.value, record.headers)
+        log.info(
+            "feed state restored",
+            extra={"topic": self._topic, "partitions": len(wanted), "feeds": len(states)},
+        )
         return states
 
     def probe(self) -> None:
@@ -131,16 +122,6 @@ class StateStore:
             self._consumer.end_offsets(self._partitions, timeout_ms=5_000)
         except KafkaError as exc:
             raise KafkaUnavailableError(f"Kafka does not answer: {exc!r}") from exc
-
-    @property
-    def _timeout_ms(self) -> int:
-        return int(self._timeout * 1000)
-
-    def _caught_up(self, ends: dict[TopicPartition, int]) -> bool:
-        return all(
-            self._consumer.position(partition, timeout_ms=self._timeout_ms) >= end
-            for partition, end in ends.items()
-        )
 
 
 def _apply(

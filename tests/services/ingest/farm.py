@@ -11,17 +11,20 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from newswire.errors import ConfigError
 from newswire.settings import KafkaSettings
 from schemas import RawArticle
+from services.ingest.identity import canonical_url, id_from_url
 from tests.conftest import read_topic
 from tests.services.ingest.test_fetch import FeedServer, Reply, Seen
 
@@ -93,6 +96,45 @@ class FeedFarm:
         if seen.headers.get("if-none-match") == etag:
             return Reply(304, b"", headers)
         return Reply(200, body, {**headers, "Content-Type": CONTENT_TYPES[feed.format]})
+
+
+def article_id(farm: FeedFarm, item: Item) -> str:
+    """The id ingest gives the article of `item`."""
+    return id_from_url(canonical_url(item.link(farm.host)))
+
+
+class Growth:
+    """Adds `added` items to the farm's feeds, round-robin, one every `step` seconds, from a
+    background thread; `keys` are those of every item, the `first_items` of each feed included."""
+
+    def __init__(
+        self, farm: FeedFarm, names: list[str], first_items: int, added: int, step: float
+    ) -> None:
+        self._farm = farm
+        self._names = names
+        self._first_items = first_items
+        self._added = added
+        self._step = step
+        self.keys = [f"{name}-{n}" for name in names for n in range(first_items)]
+        self._thread = threading.Thread(target=self._grow, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def _grow(self) -> None:
+        for n in range(self._added):
+            name = self._names[n % len(self._names)]
+            key = f"{name}-{self._first_items + n // len(self._names)}"
+            self._farm.update(name, partial(_prepend, Item(key, f"Story {key}")))
+            self.keys.append(key)
+            time.sleep(self._step)
+
+
+def _prepend(item: Item, items: list[Item]) -> list[Item]:
+    return [item, *items]
 
 
 def _rss(path: str, host: str, items: list[Item]) -> bytes:

@@ -9,20 +9,19 @@ pass after the feeds stopped growing picks up the rest. The raw topic, read with
 import random
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
 
 from newswire.settings import KafkaSettings, TopicSettings
-from services.ingest.identity import canonical_url, id_from_url
 from tests.services.ingest.farm import (
     FORMATS,
     FeedFarm,
+    Growth,
     Item,
+    article_id,
     id_counts,
     ingest_command,
     ingest_env,
@@ -40,34 +39,6 @@ GROWTH_STEP = 0.05
 FINAL_PASSES = 3
 KILLS = 5
 LIFETIME = (0.0, 3.0)  # seconds from the end of start-up (state restored) to SIGKILL
-
-
-class Growth:
-    """Adds items to the farm's feeds, round-robin, from a background thread."""
-
-    def __init__(self, farm: FeedFarm, names: list[str]) -> None:
-        self._farm = farm
-        self._names = names
-        self.keys = [f"{name}-{n}" for name in names for n in range(FIRST_ITEMS)]
-        self._thread = threading.Thread(target=self._grow, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self) -> None:
-        self._thread.join()
-
-    def _grow(self) -> None:
-        for n in range(ADDED_ITEMS):
-            name = self._names[n % len(self._names)]
-            key = f"{name}-{FIRST_ITEMS + n // len(self._names)}"
-            self._farm.update(name, partial(_prepend, Item(key, f"Story {key}")))
-            self.keys.append(key)
-            time.sleep(GROWTH_STEP)
-
-
-def _prepend(item: Item, items: list[Item]) -> list[Item]:
-    return [item, *items]
 
 
 def _start_then_kill(feeds_file: Path, env: dict[str, str], log: Path, lifetime: float) -> None:
@@ -115,7 +86,7 @@ def test_every_item_is_published_exactly_once_across_sigkills(
         NEWSWIRE_LOG_LEVEL="INFO",  # to see when it is up
     )
     rng = random.Random()
-    growth = Growth(farm, names)
+    growth = Growth(farm, names, FIRST_ITEMS, ADDED_ITEMS, GROWTH_STEP)
     growth.start()
     started = time.monotonic()
     progress = []
@@ -135,7 +106,7 @@ def test_every_item_is_published_exactly_once_across_sigkills(
     assert code == 0 and not failed, failed
     articles = published(kafka_settings, topics.raw)
     counts = id_counts(articles)
-    expected = {id_from_url(canonical_url(Item(key, "").link(farm.host))) for key in growth.keys}
+    expected = {article_id(farm, Item(key, "")) for key in growth.keys}
     doubled = {article_id: n for article_id, n in counts.items() if n > 1}
     assert not doubled, f"published more than once: {doubled}"
     assert counts.keys() == expected, f"missing: {len(expected - counts.keys())}"

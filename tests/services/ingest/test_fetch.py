@@ -50,6 +50,7 @@ class Reply:
 class Seen:
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
 
 
 Route = Reply | Callable[[Seen], Reply]

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from newswire.settings import KafkaSettings, TopicSettings
-from services.ingest.identity import canonical_url, id_from_url
 from services.ingest.state import FeedState
 from tests.conftest import free_port, read_topic
 from tests.services.ingest.farm import (
     FeedFarm,
     Item,
+    article_id,
     id_counts,
     ingest_command,
     ingest_env,
@@ -43,10 +43,6 @@ def items(prefix: str, count: int) -> list[Item]:
     return [
         Item(f"{prefix}-{n}", f"{prefix} story {n}", f"Text of {prefix} {n}.") for n in range(count)
     ]
-
-
-def article_id(farm: FeedFarm, item: Item) -> str:
-    return id_from_url(canonical_url(item.link(farm.host)))
 
 
 def write_opml(path: Path, urls: dict[str, str]) -> Path:

@@ -72,11 +72,15 @@ def test_restore_gives_the_latest_committed_state_of_each_feed_and_skips_bad_rec
 
     store = StateStore(kafka_settings, state_topic, timeout=10)
     try:
-        restored = store.restore()
+        every = range(store.partition_count)
+        restored = store.restore(every)
+        one_by_one = [store.restore([partition]) for partition in every]
         store.probe()
     finally:
         store.close()
     assert restored == {URL: state(streak=2)}
+    # A replica given some partitions reads back the feeds of those partitions, and only them.
+    assert sorted(len(part) for part in one_by_one) == [0] * (len(one_by_one) - 1) + [1]
 
 
 def test_a_transaction_left_open_by_a_crash_is_aborted_before_the_state_is_read(
@@ -93,7 +97,7 @@ def test_a_transaction_left_open_by_a_crash_is_aborted_before_the_state_is_read(
         successor.open()
         store = StateStore(kafka_settings, state_topic, timeout=10)
         try:
-            assert store.restore() == {}
+            assert store.restore(range(store.partition_count)) == {}
         finally:
             store.close()
         successor.write([Outgoing(state_topic, URL.encode(), state(streak=1))])

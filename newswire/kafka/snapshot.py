@@ -1,0 +1,62 @@
+"""Reading partitions of a compacted topic up to their current end: what the topic holds now.
+
+With `read_committed`, the end is the last stable offset, so no transaction still open can hide
+a record behind it, and records of aborted transactions are never returned.
+"""
+
+import time
+from collections.abc import Iterator
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
+
+from newswire.errors import KafkaUnavailableError
+from newswire.kafka.clients import make_consumer
+from newswire.settings import KafkaSettings
+
+
+def partitions_of(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The partitions of `topic`; raises `KafkaUnavailableError` while it has none known."""
+    try:
+        numbers = consumer.partitions_for_topic(topic) or set()
+    except KafkaError as exc:
+        raise KafkaUnavailableError(f"cannot read {topic}: {exc!r}") from exc
+    if not numbers:
+        raise KafkaUnavailableError(f"topic {topic} has no partitions yet")
+    return [TopicPartition(topic, number) for number in sorted(numbers)]
+
+
+def read_to_end(
+    consumer: KafkaConsumer, partitions: list[TopicPartition], timeout: float
+) -> Iterator[ConsumerRecord]:
+    """Every record of `partitions` from their start to their end as it is when called.
+
+    `consumer` has no group; it is assigned `partitions`. Raises `KafkaUnavailableError` when
+    Kafka fails or `timeout` seconds pass without progress.
+    """
+    timeout_ms = int(timeout * 1000)
+    try:
+        consumer.assign(partitions)
+        if not partitions:
+            return
+        ends = consumer.end_offsets(partitions, timeout_ms=timeout_ms)
+        consumer.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(p, timeout_ms=timeout_ms) < end for p, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise KafkaUnavailableError(f"{partitions[0].topic} not read within {timeout}s")
+            for batch in consumer.poll(timeout_ms=200).values():
+                yield from batch
+                deadline = time.monotonic() + timeout  # progress: keep going
+    except KafkaError as exc:
+        raise KafkaUnavailableError(f"cannot read {partitions[0].topic}: {exc!r}") from exc
+
+
+def read_topic_to_end(kafka: KafkaSettings, topic: str, timeout: float) -> list[ConsumerRecord]:
+    """Every record of every partition of `topic`, up to its end, with a consumer of its own."""
+    consumer = make_consumer(kafka, "newswire-snapshot", group_id=None)
+    try:
+        return list(read_to_end(consumer, partitions_of(consumer, topic), timeout))
+    finally:
+        consumer.close()
