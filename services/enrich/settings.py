@@ -34,11 +34,6 @@ class EnrichSettings(ServiceSettings):
         description="Longest wait for a commit, an abort, a read of the committed offsets, or "
         "a new client's first answer from Kafka.",
     )
-    session_timeout: float = Field(
-        default=10.0,
-        gt=0,
-        description="A replica silent this long (crashed) loses its partitions to the others.",
-    )
     close_timeout: float = Field(
         default=1.5,
         gt=0,
@@ -55,8 +50,3 @@ class EnrichSettings(ServiceSettings):
         """
         worst = 2 * self.batch_size * self.article_seconds_max + 2 * self.commit_timeout
         return math.ceil(worst * POLL_INTERVAL_MARGIN * 1000)
-
-    @property
-    def heartbeat_interval_ms(self) -> int:
-        """A third of the session timeout (Kafka's advice), and no more than Kafka's default."""
-        return min(3000, math.ceil(self.session_timeout * 1000 / 3))
