@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -260,13 +261,13 @@ class Ingest:
 
     def _acquire(self, partitions: frozenset[int]) -> None:
         """Partitions of the feed list given to this replica: their feeds' states, read back."""
-        states = (
-            retry_until_stopped(
-                self._stop, "read the feed state", lambda: self._store.restore(partitions)
-            )
-            if partitions
-            else {}  # more replicas than partitions: this one waits as a spare
-        )
+        states: dict[str, FeedState] = {}  # none at all: a spare (more replicas than partitions)
+
+        def read() -> None:
+            states.update(self._store.restore(partitions))
+
+        if partitions and not self._retry("read the feed state", read):
+            return
         self._owned |= partitions
         self._loading |= partitions
         metrics.FEED_PARTITIONS_OWNED.set(len(self._owned))
@@ -432,14 +433,21 @@ class Ingest:
 
     def _recover(self) -> None:
         """A new producer, then the state as Kafka holds it; retried until Kafka answers."""
+        if self._retry("restart transactions", self._transactions.open) and self._retry(
+            "read the feed state", self._resync
+        ):
+            self._readiness.ready()
+
+    def _retry(self, what: str, action: Callable[[], object]) -> bool:
+        """Runs `action` until Kafka lets it succeed; False if the service is stopped first
+        (the next start recovers the same way)."""
         try:
-            retry_until_stopped(self._stop, "restart transactions", self._transactions.open)
-            retry_until_stopped(self._stop, "read the feed state", self._resync)
+            retry_until_stopped(self._stop, what, action)
         except KafkaUnavailableError:
             if self._stop.is_set():
-                return  # stopping anyway; the next start recovers the same way
+                return False
             raise
-        self._readiness.ready()
+        return True
 
     def _resync(self) -> None:
         """Adopts the states Kafka holds for the owned feeds and schedules every idle feed
