@@ -41,18 +41,28 @@ def _is_retriable(exc: BaseException) -> bool:
 
 
 def retry_until_stopped(stop: threading.Event, what: str, action: Callable[[], T]) -> T:
-    """Runs `action` until it succeeds, backing off on retriable errors, until `stop` is set."""
+    """Runs `action` until it succeeds, backing off on retriable errors, until `stop` is set.
+
+    Once `stop` is set, the last retriable error is raised: after the attempt that failed, or
+    at once from the back-off, as a further attempt could block (on a broker that is down, say)
+    for longer than a shutdown may take.
+    """
+    failed: list[BaseException] = []
 
     def log_retry(state: RetryCallState) -> None:
         outcome = state.outcome
         error = outcome.exception() if outcome is not None else None
+        if error is not None:
+            failed[:] = [error]
         log.warning(
             "retrying",
             extra={"what": what, "attempt": state.attempt_number, "error": str(error)},
         )
 
     def sleep(seconds: float) -> None:
-        stop.wait(seconds)  # a stop request ends the back-off at once
+        # tenacity attempts again after any sleep, and has forgotten the error by then.
+        if stop.wait(seconds):
+            raise failed[-1]
 
     retrying = Retrying(
         retry=retry_if_exception(_is_retriable),

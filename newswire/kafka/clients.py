@@ -1,6 +1,6 @@
-"""Producer and consumer factories: one place that turns settings into kafka-python clients."""
+"""Client factories: the one place that turns settings into kafka-python clients."""
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from newswire.errors import KafkaUnavailableError
@@ -14,17 +14,22 @@ TRANSACTION_TIMEOUT_MS = 10_000
 # kafka-python backs off reconnecting up to 30 s, so a client could take that long to notice a
 # broker that came back; Java's clients stop at 1 s.
 RECONNECT_BACKOFF_MAX_MS = 2_000
+# kafka-python waits 30 s by default for a new client's first answer from Kafka, and nothing cuts
+# that wait short: a service asked to stop while the broker is down would overrun its 10 s. The
+# services retry anyway (`retry_until_stopped`), so a short wait costs nothing when Kafka is up.
+BOOTSTRAP_TIMEOUT_MS = 5_000
 
 
 def make_producer(
     kafka: KafkaSettings,
     client_id: str,
     transactional_id: str | None = None,
+    bootstrap_timeout_ms: int = BOOTSTRAP_TIMEOUT_MS,
     **overrides: object,
 ) -> KafkaProducer:
     """An idempotent producer that waits for every in-sync replica and serializes articles.
 
-    `overrides` are further kafka-python settings, e.g. `max_block_ms` or `bootstrap_timeout_ms`.
+    `overrides` are further kafka-python settings, e.g. `max_block_ms`.
     """
     try:
         return KafkaProducer(
@@ -39,16 +44,19 @@ def make_producer(
             max_request_size=MAX_RECORD_BYTES,
             value_serializer=ArticleSerializer(),
             reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
+            bootstrap_timeout_ms=bootstrap_timeout_ms,
             **overrides,
         )
     except KafkaError as exc:
-        raise KafkaUnavailableError(
-            f"cannot reach Kafka at {kafka.bootstrap_servers}: {exc}"
-        ) from exc
+        raise _unreachable(kafka, exc) from exc
 
 
 def make_consumer(
-    kafka: KafkaSettings, client_id: str, group_id: str | None, **overrides: object
+    kafka: KafkaSettings,
+    client_id: str,
+    group_id: str | None,
+    bootstrap_timeout_ms: int = BOOTSTRAP_TIMEOUT_MS,
+    **overrides: object,
 ) -> KafkaConsumer:
     """A consumer that never commits on its own: services commit after their work succeeded."""
     try:
@@ -60,9 +68,24 @@ def make_consumer(
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
+            bootstrap_timeout_ms=bootstrap_timeout_ms,
             **overrides,
         )
     except KafkaError as exc:
-        raise KafkaUnavailableError(
-            f"cannot reach Kafka at {kafka.bootstrap_servers}: {exc}"
-        ) from exc
+        raise _unreachable(kafka, exc) from exc
+
+
+def make_admin(kafka: KafkaSettings, client_id: str) -> KafkaAdminClient:
+    """A client for the cluster's metadata: topics and their partitions."""
+    try:
+        return KafkaAdminClient(
+            **kafka.client_config(),
+            client_id=client_id,
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        )
+    except KafkaError as exc:
+        raise _unreachable(kafka, exc) from exc
+
+
+def _unreachable(kafka: KafkaSettings, exc: KafkaError) -> KafkaUnavailableError:
+    return KafkaUnavailableError(f"cannot reach Kafka at {kafka.bootstrap_servers}: {exc}")

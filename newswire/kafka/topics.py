@@ -8,6 +8,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from newswire.errors import KafkaUnavailableError
+from newswire.kafka.clients import make_admin
 from newswire.settings import KafkaSettings, TopicSettings
 
 log = logging.getLogger(__name__)
@@ -24,12 +25,7 @@ COMPACTED = {"cleanup.policy": "compact"}
 
 def ensure_topics(kafka: KafkaSettings, topics: TopicSettings, specs: Iterable[TopicSpec]) -> None:
     """Creates each missing topic with the configured partitions and replication."""
-    try:
-        admin = KafkaAdminClient(**kafka.client_config(), client_id="newswire-admin")
-    except KafkaError as exc:
-        raise KafkaUnavailableError(
-            f"cannot reach Kafka at {kafka.bootstrap_servers}: {exc}"
-        ) from exc
+    admin = make_admin(kafka, "newswire-admin")
     try:
         existing = set(admin.list_topics())
         missing = [

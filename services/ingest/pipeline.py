@@ -60,9 +60,20 @@ TICK = 1.0
 def run(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
     """Publishes seeds and feeds until stopped; with `once`, one pass over every source.
 
-    Returns 0 when everything was acknowledged; 1 when a transaction failed in a `once` pass.
-    Feed errors are counted and logged, and are no failure of the process.
+    Returns 0 when everything was acknowledged, or when stopped before Kafka could be reached;
+    1 when a transaction failed in a `once` pass. Feed errors are counted and logged, and are
+    no failure of the process.
     """
+    try:
+        return _serve(settings, once, stop)
+    except KafkaUnavailableError as exc:
+        if not stop.is_set():
+            raise
+        log.warning("stopped before Kafka could be reached", extra={"error": str(exc)})
+        return 0
+
+
+def _serve(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
     readiness = Readiness()
     feed_list = FeedList(settings.feeds_file, settings.feeds_watch_interval)
     feeds = feed_list.load()  # a broken file at start-up is a ConfigError: nothing to run
@@ -379,7 +390,8 @@ class Ingest:
                     articles = self._drop_rejected(articles, set(exc.indexes), str(exc))
                 # Kafka refuses a whole request for one bad record: find which, one by one.
                 one_by_one = not one_by_one
-                retry_until_stopped(self._stop, "restart transactions", self._transactions.open)
+                if not self._retry("restart transactions", self._transactions.open):
+                    return False
 
     def _drop_rejected(
         self, articles: list[RawArticle], rejected: set[int], error: str
@@ -441,6 +453,8 @@ class Ingest:
     def _retry(self, what: str, action: Callable[[], object]) -> bool:
         """Runs `action` until Kafka lets it succeed; False if the service is stopped first
         (the next start recovers the same way)."""
+        if self._stop.is_set():
+            return False
         try:
             retry_until_stopped(self._stop, what, action)
         except KafkaUnavailableError:

@@ -1,4 +1,4 @@
-"""Helpers for delivery tests: raw articles to publish, child enrich processes, and what a topic
+"""Helpers for delivery tests: raw articles to publish, child service processes, and what a topic
 holds once no transaction is pending on it."""
 
 import signal
@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 import httpx
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -112,20 +113,30 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-class Enrich:
-    """A child `python -m newswire enrich` process, its endpoints and its log file."""
+class Service:
+    """A child `python -m newswire <command>` process, its endpoints and its log file; killed
+    when its `with` block is left while it still runs."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, name: str, *args: str) -> None:
+    def __init__(
+        self, command: str, env: dict[str, str], log_dir: Path, name: str, *args: str
+    ) -> None:
         self.port = free_port()
         self.log = log_dir / f"{name}.log"
-        command = [sys.executable, "-m", "newswire", "enrich", "--metrics-port", str(self.port)]
+        line = [sys.executable, "-m", "newswire", command, "--metrics-port", str(self.port)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [*command, *args],
+                [*line, *args],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.alive:
+            self.kill()
 
     @property
     def alive(self) -> bool:
@@ -163,10 +174,6 @@ class Enrich:
             if sample.name == name and label in sample.labels
         }
 
-    @property
-    def enriched(self) -> float:
-        return self.metric("newswire_enrich_articles_total", outcome="enriched")
-
     def readiness_until_exit(self, limit: float) -> list[int | None]:
         """/readyz as often as it answers, until the process exits (or `limit` seconds)."""
         statuses: list[int | None] = []
@@ -195,6 +202,17 @@ class Enrich:
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Enrich(Service):
+    """A child `python -m newswire enrich` process."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, name: str, *args: str) -> None:
+        super().__init__("enrich", env, log_dir, name, *args)
+
+    @property
+    def enriched(self) -> float:
+        return self.metric("newswire_enrich_articles_total", outcome="enriched")
 
 
 def group_caught_up(kafka: KafkaSettings, group_id: str, topic: str) -> bool:

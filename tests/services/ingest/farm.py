@@ -128,12 +128,13 @@ class Growth:
         for n in range(self._added):
             name = self._names[n % len(self._names)]
             key = f"{name}-{self._first_items + n // len(self._names)}"
-            self._farm.update(name, partial(_prepend, Item(key, f"Story {key}")))
+            self._farm.update(name, partial(prepend, Item(key, f"Story {key}")))
             self.keys.append(key)
             time.sleep(self._step)
 
 
-def _prepend(item: Item, items: list[Item]) -> list[Item]:
+def prepend(item: Item, items: list[Item]) -> list[Item]:
+    """`items` with `item` on top, as a feed shows its newest item."""
     return [item, *items]
 
 

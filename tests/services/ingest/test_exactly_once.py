@@ -10,10 +10,7 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from newswire.settings import KafkaSettings, TopicSettings
 from tests.services.ingest.farm import (
@@ -30,7 +27,6 @@ from tests.services.ingest.farm import (
     run_once,
     write_yaml,
 )
-from tests.services.ingest.test_fetch import FeedServer
 
 FEEDS = 50
 FIRST_ITEMS = 2  # per feed, before ingest starts
@@ -55,12 +51,6 @@ def _start_then_kill(feeds_file: Path, env: dict[str, str], log: Path, lifetime:
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
-
-
-@pytest.fixture
-def farm() -> Iterator[FeedFarm]:
-    with FeedServer() as server:
-        yield FeedFarm(server)
 
 
 def test_every_item_is_published_exactly_once_across_sigkills(

@@ -5,10 +5,8 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from newswire.settings import KafkaSettings, TopicSettings
 from services.ingest.state import FeedState
@@ -27,16 +25,10 @@ from tests.services.ingest.farm import (
     summary,
     write_yaml,
 )
-from tests.services.ingest.test_fetch import FeedServer, Reply
+from tests.services.ingest.test_fetch import Reply
 
 FEEDS = Path(__file__).parent / "feeds"
 HTML = {"Content-Type": "text/html"}
-
-
-@pytest.fixture
-def farm() -> Iterator[FeedFarm]:
-    with FeedServer() as server:
-        yield FeedFarm(server)
 
 
 def items(prefix: str, count: int) -> list[Item]:

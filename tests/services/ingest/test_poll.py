@@ -15,7 +15,7 @@ from services.ingest.poll import NOT_MODIFIED, OK, Poller, PollResult
 from services.ingest.settings import IngestSettings
 from services.ingest.state import FeedState
 from tests.services.ingest.farm import FeedFarm, Item
-from tests.services.ingest.test_fetch import FeedServer, Reply
+from tests.services.ingest.test_fetch import Reply
 
 SETTINGS = IngestSettings(
     fetch=FetchSettings(allow_private_addresses=True, deadline=3),
@@ -25,12 +25,6 @@ SETTINGS = IngestSettings(
     backoff_base=10,
     backoff_cap=100,
 )
-
-
-@pytest.fixture
-def farm() -> Iterator[FeedFarm]:
-    with FeedServer() as server:
-        yield FeedFarm(server)
 
 
 @pytest.fixture

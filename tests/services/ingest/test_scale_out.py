@@ -11,11 +11,9 @@ import signal
 import subprocess
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-
-import pytest
 
 from newswire.settings import KafkaSettings, TopicSettings
 from tests.services.ingest.farm import (
@@ -31,7 +29,7 @@ from tests.services.ingest.farm import (
     run_once,
     write_yaml,
 )
-from tests.services.ingest.test_fetch import FeedServer, Seen
+from tests.services.ingest.test_fetch import Seen
 
 FEEDS = 300
 INTERVAL = 2.0  # seconds between polls of a feed
@@ -103,12 +101,6 @@ def pollers(requests: list[Seen], since: float, until: float) -> dict[str, set[s
         if since <= seen.at < until:
             found[seen.path].add(seen.headers.get("user-agent", ""))
     return found
-
-
-@pytest.fixture
-def farm() -> Iterator[FeedFarm]:
-    with FeedServer() as server:
-        yield FeedFarm(server)
 
 
 def test_three_replicas_split_the_feeds_take_over_a_killed_one_and_publish_once(
