@@ -174,7 +174,7 @@ def test_three_replicas_split_the_feeds_take_over_a_killed_one_and_publish_once(
     assert not doubled, f"published more than once: {doubled}"
     expected = {article_id(farm, Item(key, "")) for key in growth.keys}
     assert counts.keys() == expected, f"missing: {len(expected - counts.keys())}"
-    # Detection takes the session timeout; then the group rebalances, the new owners read the
-    # state back, and each feed is polled when due.
-    assert took < SESSION_TIMEOUT + INTERVAL + 10, took
+    # Noticing the crash takes the session timeout; then, within one more, the survivors hear of
+    # it at a heartbeat, the group rebalances, the new owners read the state back and poll.
+    assert took < 2 * SESSION_TIMEOUT, took
     print(f"{len(orphans)} feeds of the killed replica polled by the others {took:.1f} s after")
