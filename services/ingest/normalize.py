@@ -6,7 +6,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas import RawArticle, Source
 from schemas.models import Enclosure
-from services.ingest.identity import canonical_url, content_hash, id_from_content, id_from_url
+from services.ingest.identity import (
+    canonical_url,
+    content_hash,
+    id_from_content,
+    id_from_content_hash,
+    id_from_url,
+)
 
 __all__ = ["ArticleDraft", "Enclosure", "article_id", "build_article"]
 
@@ -43,22 +49,21 @@ class ArticleDraft(BaseModel):
 
 def article_id(draft: ArticleDraft) -> str:
     """The id the draft's article gets: from its canonical URL, or from its text without one."""
-    return _article_id(draft, canonical_url(draft.url) if draft.url else None)
-
-
-def _article_id(draft: ArticleDraft, canonical: str | None) -> str:
-    return id_from_url(canonical) if canonical else id_from_content(draft.title, draft.body)
+    if draft.url:
+        return id_from_url(canonical_url(draft.url))
+    return id_from_content(draft.title, draft.body)
 
 
 def build_article(draft: ArticleDraft, source: Source, fetched_at: datetime) -> RawArticle:
     """The record of a draft; a draft whose source gave no time (`published_at_inferred`) and
     none filled in by the caller is published when it was fetched, and the record says so."""
     url = canonical_url(draft.url) if draft.url else None
+    digest = content_hash(draft.title, draft.body)  # without a URL, the id too: hashed once
     published_at = draft.published_at
     if published_at is None and draft.published_at_inferred:
         published_at = fetched_at
     return RawArticle(
-        id=_article_id(draft, url),
+        id=id_from_url(url) if url else id_from_content_hash(digest),
         url=url,
         title=draft.title,
         summary=draft.summary,
@@ -69,7 +74,7 @@ def build_article(draft: ArticleDraft, source: Source, fetched_at: datetime) -> 
         published_at=published_at.astimezone(UTC) if published_at else None,
         updated_at=draft.updated_at.astimezone(UTC) if draft.updated_at else None,
         fetched_at=fetched_at,
-        content_hash=content_hash(draft.title, draft.body),
+        content_hash=digest,
         source=source,
         published_at_inferred=draft.published_at_inferred,
         guid=draft.guid,
@@ -79,4 +84,4 @@ def build_article(draft: ArticleDraft, source: Source, fetched_at: datetime) -> 
 
 def _distinct(values: list[str]) -> list[str]:
     """Order kept, blanks and repeats dropped."""
-    return list(dict.fromkeys(value.strip() for value in values if value.strip()))
+    return list(dict.fromkeys(filter(None, map(str.strip, values))))

@@ -1,6 +1,12 @@
+import hashlib
+import random
+import sys
+import unicodedata
+
 import pytest
 
 from services.ingest.identity import (
+    _canonicalize,
     canonical_url,
     content_hash,
     id_from_content,
@@ -55,3 +61,56 @@ def test_tracking_parameters() -> None:
     assert is_tracking_parameter("UTM_Source")
     assert is_tracking_parameter("fbclid")
     assert not is_tracking_parameter("id")
+
+
+def _simple_looking_url(rng: random.Random) -> str:
+    """An http(s) URL near the edge of what `canonical_url` canonicalises without w3lib: each
+    part is one it does, or one time in ten an odd one, which it may leave to w3lib."""
+
+    def part(odd: list[str], alphabet: str = "abcXYZ09._~-") -> str:
+        if rng.random() < 0.1:
+            return rng.choice(odd)
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+
+    labels = ["x" * 64, "xn--abc", "xn--zz", "XN--ABC", "a--b", "-a", "0x7f", "123", "", "é"]
+    host = ".".join(part(labels, "abcABZ019-") for _ in range(rng.randint(1, 4)))
+    segments = ["", ".", "..", ".a", "a.", "a..b", "%41", "%2f", "a;b", "é", "a b", "a:b"]
+    path = "".join("/" + part(segments) for _ in range(rng.randint(0, 4)))
+    names = ["", "utm_x", "UTM_Y", "fbclid", "_ga", "_gax", "q+r", "%41", "a:b", "a=b"]
+    values = ["", "=", "x=y", "a+b", "%7e", "a/b", ":", "é"]
+    fields = [f"{part(names)}={part(values)}" for _ in range(rng.randint(0, 5))]
+    fields += [part(names)] if rng.random() < 0.1 else []  # no "="
+    query = "?" + "&".join(fields) if rng.random() < 0.7 else ""
+    fragment = "#" + part(["é", " ", "#"], "ab#?/=&%~") if rng.random() < 0.3 else ""
+    scheme = rng.choice(["http", "https", "HTTP", "hTtPs", "ftp", "https"])
+    port = rng.choice([":443", ":8080", ":"]) if rng.random() < 0.1 else ""
+    return f"{scheme}://{host}{port}{path}{query}{fragment}"
+
+
+def test_canonical_url_agrees_with_w3lib_where_it_skips_it() -> None:
+    rng = random.Random(8)
+    urls = [_simple_looking_url(rng) for _ in range(3000)]
+    assert [canonical_url(url) for url in urls] == [_canonicalize(url) for url in urls]
+    assert canonical_url("https://a.example/p#x?y") == _canonicalize("https://a.example/p#x?y")
+
+
+_SPACES = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+
+
+def _definition(title: str, body: str) -> str:
+    """`content_hash` by definition: NFC, then one space for each run of what `str.split()`
+    takes for whitespace, none at the ends."""
+    title, body = (" ".join(unicodedata.normalize("NFC", text).split()) for text in (title, body))
+    return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
+
+
+def test_content_hash_folds_every_kind_of_whitespace_as_split_does() -> None:
+    rng = random.Random(8)
+    letters = ["a", "Z", "é", "e\u0301", "\u212a", "\u2019", "中", "\U0001f600", "\u200b", "\x00"]
+    ascii_spaces = [space for space in _SPACES if space.isascii()]
+    for _ in range(3000):
+        alphabet = letters + rng.choice([ascii_spaces, _SPACES])  # the fast way, or the long one
+        title, body = (
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(2)
+        )
+        assert content_hash(title, body) == _definition(title, body)
