@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Self
 
 import httpx
+import psutil
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
@@ -186,9 +187,16 @@ class Service:
                     statuses.append(None)
         return statuses
 
-    def kill(self) -> None:
-        self.process.kill()
+    def kill(self) -> int:
+        """SIGKILLs the process and its children (`--workers`) at once, as a lost machine would
+        end them; returns how many processes that was."""
+        parent = psutil.Process(self.process.pid)
+        processes = [parent, *parent.children(recursive=True)]
+        for process in processes:
+            process.kill()
         self.process.wait(timeout=10)
+        psutil.wait_procs(processes, timeout=10)
+        return len(processes)
 
     def terminate(self, within: float = 10.0) -> tuple[int, float]:
         """SIGTERM; returns the exit code and the seconds until the process was gone."""

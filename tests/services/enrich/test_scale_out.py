@@ -6,7 +6,6 @@ import random
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from newswire.kafka.topics import TopicSpec, ensure_topics
@@ -23,18 +22,8 @@ from tests.services.enrich.delivery import (
 from tests.services.enrich.test_faults import EXIT_WITHIN, FAST_FAILOVER, feed
 
 PARTITIONS = 6  # more than the processes of one replica, fewer than of all three
-WORKERS = "2"
-
-
-def kill_tree(enrich: Enrich) -> int:
-    """SIGKILLs a replica's process and its workers at once, as a lost machine would end them."""
-    parent = psutil.Process(enrich.process.pid)
-    processes = [parent, *parent.children(recursive=True)]
-    for process in processes:
-        process.kill()
-    enrich.process.wait(timeout=10)
-    psutil.wait_procs(processes, timeout=10)
-    return len(processes)
+# Worker i serves on the replica's port + i: port 0 lets each pick a free one instead.
+REPLICA = ("--workers", "2", "--metrics-port", "0")
 
 
 @pytest.mark.timeout(400)
@@ -51,8 +40,8 @@ def test_replicas_of_workers_killed_joining_and_leaving_enrich_every_article_onc
     random.shuffle(records)
     feeder = feed(kafka_settings, topics.raw, records, seconds=20)
     with (
-        Enrich(env, tmp_path, "first", "--workers", WORKERS) as first,
-        Enrich(env, tmp_path, "second", "--workers", WORKERS) as second,
+        Enrich(env, tmp_path, "first", *REPLICA) as first,
+        Enrich(env, tmp_path, "second", *REPLICA) as second,
     ):
 
         def progress() -> int:
@@ -60,21 +49,21 @@ def test_replicas_of_workers_killed_joining_and_leaving_enrich_every_article_onc
 
         wait_for(lambda: progress() > 100, 180, "both replicas under way")
         time.sleep(random.uniform(0.0, 3.0))
-        killed = kill_tree(second)
+        killed = second.kill()
         at_kill = progress()
-        with Enrich(env, tmp_path, "third", "--workers", WORKERS) as third:
+        with Enrich(env, tmp_path, "third", *REPLICA) as third:
             wait_for(lambda: progress() > at_kill + 100, 180, "the others to go on")
             feeder.join(timeout=120)
             stopped = [replica.terminate() for replica in (first, third)]
     assert all(code == 0 and took < EXIT_WITHIN for code, took in stopped), stopped
-    final = Enrich(env, tmp_path, "final", "--workers", WORKERS, "--until-idle", "2")
+    final = Enrich(env, tmp_path, "final", *REPLICA, "--until-idle", "2")
     assert final.wait(timeout=240) == 0, final.log_tail()
 
     enriched = read_settled(kafka_settings, topics.enriched)
     assert_exactly_once(enriched, {record.key for record in articles})
     assert_exactly_once(read_settled(kafka_settings, topics.dlq), {record.key for record in bad})
     print(
-        f"\n{len(articles)} articles over {PARTITIONS} partitions, replicas of {WORKERS} workers: "
+        f"\n{len(articles)} articles over {PARTITIONS} partitions, replicas of 2 workers: "
         f"one killed whole ({killed} processes) after {at_kill} enriched, one joined, "
         f"the others stopped in {[round(took, 1) for _, took in stopped]} s"
     )
