@@ -140,7 +140,10 @@ class _Group:
     prior: EntityType | None = None
 
     def add_mention(self, name: str, label: EntityType, mention: Mention) -> None:
-        self.spellings.setdefault(name, Counter())[label] += 1
+        labels = self.spellings.get(name)
+        if labels is None:
+            labels = self.spellings[name] = Counter()
+        labels[label] += 1
         self.weight += mention.weight
         self.in_title_only = self.in_title_only and mention.in_title
 
@@ -163,6 +166,8 @@ class _Group:
     @property
     def name(self) -> str:
         """The fullest spelling: most words, then most often written, then longest, then first."""
+        if len(self.spellings) == 1:  # most entities, asked for their name several times
+            return next(iter(self.spellings))
         order = {name: position for position, name in enumerate(self.spellings)}
         return max(
             order,
@@ -184,7 +189,9 @@ class _Group:
     def label(self) -> EntityType:
         """The majority of spaCy's labels and the prior vote; a tie goes to the prior, else to
         the label the fullest spelling got most."""
-        votes = sum(self.spellings.values(), Counter())
+        votes: Counter[EntityType] = Counter()
+        for labels in self.spellings.values():
+            votes.update(labels)
         if self.prior is not None:
             votes[self.prior] += 1
         fullest = self.spellings[self.name].most_common(1)[0][0]
@@ -220,8 +227,12 @@ def _group(mentions: Iterable[Mention]) -> list[_Group]:
         if label is None or name is None or (label is EntityType.PERSON and name.isupper()):
             continue
         key = name_key(name)
-        if key:
-            groups.setdefault(key, _Group(key=key)).add_mention(name, label, mention)
+        if not key:
+            continue
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(key=key)
+        group.add_mention(name, label, mention)
     return list(groups.values())
 
 

@@ -125,16 +125,14 @@ class Gazetteer:
             covered[start:end] = b"\x01" * (end - start)
         for match in _CAPITALISED_RUN.finditer(text):
             start, end = match.span("name")
-            before = text[max(0, start - _LOOK_BEHIND) : start].rstrip()
-            if (
-                not before
-                or before[-1] in _SENTENCE_BREAKS
-                or _NAME_BEFORE.search(before)
-                or any(covered[start:end])
-            ):
+            # The cheap tests first: most runs are labelled already or name no place.
+            if covered.find(1, start, end) >= 0:
                 continue
             key = name_key(match["name"])
-            if key in self.major_places or key in self.nations:
+            if key not in self.major_places and key not in self.nations:
+                continue
+            before = text[max(0, start - _LOOK_BEHIND) : start].rstrip()
+            if before and before[-1] not in _SENTENCE_BREAKS and not _NAME_BEFORE.search(before):
                 yield start, match["name"]
 
     def place_type(self, name: str) -> EntityType | None:

