@@ -122,7 +122,7 @@ class EnrichService:
         self._checkpoint: Checkpoint | None = None
         self._failures = 0  # consecutive; sets the next back-off
         self._next_probe = 0.0
-        self._lag = 0
+        self._lag: int | None = None  # unknown until a probe of the current assignment answers
 
     def run(self, until_idle: float | None = None) -> int:
         """Processes the raw topic until stopped, or until drained and idle for `until_idle` s."""
@@ -289,6 +289,8 @@ class EnrichService:
             ends = consumer.end_offsets(probed, timeout_ms=PROBE_TIMEOUT_MS)
             positions = {p: consumer.position(p, timeout_ms=PROBE_TIMEOUT_MS) for p in assigned}
         except KafkaError as exc:
+            # Not 0: on a slow start, `--until-idle` would take the raw topic for drained.
+            self._lag = None
             self._not_ready("cannot reach Kafka", exc)
             return
         total = 0
