@@ -77,7 +77,7 @@ class Pipeline:
 def running_pipeline(
     env: dict[str, str], kafka: KafkaSettings, topics: TopicSettings, tmp_path: Path
 ) -> Iterator[Pipeline]:
-    """Two ingest replicas (one fed an oversized seed) and enrich, until every error shows."""
+    """Two ingest services (one fed an oversized seed) and enrich, until every error shows."""
     prepare_topics(kafka, topics)
     send_undecodable_record(kafka, topics.raw)
     seeds = tmp_path / "seeds"
@@ -101,8 +101,13 @@ def running_pipeline(
             poisoned_ingest=start(
                 "ingest",
                 "poisoned-ingest.log",
-                # Two replicas on one host need their own transactional ids, or they fence.
-                {"NEWSWIRE_TRANSACTIONAL_ID": "newswire-ingest-poisoned"},
+                # Another ingest deployment (its own feed list, state and transactional id) on
+                # the same raw topic: replicas of one deployment would leave the seeds to the
+                # owner of the feed list's partition 0.
+                {
+                    "NEWSWIRE_TOPIC_INGEST_FEEDS": f"{topics.ingest_feeds}-poisoned",
+                    "NEWSWIRE_TOPIC_INGEST_STATE": f"{topics.ingest_state}-poisoned",
+                },
                 "--seeds",
                 str(tmp_path / "oversized"),
             ),
