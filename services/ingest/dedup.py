@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.ingest.identity import canonical_url, content_hash
-from services.ingest.normalize import ArticleDraft
+from services.ingest.identity import content_hash
+from services.ingest.normalize import ArticleDraft, ArticleKeys, article_keys
 
 
 class Outcome(StrEnum):
@@ -34,15 +34,28 @@ class Decision:
     """What to do with one item of a fetch; `identity` and `digest` are what `record` keeps."""
 
     draft: ArticleDraft
+    keys: ArticleKeys | None  # None when the item's link is not a URL
     identity: int
     digest: int
     outcome: Outcome
 
 
-def item_identities(drafts: Sequence[ArticleDraft]) -> list[str]:
-    """The identity of each item of one feed document, as readable text (`guid:…`, `link:…`)."""
+def item_keys(draft: ArticleDraft) -> ArticleKeys | None:
+    """The draft's `article_keys`, or None when its link is not a URL: such an item is identified
+    by its GUID or its text, and its article cannot be built."""
+    try:
+        return article_keys(draft)
+    except ValueError:
+        return None
+
+
+def item_identities(
+    drafts: Sequence[ArticleDraft], keys: Sequence[ArticleKeys | None]
+) -> list[str]:
+    """The identity of each item of one feed document, as readable text (`guid:…`, `link:…`),
+    given the `item_keys` of each."""
     guids = [_guid(draft) for draft in drafts]
-    links = [_link(draft) for draft in drafts]  # canonical_url is slow: once per item
+    links = [item.url if item else None for item in keys]
     guid_counts, link_counts = Counter(guids), Counter(links)
     identities = []
     for draft, guid, link in zip(drafts, guids, links, strict=True):
@@ -92,9 +105,12 @@ class SeenWindow:
         known = dict(zip(self._identities, self._digests, strict=True))
         seen_now: set[int] = set()
         decisions = []
-        for draft, identity_text in zip(drafts, item_identities(drafts), strict=True):
+        keys = [item_keys(draft) for draft in drafts]
+        identities = item_identities(drafts, keys)
+        for draft, item, identity_text in zip(drafts, keys, identities, strict=True):
             identity = _digest64(identity_text)
-            digest = int(content_hash(draft.title, draft.body)[:16], 16)
+            text_hash = item.content_hash if item else content_hash(draft.title, draft.body)
+            digest = int(text_hash[:16], 16)
             if identity in seen_now:
                 outcome = Outcome.DUPLICATE
             elif identity not in known:
@@ -102,7 +118,7 @@ class SeenWindow:
             else:
                 outcome = Outcome.UNCHANGED if known[identity] == digest else Outcome.UPDATED
             seen_now.add(identity)
-            decisions.append(Decision(draft, identity, digest, outcome))
+            decisions.append(Decision(draft, item, identity, digest, outcome))
         return decisions
 
     def record(self, decisions: Sequence[Decision]) -> None:
@@ -140,13 +156,6 @@ def unpack_words(data: bytes) -> "array[int]":
 
 def _guid(draft: ArticleDraft) -> str | None:
     return draft.guid or None  # drafts strip whitespace, so a blank GUID arrives empty
-
-
-def _link(draft: ArticleDraft) -> str | None:
-    try:
-        return canonical_url(draft.url) if draft.url else None
-    except ValueError:  # a link that is not a URL identifies nothing
-        return None
 
 
 def _item_hash(draft: ArticleDraft) -> str:

@@ -1,20 +1,15 @@
 """Builds `RawArticle` records: where every source's items become one shape with a stable id."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas import RawArticle, Source
 from schemas.models import Enclosure
-from services.ingest.identity import (
-    canonical_url,
-    content_hash,
-    id_from_content,
-    id_from_content_hash,
-    id_from_url,
-)
+from services.ingest.identity import canonical_url, content_hash, id_from_content_hash, id_from_url
 
-__all__ = ["ArticleDraft", "Enclosure", "article_id", "build_article"]
+__all__ = ["ArticleDraft", "ArticleKeys", "Enclosure", "article_keys", "build_article"]
 
 
 class ArticleDraft(BaseModel):
@@ -47,24 +42,38 @@ class ArticleDraft(BaseModel):
         return value
 
 
-def article_id(draft: ArticleDraft) -> str:
-    """The id the draft's article gets: from its canonical URL, or from its text without one."""
-    if draft.url:
-        return id_from_url(canonical_url(draft.url))
-    return id_from_content(draft.title, draft.body)
+@dataclass(frozen=True, slots=True)
+class ArticleKeys:
+    """What a draft's article is known by. Canonicalising the link and hashing the text are the
+    costly part of building an article, and a feed item needs them for dedup, for the index across
+    feeds and for its record: they are worked out once, by `article_keys`, and passed along."""
+
+    url: str | None  # canonical; None when the draft has no link
+    content_hash: str
+    id: str  # from the canonical URL, or from the text without one
 
 
-def build_article(draft: ArticleDraft, source: Source, fetched_at: datetime) -> RawArticle:
-    """The record of a draft; a draft whose source gave no time (`published_at_inferred`) and
-    none filled in by the caller is published when it was fetched, and the record says so."""
+def article_keys(draft: ArticleDraft) -> ArticleKeys:
+    """The draft's keys; ValueError when its link is not a URL."""
     url = canonical_url(draft.url) if draft.url else None
-    digest = content_hash(draft.title, draft.body)  # without a URL, the id too: hashed once
+    digest = content_hash(draft.title, draft.body)
+    return ArticleKeys(url, digest, id_from_url(url) if url else id_from_content_hash(digest))
+
+
+def build_article(
+    draft: ArticleDraft, source: Source, fetched_at: datetime, keys: ArticleKeys | None = None
+) -> RawArticle:
+    """The record of a draft, whose `article_keys` the caller may know already; a draft whose
+    source gave no time (`published_at_inferred`) and none filled in by the caller is published
+    when it was fetched, and the record says so."""
+    if keys is None:
+        keys = article_keys(draft)
     published_at = draft.published_at
     if published_at is None and draft.published_at_inferred:
         published_at = fetched_at
     return RawArticle(
-        id=id_from_url(url) if url else id_from_content_hash(digest),
-        url=url,
+        id=keys.id,
+        url=keys.url,
         title=draft.title,
         summary=draft.summary,
         body=draft.body,
@@ -74,7 +83,7 @@ def build_article(draft: ArticleDraft, source: Source, fetched_at: datetime) -> 
         published_at=published_at.astimezone(UTC) if published_at else None,
         updated_at=draft.updated_at.astimezone(UTC) if draft.updated_at else None,
         fetched_at=fetched_at,
-        content_hash=digest,
+        content_hash=keys.content_hash,
         source=source,
         published_at_inferred=draft.published_at_inferred,
         guid=draft.guid,

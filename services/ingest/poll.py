@@ -21,7 +21,7 @@ from services.ingest.crossfeed import ArticleLog, article_word
 from services.ingest.dedup import Decision, Outcome, SeenWindow
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher, FetchResult
-from services.ingest.normalize import article_id, build_article
+from services.ingest.normalize import ArticleKeys, article_keys, build_article
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.schedule import error_backoff, next_poll_delay, publishing_interval
 from services.ingest.settings import IngestSettings
@@ -174,9 +174,11 @@ class Poller:
         carried: list[tuple[int, int]] = []
         for decision in decisions:
             try:
-                word = article_word(article_id(decision.draft))
+                # Without keys the link is not a URL: working them out raises why, as it should.
+                keys = decision.keys or article_keys(decision.draft)
+                word = article_word(keys.id)
                 if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
-                    article = _article(decision, source, now, articles.first_seen(word))
+                    article = _article(decision, keys, source, now, articles.first_seen(word))
                     candidates.append(Candidate(article, word, decision.digest, decision.outcome))
                 else:
                     settled[decision.outcome] += 1
@@ -238,7 +240,11 @@ class Poller:
 
 
 def _article(
-    decision: Decision, source: Source, fetched_at: datetime, first_seen: int | None
+    decision: Decision,
+    keys: ArticleKeys,
+    source: Source,
+    fetched_at: datetime,
+    first_seen: int | None,
 ) -> RawArticle:
     """The record of a new or updated item. An item without a date keeps the time it was first
     seen across its updates; an update without the feed's own time is dated by this fetch."""
@@ -248,8 +254,12 @@ def _article(
         update["published_at"] = _EPOCH + first_seen * _MICROSECOND
     if decision.outcome is Outcome.UPDATED and draft.updated_at is None:
         update["updated_at"] = fetched_at
-    article = build_article(draft.model_copy(update=update), source, fetched_at)
-    size = len(article.model_dump_json().encode())
+    if update:  # the keys stay valid: dates are not part of them
+        draft = draft.model_copy(update=update)
+    article = build_article(draft, source, fetched_at, keys)
+    # The bytes the record's serializer sends (newswire.kafka.serde), without a round trip
+    # through text.
+    size = len(article.__pydantic_serializer__.to_json(article))
     if size > MAX_ARTICLE_BYTES:
         raise _SkippedItemError("too_large", f"{article.url}: {size} bytes as a record")
     return article

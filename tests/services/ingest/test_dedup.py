@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.ingest.dedup import Decision, Outcome, SeenWindow, item_identities
-from services.ingest.normalize import ArticleDraft
+from services.ingest.dedup import Decision, Outcome, SeenWindow, item_identities, item_keys
+from services.ingest.normalize import ArticleDraft, article_keys
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -21,8 +21,12 @@ def outcomes(decisions: list[Decision]) -> list[Outcome]:
     return [decision.outcome for decision in decisions]
 
 
+def identities_of(drafts: list[ArticleDraft]) -> list[str]:
+    return item_identities(drafts, [item_keys(item) for item in drafts])
+
+
 def test_identity_is_guid_then_link_then_hash() -> None:
-    identities = item_identities(
+    identities = identities_of(
         [
             draft(guid="g1", url="https://x.example/1"),
             draft(url="https://x.example/2?utm_source=rss"),
@@ -35,7 +39,7 @@ def test_identity_is_guid_then_link_then_hash() -> None:
 
 
 def test_repeated_or_blank_guids_fall_back() -> None:
-    identities = item_identities(
+    identities = identities_of(
         [
             draft(guid="same", url="https://x.example/1"),
             draft(guid="same", url="https://x.example/2"),
@@ -126,14 +130,22 @@ def test_a_filled_in_fetch_time_does_not_change_a_hash_identity() -> None:
             title="Untitled note", body="B", published_at=at, published_at_inferred=True
         )
 
-    first = item_identities([polled(DAY)])
-    assert first == item_identities([polled(datetime(2026, 1, 6, tzinfo=UTC))])
-    assert first != item_identities([draft(title="Untitled note")])  # a real date counts
+    first = identities_of([polled(DAY)])
+    assert first == identities_of([polled(datetime(2026, 1, 6, tzinfo=UTC))])
+    assert first != identities_of([draft(title="Untitled note")])  # a real date counts
 
 
 def test_a_link_that_is_not_a_url_falls_back_to_the_hash() -> None:
-    [identity] = item_identities([draft(url="http://bad.example:99999/")])
+    [identity] = identities_of([draft(url="http://bad.example:99999/")])
     assert identity.startswith("hash:")
+
+
+def test_decisions_carry_the_keys_of_their_articles() -> None:
+    good, bad = draft(url="https://x.example/1"), draft(url="http://bad.example:99999/")
+    first, second = SeenWindow(capacity=10).classify([good, bad])
+    assert first.keys == article_keys(good)
+    assert second.keys is None  # no article can be built of it
+    assert first.digest == second.digest  # the same text
 
 
 def test_capacity_must_be_positive() -> None:

@@ -1,8 +1,10 @@
 from datetime import UTC, datetime
 
+import pytest
+
 from schemas import Source, SourceKind
-from services.ingest.identity import id_from_content
-from services.ingest.normalize import ArticleDraft, build_article
+from services.ingest.identity import content_hash, id_from_content, id_from_url
+from services.ingest.normalize import ArticleDraft, article_keys, build_article
 
 FETCHED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SEED = Source(kind=SourceKind.SEED, path="a.txt")
@@ -39,3 +41,17 @@ def test_changed_body_changes_hash_not_url_id() -> None:
     )
     assert first.id == second.id
     assert first.content_hash != second.content_hash
+
+
+def test_keys_worked_out_once_give_the_same_record() -> None:
+    draft = ArticleDraft(title="T", body="B", url="https://x.test/a?utm_source=rss")
+    keys = article_keys(draft)
+    assert keys.url == "https://x.test/a"
+    assert keys.id == id_from_url("https://x.test/a")
+    assert keys.content_hash == content_hash("T", "B")
+    assert build_article(draft, SEED, FETCHED, keys) == build_article(draft, SEED, FETCHED)
+
+
+def test_a_link_that_is_not_a_url_has_no_keys() -> None:
+    with pytest.raises(ValueError):
+        article_keys(ArticleDraft(title="T", url="http://bad.example:99999/"))

@@ -12,8 +12,10 @@ import pytest
 
 from newswire.errors import FeedParseError
 from schemas import SourceKind
+from services.ingest import parse
 from services.ingest.normalize import ArticleDraft, Enclosure
 from services.ingest.parse import ParsedFeed, parse_feed
+from services.ingest.sanitize import html_to_text
 from tests.services.ingest.test_fetch import FeedServer, Reply, make_fetcher
 
 FEEDS = Path(__file__).parent / "feeds"
@@ -344,6 +346,28 @@ def test_utf16_feed(feed: FetchAndParse) -> None:
     text = (FEEDS / "rss20.xml").read_text().replace('encoding="UTF-8"', 'encoding="UTF-16"')
     parsed = feed("utf16.xml", "application/rss+xml", text.encode("utf-16"))
     assert parsed.title == "Riverside Daily" and len(parsed.items) == 3
+
+
+def test_a_summary_that_repeats_the_content_is_made_text_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    markup = "&lt;p&gt;Full &lt;b&gt;text&lt;/b&gt;&lt;/p&gt;"
+    body = (
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        "<title>F</title><item><title>T</title><link>http://site.example/1</link>"
+        f"<description>{markup}</description><content:encoded>{markup}</content:encoded>"
+        "</item></channel></rss>"
+    ).encode()
+    calls: list[str] = []
+
+    def counted(markup: str) -> str:
+        calls.append(markup)
+        return html_to_text(markup)
+
+    monkeypatch.setattr(parse, "html_to_text", counted)
+    (item,) = parse_feed(body, {"Content-Type": RSS_TYPE}, "http://site.example/feed").items
+    assert (item.summary, item.body) == ("Full text", "Full text")
+    assert calls == ["<p>Full <b>text</b></p>"]
 
 
 @pytest.mark.parametrize("body", [b"", b"  \n", b"/etc/passwd", b"not xml at all"])

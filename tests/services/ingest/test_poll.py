@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from schemas import utc_now
 from services.ingest.dedup import Outcome
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher, FetchSettings
-from services.ingest.poll import NOT_MODIFIED, OK, Poller, PollResult
+from services.ingest.poll import MAX_ARTICLE_BYTES, NOT_MODIFIED, OK, Poller, PollResult
 from services.ingest.settings import IngestSettings
 from services.ingest.state import FeedState
 from tests.services.ingest.farm import FeedFarm, Item
@@ -120,3 +121,16 @@ def test_an_undated_item_keeps_its_first_seen_time_across_updates(
     assert updated.outcome is Outcome.UPDATED
     assert updated.article.published_at == new.article.published_at
     assert updated.article.fetched_at > new.article.fetched_at
+
+
+def test_an_item_too_large_for_a_record_is_skipped(farm: FeedFarm, poller: Poller) -> None:
+    def skipped() -> float:
+        labels = {"source_kind": "rss", "reason": "too_large"}
+        return REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
+
+    before = skipped()
+    huge = "word " * (MAX_ARTICLE_BYTES // 5 + 1)
+    url = farm.add("a", "rss", [Item("1", "Small"), Item("2", "Huge", huge)])
+    result = poll(poller, url)
+    assert [candidate.article.title for candidate in result.candidates] == ["Small"]
+    assert skipped() == before + 1

@@ -50,6 +50,7 @@ def test_control_and_marker_characters_never_survive() -> None:
     text = html_to_text("<p>a\x01b\x1b[31m\ue000c\ue001d</p>")
     assert text == "ab[31mcd"
     assert plain_text("x\x00y\x7f") == "xy"
+    assert plain_text("“café”\x1f\ue001 crème") == "“café” crème"  # non-ASCII text too
 
 
 def test_plain_text_keeps_paragraphs_and_lines() -> None:
