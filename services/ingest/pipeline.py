@@ -255,7 +255,8 @@ class Ingest:
                 case Assigned(partitions):
                     self._joined = True
                     self._acquire(partitions)
-                case Entry(partition, url, feed):
+                case Entry(partition, url, feed) if partition in self._owned:
+                    # (Kafka may still hand over records of a partition already revoked.)
                     if feed is None:
                         self._entries.pop(url, None)
                     else:

@@ -227,8 +227,10 @@ def test_sigterm_under_load_exits_within_10_s_and_a_restart_finishes(
     statuses = enrich.readiness_until_exit(limit=EXIT_WITHIN + 5)
     code, seconds = enrich.wait(timeout=5), time.monotonic() - signalled
     assert code == 0 and seconds < EXIT_WITHIN, enrich.log_tail()
-    assert 503 in statuses, statuses
-    assert 200 not in statuses[statuses.index(503) :], statuses
+    # Not ready (503) from the signal on, then gone; a quick stop may close the endpoints
+    # before a reading sees the 503, but none may see it ready again.
+    first_not_ready = next(i for i, status in enumerate(statuses) if status != 200)
+    assert 200 not in statuses[first_not_ready:], statuses
     done_before = enriched_count(kafka_settings, topics.enriched)
     assert done_before < len(articles), "the load was over before SIGTERM: nothing was tested"
 
