@@ -149,7 +149,7 @@ def _start(feeds_file: Path, env: dict[str, str], log_file: Path) -> subprocess.
         return subprocess.Popen(ingest_command("--feeds", str(feeds_file)), env=env, stderr=stderr)
 
 
-def _wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
+def _wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
