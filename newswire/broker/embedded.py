@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -220,18 +221,26 @@ class EmbeddedBroker:
     ) -> subprocess.Popen[bytes]:
         properties = str(self.data_dir / "server.properties")
         self._jvm_out = (self.data_dir / "logs" / "jvm.out").open("ab")
-        self._process = subprocess.Popen(
-            self._java_command(
-                java, [*JVM_OPTIONS, *archive_options], classpath, "kafka.Kafka", properties
-            ),
-            stdin=subprocess.DEVNULL,
-            stdout=self._jvm_out,
-            stderr=subprocess.STDOUT,
-            cwd=self.data_dir,
-            # Its own session, so a terminal's Ctrl-C reaches only us: we stop the broker
-            # after the services using it have flushed, not at the same moment.
-            start_new_session=True,
-        )
+        # A stop signal handled between the fork and the assignment would unwind with the JVM
+        # started but unknown to stop(): it is held until `_process` is set (and the JVM
+        # itself is started with it unblocked).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self._process = subprocess.Popen(
+                self._java_command(
+                    java, [*JVM_OPTIONS, *archive_options], classpath, "kafka.Kafka", properties
+                ),
+                stdin=subprocess.DEVNULL,
+                stdout=self._jvm_out,
+                stderr=subprocess.STDOUT,
+                cwd=self.data_dir,
+                # Its own session, so a terminal's Ctrl-C reaches only us: we stop the broker
+                # after the services using it have flushed, not at the same moment.
+                start_new_session=True,
+                preexec_fn=_unblock_stop_signals,
+            )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         return self._process
 
     def _wait_ready(
@@ -315,3 +324,10 @@ def _port_free(host: str, port: int) -> bool:
 
 def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _unblock_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
