@@ -32,15 +32,10 @@ def service_env(kafka: KafkaSettings, topics: TopicSettings, **extra: str) -> di
         for key, value in os.environ.items()
         if not key.startswith(("NEWSWIRE_", "KAFKA_", "BENCH_"))
     }
+    env.update(topics.environment())
     env.update(
         KAFKA_BOOTSTRAP_SERVERS=kafka.bootstrap_servers,
         KAFKA_COMPRESSION_TYPE=kafka.compression_type,
-        NEWSWIRE_TOPIC_RAW=topics.raw,
-        NEWSWIRE_TOPIC_ENRICHED=topics.enriched,
-        NEWSWIRE_TOPIC_DLQ=topics.dlq,
-        NEWSWIRE_TOPIC_INGEST_STATE=topics.ingest_state,
-        NEWSWIRE_TOPIC_INGEST_FEEDS=topics.ingest_feeds,
-        NEWSWIRE_TOPIC_PARTITIONS=str(topics.partitions),
         NEWSWIRE_GROUP_ID=f"bench-{uuid.uuid4().hex[:8]}",
         NEWSWIRE_METRICS_PORT="0",
         NEWSWIRE_LOG_LEVEL="WARNING",

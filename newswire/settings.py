@@ -61,6 +61,10 @@ class TopicSettings(BaseSettings):
     )
     replication_factor: int = Field(default=1, ge=1)
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the `NEWSWIRE_TOPIC_*` variables a child process reads back."""
+        return {f"NEWSWIRE_TOPIC_{name.upper()}": str(value) for name, value in self}
+
 
 class ServiceSettings(BaseSettings):
     """What every service has: Kafka, topics, and where it serves its endpoints."""

@@ -69,14 +69,9 @@ def service_env(kafka_settings: KafkaSettings, topics: TopicSettings) -> Iterato
         for key, value in os.environ.items()
         if not key.startswith(("NEWSWIRE_", "KAFKA_"))
     }
+    env.update(topics.environment())
     env.update(
         KAFKA_BOOTSTRAP_SERVERS=kafka_settings.bootstrap_servers,
-        NEWSWIRE_TOPIC_RAW=topics.raw,
-        NEWSWIRE_TOPIC_ENRICHED=topics.enriched,
-        NEWSWIRE_TOPIC_DLQ=topics.dlq,
-        NEWSWIRE_TOPIC_INGEST_STATE=topics.ingest_state,
-        NEWSWIRE_TOPIC_INGEST_FEEDS=topics.ingest_feeds,
-        NEWSWIRE_TOPIC_PARTITIONS=str(topics.partitions),
         NEWSWIRE_GROUP_ID=f"enrich-{uuid.uuid4().hex[:8]}",
         NEWSWIRE_METRICS_PORT="0",
         NEWSWIRE_LOG_FORMAT="json",

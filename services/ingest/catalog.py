@@ -8,6 +8,7 @@ decided by the consumer group reading this topic (ownership.py).
 """
 
 import logging
+from collections.abc import Iterable, Iterator
 
 import pydantic
 from kafka.consumer.fetcher import ConsumerRecord
@@ -46,15 +47,19 @@ def decode_entry(record: ConsumerRecord) -> tuple[str, FeedConfig | None]:
     return url, feed
 
 
+def entries(records: Iterable[ConsumerRecord]) -> Iterator[tuple[str, FeedConfig | None]]:
+    """`decode_entry` of each record; one that is not a feed is logged and skipped."""
+    for record in records:
+        try:
+            yield decode_entry(record)
+        except FeedEntryError as exc:
+            log.error("feed-list record skipped", extra={"error": str(exc)})
+
+
 def published_list(kafka: KafkaSettings, topic: str, timeout: float) -> dict[str, FeedConfig]:
     """The feeds the topic lists now, by URL."""
     feeds: dict[str, FeedConfig] = {}
-    for record in read_topic_to_end(kafka, topic, timeout):
-        try:
-            url, feed = decode_entry(record)
-        except FeedEntryError as exc:
-            log.error("feed-list record skipped", extra={"topic": topic, "error": str(exc)})
-            continue
+    for url, feed in entries(read_topic_to_end(kafka, topic, timeout)):
         if feed is None:
             feeds.pop(url, None)
         else:

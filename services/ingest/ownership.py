@@ -29,7 +29,7 @@ from newswire.errors import ConfigError, KafkaUnavailableError
 from newswire.kafka.clients import make_consumer
 from newswire.kafka.snapshot import partitions_of
 from newswire.settings import KafkaSettings
-from services.ingest.catalog import FeedEntryError, decode_entry
+from services.ingest.catalog import entries
 from services.ingest.feeds import FeedConfig
 from services.ingest.publish import Fence
 
@@ -177,13 +177,8 @@ class FeedOwnership:
                 self._closing.wait(1.0)
 
     def _hand_over(self, partition: int, records: list[ConsumerRecord]) -> None:
-        for record in records:
-            try:
-                url, feed = decode_entry(record)
-            except FeedEntryError as exc:
-                log.error("feed-list record skipped", extra={"error": str(exc)})
-            else:
-                self._events.put(Entry(partition, url, feed))
+        for url, feed in entries(records):
+            self._events.put(Entry(partition, url, feed))
         with self._lock:
             if partition in self._positions:
                 self._positions[partition] = records[-1].offset + 1
