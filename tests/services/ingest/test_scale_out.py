@@ -86,9 +86,12 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
 
 
 def settled(replicas: list[Replica], partitions: int) -> bool:
-    """Every live replica owns its share, and together they own each partition once."""
+    """Every live replica owns its share, and together they own each partition once.
+
+    There are at least as many partitions as replicas, so a replica that owns none has not joined
+    yet: the others still hold its share and are about to give it up."""
     owned = [replica.owned() for replica in replicas]
-    if any(share is None for share in owned):
+    if any(not share for share in owned):
         return False
     numbers = [number for share in owned if share is not None for number in share]
     return sorted(numbers) == list(range(partitions))
