@@ -293,12 +293,9 @@ class EnrichService:
             self._lag = None
             self._not_ready("cannot reach Kafka", exc)
             return
-        total = 0
-        for partition in assigned:
-            lag = max(0, ends[partition] - (positions[partition] or 0))
-            metrics.CONSUMER_LAG.labels(str(partition.partition)).set(lag)
-            total += lag
-        self._lag = total
+        lags = {p.partition: max(0, ends[p] - (positions[p] or 0)) for p in assigned}
+        metrics.set_consumer_lag(lags)
+        self._lag = sum(lags.values())
         self._ready()
 
     def _drained(self, consumer: KafkaConsumer) -> bool:

@@ -1,5 +1,7 @@
 """Every metric the enrich service exports; labels come from small fixed sets only."""
 
+from collections.abc import Mapping
+
 from prometheus_client import Counter, Gauge, Histogram
 
 ARTICLES = Counter(
@@ -38,3 +40,15 @@ CONSUMER_LAG = Gauge(
     "Records in the raw topic not yet processed, per partition.",
     ["partition"],
 )
+
+
+def set_consumer_lag(lags: Mapping[int, int]) -> None:
+    """The lag of each partition owned now; the partitions given away lose theirs, so a replica
+    never reports a stale lag for a partition another replica now consumes."""
+    owned = {str(partition) for partition in lags}
+    for metric in CONSUMER_LAG.collect():
+        for sample in metric.samples:
+            if sample.labels["partition"] not in owned:
+                CONSUMER_LAG.remove(sample.labels["partition"])
+    for partition, lag in lags.items():
+        CONSUMER_LAG.labels(str(partition)).set(lag)

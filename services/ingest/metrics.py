@@ -59,7 +59,8 @@ FEED_MOVES = Counter(
 )
 FEED_LIST_RELOADS = Counter(
     "newswire_ingest_feed_list_reloads_total",
-    "Reloads of the feeds file, by outcome (ok, error: the previous list is kept).",
+    "Reloads of the feeds file, by outcome (ok: read and valid, then written to the feed-list "
+    "topic, retried until Kafka takes it; error: the previous list is kept).",
     ["outcome"],
 )
 
