@@ -222,16 +222,21 @@ class Ingest:
         """Follows the feed group, starts due polls, waits for some to finish and commits them;
         False if that failed."""
         self._follow_ownership()
-        for url in self._scheduler.start(time.time()):
-            base = self._states.setdefault(url, FeedState(url=url))
-            self._running[self._pool.submit(self._poller.poll, self._feeds[url], base)] = url
+        self._start_polls()
         finished = self._wait_for_polls()
+        if finished:
+            self._start_polls()  # into the slots just freed: fetching goes on during the commit
         committed = self._commit(finished) if finished else True
         if not finished and not self._once and time.monotonic() >= self._next_probe:
             self._probe()
         if time.monotonic() >= self._next_gauges:  # a pass over all feeds: not at every commit
             self._update_gauges()
         return committed
+
+    def _start_polls(self) -> None:
+        for url in self._scheduler.start(time.time()):
+            base = self._states.setdefault(url, FeedState(url=url))
+            self._running[self._pool.submit(self._poller.poll, self._feeds[url], base)] = url
 
     def _wait_for_polls(self) -> list[PollResult]:
         next_due = self._scheduler.next_due()
@@ -244,7 +249,7 @@ class Ingest:
         return [self._collect(future) for future in done]
 
     def _collect(self, poll: Future[PollResult]) -> PollResult:
-        del self._running[poll]
+        self._scheduler.fetched(self._running.pop(poll))
         return poll.result()  # a poll never raises
 
     def _follow_ownership(self) -> None:

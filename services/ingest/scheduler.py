@@ -1,9 +1,11 @@
 """Which feeds to poll now: each feed's due time, within a global and a per-host limit.
 
 Feeds are keyed by their configured URL; each is due once at a time (scheduling it again moves its
-due time) and, once started, is not started again before `finish`. A due feed whose host is at its
-limit waits in that host's queue, so one slow host holds back only its own feeds. Times are Unix
-seconds, the same clock the state records use.
+due time) and, once started, is not started again before `finish`. The limits count fetches, which
+end at `fetched`: a feed whose response is in hand but not yet committed gives its slot to the next
+feed, so fetching goes on while Kafka commits. A due feed whose host is at its limit waits in that
+host's queue, so one slow host holds back only its own feeds. Times are Unix seconds, the same
+clock the state records use.
 """
 
 import heapq
@@ -19,8 +21,9 @@ class Scheduler:
         self._due: dict[str, tuple[float, int]] = {}  # the live heap entry of each feed
         self._host: dict[str, str] = {}
         self._waiting: dict[str, deque[str]] = {}  # due, by host, in due order
-        self._running: dict[str, int] = {}  # polls in flight, by host
-        self._in_flight: set[str] = set()
+        self._running: dict[str, int] = {}  # fetches under way, by host
+        self._fetching: set[str] = set()
+        self._in_flight: set[str] = set()  # started, not finished: fetching or being committed
         self._sequence = 0
 
     @property
@@ -48,7 +51,8 @@ class Scheduler:
             self._host.pop(feed, None)
 
     def start(self, now: float) -> list[str]:
-        """The feeds to poll now; each counts as in flight until `finish`."""
+        """The feeds to poll now; each counts as fetching until `fetched` and as in flight
+        until `finish`."""
         while self._heap and self._heap[0][0] <= now:
             at, sequence, feed = heapq.heappop(self._heap)
             if self._due.get(feed) == (at, sequence):
@@ -56,7 +60,7 @@ class Scheduler:
                 self._waiting.setdefault(self._host[feed], deque()).append(feed)
         started: list[str] = []
         # Round-robin over hosts, one feed each per turn, so no host starves the others.
-        while len(self._in_flight) < self._max_in_flight:
+        while len(self._fetching) < self._max_in_flight:
             ready = [
                 host
                 for host, queue in self._waiting.items()
@@ -64,22 +68,30 @@ class Scheduler:
             ]
             if not ready:
                 break
-            for host in ready[: self._max_in_flight - len(self._in_flight)]:
+            for host in ready[: self._max_in_flight - len(self._fetching)]:
                 feed = self._waiting[host].popleft()
                 if not self._waiting[host]:
                     del self._waiting[host]
                 self._running[host] = self._running.get(host, 0) + 1
+                self._fetching.add(feed)
                 self._in_flight.add(feed)
                 started.append(feed)
         return started
 
-    def finish(self, feed: str) -> None:
-        """The poll of `feed` is over; schedule it again to poll it again."""
-        self._in_flight.discard(feed)
+    def fetched(self, feed: str) -> None:
+        """The fetch of `feed` is over: its slot goes to another feed; it stays in flight."""
+        if feed not in self._fetching:
+            return
+        self._fetching.discard(feed)
         host = self._host.get(feed, "")
         self._running[host] = self._running.get(host, 1) - 1
         if self._running[host] <= 0:
             del self._running[host]
+
+    def finish(self, feed: str) -> None:
+        """The poll of `feed` is over, committed or not; schedule it again to poll it again."""
+        self.fetched(feed)
+        self._in_flight.discard(feed)
 
     def next_due(self) -> float | None:
         """When the earliest scheduled feed is due, if any is (waiting ones are due already)."""

@@ -59,3 +59,23 @@ def test_removed_feeds_are_not_started() -> None:
     scheduler.finish("a")
     assert scheduler.start(10.0) == []
     assert scheduler.idle
+
+
+def test_a_fetched_feed_frees_its_slot_but_is_not_started_again_before_finish() -> None:
+    scheduler = Scheduler(max_in_flight=1, max_per_host=1)
+    scheduler.schedule("a", 0.0, url("h.test", 1))
+    scheduler.schedule("b", 0.0, url("h.test", 2))
+    assert scheduler.start(0.0) == ["a"]
+    assert scheduler.start(0.0) == []  # both limits reached
+    scheduler.fetched("a")  # its response is in hand; its commit is under way
+    assert scheduler.start(0.0) == ["b"]
+    scheduler.schedule("a", 0.0, url("h.test", 1))  # ignored: it is still in flight
+    scheduler.fetched("b")
+    assert scheduler.start(0.0) == []
+    scheduler.finish("a")
+    scheduler.finish("b")
+    scheduler.finish("b")  # twice: no slot is freed twice
+    assert scheduler.idle
+    for feed in ("a", "b", "c"):
+        scheduler.schedule(feed, 0.0, url("h.test", 3))
+    assert scheduler.start(0.0) == ["a"]  # still one slot, not two
