@@ -154,6 +154,45 @@ def test_the_broker_does_not_outlive_the_python_process() -> None:
     assert not Path(data_dir).exists()
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_python_process_killed_outright_does_not_leave_its_broker_running(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from newswire.broker import EmbeddedBroker\n"
+        "broker = EmbeddedBroker(data_dir=Path(sys.argv[1]))\n"
+        "print(broker.start(), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    owner = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert owner.stdout is not None
+        host, port = owner.stdout.readline().strip().rsplit(":", 1)
+        socket.create_connection((host, int(port)), timeout=2).close()  # it is serving
+    finally:
+        owner.kill()  # no atexit, no stop(): only the kernel can tell the JVM
+        owner.wait(timeout=10)
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=2).close()
+        except OSError:
+            break
+        assert time.monotonic() < deadline, "the broker outlived its killed Python process"
+        time.sleep(0.5)
+    log = (tmp_path / "logs" / "server.log").read_text(encoding="utf-8")
+    deadline = time.monotonic() + 30
+    while "shut down completed" not in log:  # a clean shutdown, as after SIGTERM
+        assert time.monotonic() < deadline, log[-2000:]
+        time.sleep(0.5)
+        log = (tmp_path / "logs" / "server.log").read_text(encoding="utf-8")
+
+
 def test_an_unusable_data_dir_is_a_broker_error(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("")
