@@ -344,7 +344,7 @@ def _jvm_setup() -> Callable[[], None]:
     prctl = None
     if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
         with contextlib.suppress(OSError, AttributeError):
-            prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+            prctl = ctypes.CDLL(None).prctl  # looked up before the fork
     parent = os.getpid()
 
     def setup() -> None:

@@ -14,6 +14,7 @@ from newswire.broker import EmbeddedBroker
 from newswire.broker.jars import default_cache_dir
 from newswire.errors import BrokerError
 from tests.broker_fixture import START_TIMEOUT, ExternalBroker
+from tests.endpoints import wait_for
 
 Broker = EmbeddedBroker | ExternalBroker
 
@@ -177,20 +178,21 @@ def test_a_python_process_killed_outright_does_not_leave_its_broker_running(
         owner.kill()  # no atexit, no stop(): only the kernel can tell the JVM
         owner.wait(timeout=10)
 
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection((host, int(port)), timeout=2).close()
-        except OSError:
-            break
-        assert time.monotonic() < deadline, "the broker outlived its killed Python process"
-        time.sleep(0.5)
-    log = (tmp_path / "logs" / "server.log").read_text(encoding="utf-8")
-    deadline = time.monotonic() + 30
-    while "shut down completed" not in log:  # a clean shutdown, as after SIGTERM
-        assert time.monotonic() < deadline, log[-2000:]
-        time.sleep(0.5)
-        log = (tmp_path / "logs" / "server.log").read_text(encoding="utf-8")
+    wait_for(lambda: _refuses_connections(host, int(port)), 30, "the broker to stop")
+    server_log = tmp_path / "logs" / "server.log"
+
+    def shut_down() -> bool:
+        return "shut down completed" in server_log.read_text(encoding="utf-8")
+
+    wait_for(shut_down, 30, "a clean shutdown, as after SIGTERM")
+
+
+def _refuses_connections(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return True
+    return False
 
 
 def test_an_unusable_data_dir_is_a_broker_error(tmp_path: Path) -> None:
