@@ -3,8 +3,18 @@
 from pathlib import Path
 
 import pytest
+import spacy
+from spacy.pipeline import EntityRuler
 
-from eval.evaluate import EVAL_DIR, GoldArticle, GoldEntity, compare, load
+from eval.evaluate import (
+    EVAL_DIR,
+    GoldArticle,
+    GoldEntity,
+    bare_spacy_entities,
+    compare,
+    compare_overall,
+    load,
+)
 from eval.sections import SECTION_OF_TOPIC, SECTIONS, section_of
 from schemas.models import Entity, EntityType
 from services.enrich.topics import vocabulary
@@ -59,3 +69,31 @@ def test_dev_set_spans_the_sections_and_ids_are_unique() -> None:
     assert len(articles) >= 40
     assert len({article.id for article in articles}) == len(articles)
     assert {article.section for article in articles} == set(SECTIONS)
+
+
+def test_the_bare_spacy_baseline_counts_each_distinct_span_of_a_scored_type_once() -> None:
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    assert isinstance(ruler, EntityRuler)
+    ruler.add_patterns(
+        [
+            {"label": "PERSON", "pattern": "Recep Tayyip Erdogan"},
+            {"label": "PERSON", "pattern": "Erdogan"},
+            {"label": "GPE", "pattern": "Ankara"},
+            {"label": "DATE", "pattern": "Monday"},
+        ]
+    )
+    article = GoldArticle(
+        id="a", desk="world", section="politics", topics=["medtop:11000000"],
+        title="Recep Tayyip Erdogan in Ankara",
+        body="Erdogan spoke on Monday. Erdogan left Ankara.",
+        entities=[GoldEntity(name="Recep Tayyip Erdogan", type=EntityType.PERSON)],
+    )  # fmt: skip
+    [entities] = bare_spacy_entities(nlp, [article])
+    assert [(e.name, e.type) for e in entities] == [
+        ("Recep Tayyip Erdogan", EntityType.PERSON),
+        ("Ankara", EntityType.GPE),
+        ("Erdogan", EntityType.PERSON),
+    ]
+    counts, _ = compare_overall(article, entities)
+    assert (counts.tp, counts.fp, counts.fn) == (1, 2, 0)  # unresolved "Erdogan" is a second hit
