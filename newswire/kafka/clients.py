@@ -1,6 +1,7 @@
 """Client factories: the one place that turns settings into kafka-python clients."""
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
 from newswire.errors import KafkaUnavailableError
@@ -73,6 +74,32 @@ def make_consumer(
         )
     except KafkaError as exc:
         raise _unreachable(kafka, exc) from exc
+
+
+def partitions_of(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The partitions of `topic`; raises `KafkaUnavailableError` while it has none known."""
+    try:
+        numbers = consumer.partitions_for_topic(topic) or set()
+    except KafkaError as exc:
+        raise KafkaUnavailableError(f"cannot read {topic}: {exc!r}") from exc
+    if not numbers:
+        raise KafkaUnavailableError(f"topic {topic} has no partitions yet")
+    return [TopicPartition(topic, number) for number in sorted(numbers)]
+
+
+def subscribe(
+    consumer: KafkaConsumer, topic: str, listener: ConsumerRebalanceListener | None = None
+) -> None:
+    """Subscribes a group consumer to `topic`, whose partitions it then knows before it joins.
+
+    kafka-python's group leader notes the partitions it knew when it assigned them, and the group
+    rebalances again once metadata tells it more. Its metadata of a topic is only noted for the
+    topics it subscribes to, so the partitions are asked for after subscribing: otherwise, on a
+    loaded machine, a first join made before the answer came is followed by a second rebalance
+    (seen in tests). Raises `KafkaUnavailableError` while the topic has no partitions known.
+    """
+    consumer.subscribe([topic], listener=listener)
+    partitions_of(consumer, topic)
 
 
 def make_admin(kafka: KafkaSettings, client_id: str) -> KafkaAdminClient:

@@ -12,19 +12,8 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
 from newswire.errors import KafkaUnavailableError
-from newswire.kafka.clients import make_consumer
+from newswire.kafka.clients import make_consumer, partitions_of
 from newswire.settings import KafkaSettings
-
-
-def partitions_of(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
-    """The partitions of `topic`; raises `KafkaUnavailableError` while it has none known."""
-    try:
-        numbers = consumer.partitions_for_topic(topic) or set()
-    except KafkaError as exc:
-        raise KafkaUnavailableError(f"cannot read {topic}: {exc!r}") from exc
-    if not numbers:
-        raise KafkaUnavailableError(f"topic {topic} has no partitions yet")
-    return [TopicPartition(topic, number) for number in sorted(numbers)]
 
 
 def read_to_end(

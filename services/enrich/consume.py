@@ -36,7 +36,7 @@ from newswire.errors import (
     KafkaUnavailableError,
     NewswireError,
 )
-from newswire.kafka.clients import make_consumer
+from newswire.kafka.clients import make_consumer, subscribe
 from newswire.kafka.serde import decode_article, header
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.lifecycle import retry_until_stopped
@@ -164,7 +164,11 @@ class EnrichService:
             bootstrap_timeout_ms=int(settings.commit_timeout * 1000),
             fetch_max_bytes=max(52_428_800, settings.max_record_bytes * 4),
         )
-        consumer.subscribe([settings.topics.raw])
+        try:
+            subscribe(consumer, settings.topics.raw)
+        except KafkaUnavailableError:
+            consumer.close()
+            raise
         return consumer
 
     def _loop(self, consumer: KafkaConsumer, until_idle: float | None) -> None:

@@ -26,8 +26,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
 from newswire.errors import ConfigError, KafkaUnavailableError
-from newswire.kafka.clients import make_consumer
-from newswire.kafka.snapshot import partitions_of
+from newswire.kafka.clients import make_consumer, partitions_of, subscribe
 from newswire.settings import KafkaSettings
 from services.ingest.catalog import entries
 from services.ingest.feeds import FeedConfig
@@ -122,13 +121,10 @@ class FeedOwnership:
             heartbeat_interval_ms=int(group.heartbeat_interval * 1000),
         )
         try:
-            # Known before joining: a leader that does not know the topic's partitions yet
-            # assigns none, and the group has to rebalance again once it learns them.
-            partitions_of(self._consumer, group.topic)
+            subscribe(self._consumer, group.topic, _Listener(self))
         except KafkaUnavailableError:
             self._consumer.close()
             raise
-        self._consumer.subscribe([group.topic], listener=_Listener(self))
         self._thread = threading.Thread(target=self._run, name="feed-ownership", daemon=True)
         self._thread.start()
 

@@ -22,9 +22,9 @@ from kafka.errors import KafkaError
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from newswire.errors import KafkaUnavailableError
-from newswire.kafka.clients import make_consumer
+from newswire.kafka.clients import make_consumer, partitions_of
 from newswire.kafka.serde import header
-from newswire.kafka.snapshot import partitions_of, read_to_end
+from newswire.kafka.snapshot import read_to_end
 from newswire.settings import KafkaSettings
 from services.ingest.fetch import FeedValidators
 

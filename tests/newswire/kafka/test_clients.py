@@ -1,13 +1,17 @@
 """Every client the services make gives up on a broker that does not answer within seconds, so
-a service retrying to reach it still notices a stop request in time."""
+a service retrying to reach it still notices a stop request in time; a group consumer joins
+knowing its topic's partitions."""
 
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
+from kafka import TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 from newswire.errors import KafkaUnavailableError
-from newswire.kafka.clients import BOOTSTRAP_TIMEOUT_MS, make_consumer, make_producer
+from newswire.kafka.clients import BOOTSTRAP_TIMEOUT_MS, make_consumer, make_producer, subscribe
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from tests.conftest import free_port
@@ -29,3 +33,43 @@ def test_a_new_client_gives_up_on_an_unreachable_broker_within_the_bootstrap_tim
         CLIENTS[client](nowhere)
     # kafka-python's own default is 30 s; a loaded machine may add a little to ours.
     assert time.monotonic() - started < BOOTSTRAP_TIMEOUT_MS / 1000 + 5
+
+
+class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python has no types
+    def __init__(self) -> None:
+        self.seen: list[set[TopicPartition]] = []
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.seen.append(assigned)
+
+
+def test_a_subscribed_consumer_knows_the_partitions_before_it_joins_and_joins_once(
+    kafka_settings: KafkaSettings,
+) -> None:
+    topic = f"subscribe-{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_settings, TopicSettings(partitions=3), [TopicSpec(topic)])
+    consumer = make_consumer(kafka_settings, "test", group_id=f"test-{uuid.uuid4().hex[:8]}")
+    assignments = _Assignments()
+    try:
+        subscribe(consumer, topic, assignments)
+        # What the group leader compares its assignment with later: empty here, the group
+        # would rebalance again as soon as metadata arrived (kafka-python's own state).
+        assert consumer._coordinator._metadata_snapshot == {topic: {0, 1, 2}}
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            consumer.poll(timeout_ms=200)
+    finally:
+        consumer.close()
+    assert assignments.seen == [{TopicPartition(topic, number) for number in range(3)}]
+
+
+def test_subscribing_to_a_topic_that_does_not_exist_says_so(kafka_settings: KafkaSettings) -> None:
+    consumer = make_consumer(kafka_settings, "test", group_id="test-missing")
+    try:
+        with pytest.raises(KafkaUnavailableError, match="no partitions"):
+            subscribe(consumer, f"missing-{uuid.uuid4().hex[:8]}")
+    finally:
+        consumer.close()
