@@ -26,6 +26,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
@@ -123,6 +124,7 @@ class EnrichService:
         self._failures = 0  # consecutive; sets the next back-off
         self._next_probe = 0.0
         self._lag: int | None = None  # unknown until a probe of the current assignment answers
+        self._membership = _Membership()
 
     def run(self, until_idle: float | None = None) -> int:
         """Processes the raw topic until stopped, or until drained and idle for `until_idle` s."""
@@ -165,7 +167,7 @@ class EnrichService:
             fetch_max_bytes=max(52_428_800, settings.max_record_bytes * 4),
         )
         try:
-            subscribe(consumer, settings.topics.raw)
+            subscribe(consumer, settings.topics.raw, self._membership)
         except KafkaUnavailableError:
             consumer.close()
             raise
@@ -305,10 +307,9 @@ class EnrichService:
     def _drained(self, consumer: KafkaConsumer) -> bool:
         if consumer.assignment():
             return self._lag == 0
-        # A member that joined and was given no partition (more members than partitions) has
-        # nothing to drain; one still joining has not been told yet.
-        group = consumer.group_metadata()
-        return group.generation_id >= 0 and bool(group.member_id)
+        # A member given no partition (more members than partitions) has nothing to drain; one
+        # still joining has not been told its share yet, though it may know its generation.
+        return self._membership.settled
 
     def _ready(self) -> None:
         self._readiness.ready()
@@ -333,6 +334,20 @@ class EnrichService:
             self._readiness.not_ready("stopping")
 
         threading.Thread(target=follow, name="enrich-stop", daemon=True).start()
+
+
+class _Membership(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python has no types
+    """Whether the group has told this member its share since the last rebalance began (called
+    on the consumer's I/O thread; it only notes)."""
+
+    def __init__(self) -> None:
+        self.settled = False
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.settled = False
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.settled = True
 
 
 def _offsets_after(records: list[ConsumerRecord]) -> Offsets:

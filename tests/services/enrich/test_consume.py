@@ -10,14 +10,17 @@ from typing import Any
 
 import pytest
 from kafka import KafkaProducer
+from kafka.coordinator.assignors.abstract import ConsumerProtocolAssignment
+from kafka.coordinator.assignors.range import RangePartitionAssignor
 from prometheus_client import REGISTRY
 
 from newswire.errors import CheckpointError
+from newswire.kafka.clients import make_consumer, subscribe
 from newswire.kafka.serde import ArticleSerializer, Headers, header
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from schemas import EnrichedArticle, RawArticle, Source, SourceKind
-from services.enrich.checkpoint import Offsets, TransactionalCheckpoint
+from services.enrich.checkpoint import CLIENT_ID, Offsets, TransactionalCheckpoint
 from services.enrich.consume import EnrichService
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
@@ -120,6 +123,58 @@ def test_a_restarted_service_resumes_after_its_last_commit(
     EnrichService(settings, tagger, threading.Event()).run(until_idle=1)
     producer.close()
     assert len(read_topic(kafka_settings, topics.enriched)) == 5
+
+
+class _SlowLeaderAssignor(RangePartitionAssignor):  # type: ignore[misc]  # kafka-python: no types
+    """As group leader, takes its time and then gives every partition to the enrich members
+    (while there are none, to itself): they know their generation for seconds before they are
+    told their share."""
+
+    @classmethod
+    def assign(cls, cluster: Any, members: list[Any]) -> dict[str, Any]:
+        time.sleep(1.5)  # blocks the leader's I/O loop, which kafka-python warns of: keep it short
+        enrich = [member for member in members if member.member_id.startswith(CLIENT_ID)]
+        nothing = ConsumerProtocolAssignment(0, [], b"")
+        shares = RangePartitionAssignor.assign(cluster, enrich or members)
+        return {member.member_id: shares.get(member.member_id, nothing) for member in members}
+
+
+def test_until_idle_waits_until_the_group_has_told_the_member_its_share(
+    kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
+) -> None:
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    for n in range(3):
+        key, value, headers = raw_bytes(f"Story {n}", "Oslo and Lisbon signed a treaty.")
+        producer.send(topics.raw, key=key, value=value, headers=headers)
+    producer.flush()
+    producer.close()
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    leader = make_consumer(
+        kafka_settings, "slow-leader", group, partition_assignment_strategy=[_SlowLeaderAssignor]
+    )
+    subscribe(leader, topics.raw)
+    joined, stop = threading.Event(), threading.Event()
+
+    def lead() -> None:
+        while not stop.is_set():
+            leader.poll(timeout_ms=200)
+            if leader.assignment():
+                joined.set()
+
+    thread = threading.Thread(target=lead, name="slow-leader", daemon=True)
+    thread.start()
+    try:
+        assert joined.wait(60), "the leader did not join on its own"
+        settings = EnrichSettings(
+            kafka=kafka_settings, topics=topics, metrics_port=0, group_id=group
+        )
+        assert EnrichService(settings, tagger, threading.Event()).run(until_idle=0.5) == 0
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        leader.close()
+    assert len(read_topic(kafka_settings, topics.enriched)) == 3
 
 
 def test_dead_letters_are_committed_with_their_offsets_or_not_at_all(
