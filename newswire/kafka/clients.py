@@ -92,9 +92,9 @@ def subscribe(
 ) -> None:
     """Subscribes a group consumer to `topic`, whose partitions it then knows before it joins.
 
-    kafka-python's group leader notes the partitions it knew when it assigned them, and the group
-    rebalances again once metadata tells it more. Its metadata of a topic is only noted for the
-    topics it subscribes to, so the partitions are asked for after subscribing: otherwise, on a
+    A kafka-python group leader notes the partitions it knew of when it assigned them, and the
+    group rebalances again as soon as its metadata says more. It takes note only for topics
+    already subscribed to, so the partitions are asked for after subscribing: otherwise, on a
     loaded machine, a first join made before the answer came is followed by a second rebalance
     (seen in tests). Raises `KafkaUnavailableError` while the topic has no partitions known.
     """
