@@ -84,9 +84,13 @@ def test_sigkill_five_times_loses_and_doubles_nothing(
     articles, bad = short_articles(2000), poison(20)
     records = articles + bad
     random.shuffle(records)
-    feeder = feed(kafka_settings, topics.raw, records, seconds=20)
+    # Each run gets records of its own as it starts: the stream alone may all be enriched
+    # before the last run, which would then have nothing to make progress on.
+    own, stream = [records[n * 60 : (n + 1) * 60] for n in range(5)], records[300:]
+    feeder = feed(kafka_settings, topics.raw, stream, seconds=20)
     moments = []
     for run in range(5):
+        publish(kafka_settings, topics.raw, own[run])
         enrich = spawn(env, f"killed-{run}")
         # A random moment once it is making progress; on runs 1 and 3, the first moment after
         # it when a transaction of its own is open (written, not yet committed).
