@@ -31,7 +31,7 @@ from bench.harness import (
     per_second,
     ratio,
 )
-from services.enrich.tag import Tagger, _load_ner
+from services.enrich.tag import Tagger, load_ner
 
 TARGET = 20.0
 
@@ -46,7 +46,7 @@ def main() -> None:
     with clock() as tagged:
         for start in range(0, count, args.batch_size):
             tagger.tag(articles[start : start + args.batch_size])
-    nlp = _load_ner()
+    nlp = load_ner()
     texts = [f"{article.title}\n\n{article.body}" for article in articles]
     list(nlp.pipe(texts[:2]))
     with clock() as ner:

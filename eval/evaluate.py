@@ -41,7 +41,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import spacy
 from pydantic import BaseModel, ConfigDict, Field
 from spacy.language import Language
 
@@ -59,7 +58,7 @@ from schemas.models import (  # noqa: E402
     utc_now,
 )
 from services.enrich.places import name_key  # noqa: E402
-from services.enrich.tag import SPACY_MODEL, Tagger  # noqa: E402
+from services.enrich.tag import Tagger, load_ner  # noqa: E402
 
 PLACE = "PLACE"
 SCORED_TYPES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")
@@ -339,7 +338,7 @@ def main() -> None:
     tagger.tag([GoldArticle.model_validate_json(files[0].read_text().splitlines()[0]).raw()])
     load_seconds = time.perf_counter() - started
     sets = {path.stem: load(path) for path in files}
-    nlp = spacy.load(SPACY_MODEL)
+    nlp = load_ner()
     reports = {
         name: evaluate(tagger, nlp, articles, args.verbose) for name, articles in sets.items()
     }

@@ -93,7 +93,7 @@ class Tagger:
 
     def __init__(self, batch_size: int = 32) -> None:
         self._batch_size = batch_size
-        self._nlp = _load_ner()
+        self._nlp = load_ner()
         self._blas = ThreadpoolController()
         # Built now so that the first batch does not pay for them.
         self._gazetteer = gazetteer()
@@ -209,7 +209,8 @@ class Tagger:
         return start_char, text[start_char : ent.end_char], label
 
 
-def _load_ner() -> Language:
+def load_ner() -> Language:
+    """The spaCy model with only its entity recognizer, as the tagger runs it."""
     # thinc's default matrix multiply (BLIS, as built into its wheel) uses a generic kernel on
     # this class of CPU; with numpy's BLAS instead, NER takes about half the time here and finds
     # exactly the same entities.

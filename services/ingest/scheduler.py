@@ -82,7 +82,7 @@ class Scheduler:
         """The fetch of `feed` is over: its slot goes to another feed; it stays in flight."""
         if feed not in self._fetching:
             return
-        self._fetching.discard(feed)
+        self._fetching.remove(feed)
         host = self._host.get(feed, "")
         self._running[host] = self._running.get(host, 1) - 1
         if self._running[host] <= 0:

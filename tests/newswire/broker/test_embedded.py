@@ -11,6 +11,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from newswire.broker import EmbeddedBroker
+from newswire.broker.embedded import _answers
 from newswire.broker.jars import default_cache_dir
 from newswire.errors import BrokerError
 from tests.broker_fixture import START_TIMEOUT, ExternalBroker
@@ -173,26 +174,18 @@ def test_a_python_process_killed_outright_does_not_leave_its_broker_running(
     try:
         assert owner.stdout is not None
         host, port = owner.stdout.readline().strip().rsplit(":", 1)
-        socket.create_connection((host, int(port)), timeout=2).close()  # it is serving
+        assert _answers(host, int(port), timeout=2)
     finally:
         owner.kill()  # no atexit, no stop(): only the kernel can tell the JVM
         owner.wait(timeout=10)
 
-    wait_for(lambda: _refuses_connections(host, int(port)), 30, "the broker to stop")
+    wait_for(lambda: not _answers(host, int(port), timeout=2), 30, "the broker to stop")
     server_log = tmp_path / "logs" / "server.log"
 
     def shut_down() -> bool:
         return "shut down completed" in server_log.read_text(encoding="utf-8")
 
     wait_for(shut_down, 30, "a clean shutdown, as after SIGTERM")
-
-
-def _refuses_connections(host: str, port: int) -> bool:
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-    except OSError:
-        return True
-    return False
 
 
 def test_an_unusable_data_dir_is_a_broker_error(tmp_path: Path) -> None:
