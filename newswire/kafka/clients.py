@@ -9,6 +9,10 @@ from newswire.kafka.serde import ArticleSerializer
 from newswire.settings import KafkaSettings
 
 MAX_RECORD_BYTES = 2 * 1024 * 1024
+# kafka-python's default batch (16 KiB) holds a handful of articles, and each new batch costs a
+# wake-up of the I/O thread and a request part of its own: with 256 KiB, a bare producer spent
+# 105 µs of CPU per article of 500 words instead of 255 (bench.publish's records).
+BATCH_BYTES = 256 * 1024
 # A crashed transactional producer's open transaction holds back read_committed consumers until
 # the broker times it out; transactions here last well under a second, so keep that wait short.
 TRANSACTION_TIMEOUT_MS = 10_000
@@ -42,6 +46,7 @@ def make_producer(
             transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
             compression_type=None if kafka.compression_type == "none" else kafka.compression_type,
             linger_ms=kafka.linger_ms,
+            batch_size=BATCH_BYTES,
             max_request_size=MAX_RECORD_BYTES,
             value_serializer=ArticleSerializer(),
             reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
