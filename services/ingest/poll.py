@@ -9,6 +9,7 @@ in worker threads side by side; one feed is never polled twice at once.
 
 import logging
 import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -70,6 +71,10 @@ class Poller:
         self._fetcher = fetcher
         self._settings = settings
         self._rng = rng
+        # Reading a fetched feed is pure-Python CPU work, which the GIL runs one thread at a time
+        # anyway; threads contending for it spent up to a third more CPU per item, in GIL
+        # hand-offs, than threads taking turns. Fetches still overlap; reads take turns.
+        self._reading = threading.Lock()
 
     def poll(self, feed: FeedConfig, base: FeedState) -> PollResult:
         """Never raises: whatever goes wrong is this feed's error, and it is polled again later."""
@@ -94,6 +99,12 @@ class Poller:
         if fetched.not_modified:
             _count_fetch(NOT_MODIFIED, fetched.status, fetched.elapsed, 0)
             return self._not_modified(feed, base, fetched, now)
+        with self._reading:
+            return self._read(feed, base, fetched, now)
+
+    def _read(
+        self, feed: FeedConfig, base: FeedState, fetched: FetchResult, now: datetime
+    ) -> PollResult:
         try:
             parsed = parse_feed(fetched.body, fetched.headers, fetched.url)
         except FeedError as error:

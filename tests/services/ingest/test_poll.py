@@ -1,8 +1,10 @@
 """One poll of one feed over real HTTP from 127.0.0.1, without Kafka: outcomes and next state."""
 
 import random
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -12,6 +14,7 @@ from schemas import utc_now
 from services.ingest.dedup import Outcome
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher, FetchSettings
+from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.poll import MAX_ARTICLE_BYTES, NOT_MODIFIED, OK, Poller, PollResult
 from services.ingest.settings import IngestSettings
 from services.ingest.state import FeedState
@@ -134,3 +137,27 @@ def test_an_item_too_large_for_a_record_is_skipped(farm: FeedFarm, poller: Polle
     result = poll(poller, url)
     assert [candidate.article.title for candidate in result.candidates] == ["Small"]
     assert skipped() == before + 1
+
+
+def test_polls_in_threads_read_their_feeds_one_at_a_time(
+    farm: FeedFarm, poller: Poller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reading: list[int] = []
+    most_at_once = 0
+
+    def counted_parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+        nonlocal most_at_once
+        reading.append(1)
+        most_at_once = max(most_at_once, len(reading))
+        time.sleep(0.02)  # long enough for a second reader to come in, were it let in
+        try:
+            return parse_feed(body, headers, url)
+        finally:
+            reading.pop()
+
+    monkeypatch.setattr("services.ingest.poll.parse_feed", counted_parse)
+    urls = [farm.add(f"f{n}", "rss", [Item(f"{n}", f"Story {n}")]) for n in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda url: poll(poller, url), urls))
+    assert [(result.outcome, outcomes(result)) for result in results] == [(OK, {"new": 1})] * 8
+    assert most_at_once == 1
