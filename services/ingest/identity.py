@@ -48,6 +48,12 @@ def is_tracking_parameter(name: str) -> bool:
     return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
 
 
+def is_plain_http_url(url: str) -> bool:
+    """Whether `url` is an absolute http(s) URL of the common shape above, which joining to a
+    base would leave as it is and `canonical_url` takes without w3lib."""
+    return _SIMPLE_URL.fullmatch(url) is not None
+
+
 def canonical_url(url: str) -> str:
     """The form of `url` that every copy of the same story shares."""
     url = url.strip()

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from newswire.errors import FeedParseError
 from schemas import SourceKind
-from services.ingest.identity import canonical_url
+from services.ingest.identity import canonical_url, is_plain_http_url
 from services.ingest.normalize import ArticleDraft, Enclosure
 from services.ingest.sanitize import html_to_text, plain_text
 
@@ -442,7 +442,10 @@ def _http_url(link: object, base: str) -> str | None:
     """`link` made absolute against `base`, if it is then an http(s) URL that can be canonical."""
     if not isinstance(link, str) or not link.strip():
         return None
-    absolute = urljoin(base, link.strip())
+    link = link.strip()
+    if is_plain_http_url(link):  # most links: joining and checking would change nothing
+        return link
+    absolute = urljoin(base, link)
     if urlsplit(absolute).scheme not in ("http", "https"):
         return None
     try:

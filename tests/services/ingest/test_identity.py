@@ -2,6 +2,7 @@ import hashlib
 import random
 import sys
 import unicodedata
+from urllib.parse import urljoin
 
 import pytest
 
@@ -11,6 +12,7 @@ from services.ingest.identity import (
     content_hash,
     id_from_content,
     id_from_url,
+    is_plain_http_url,
     is_tracking_parameter,
 )
 
@@ -92,6 +94,25 @@ def test_canonical_url_agrees_with_w3lib_where_it_skips_it() -> None:
     urls = [_simple_looking_url(rng) for _ in range(3000)]
     assert [canonical_url(url) for url in urls] == [_canonicalize(url) for url in urls]
     assert canonical_url("https://a.example/p#x?y") == _canonicalize("https://a.example/p#x?y")
+
+
+def test_a_plain_http_url_is_what_joining_it_to_any_base_gives() -> None:
+    rng = random.Random(9)
+    urls = [_simple_looking_url(rng) for _ in range(3000)]
+    plain = [url for url in urls if is_plain_http_url(url)]
+    assert 1000 < len(plain) < len(urls)
+    for base in ("https://site.example/feed/", "http://other.example"):
+        joined = [canonical_url(urljoin(base, url)) for url in plain]
+        assert joined == [canonical_url(url) for url in plain]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/a/b", "a/b", "//host.example/a", "ftp://host.example/a", "http://host.example/./a",
+     "http://host.example/../a", "javascript:alert(1)", "http://user@host.example/a"],
+)  # fmt: skip
+def test_links_to_join_or_refuse_are_not_plain(url: str) -> None:
+    assert not is_plain_http_url(url)
 
 
 _SPACES = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
