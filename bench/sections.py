@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from bench.harness import Figures
 from bench.tables import commands, family, fmt, num, section, table
+from newswire.kafka.clients import BATCH_BYTES
+from newswire.settings import KafkaSettings
 
 
 def publish_section(results: list[Figures], everything: list[Figures]) -> list[str]:
@@ -100,7 +102,8 @@ def recommendation(results: list[Figures]) -> list[str]:
     return [
         "### Compression: which default",
         "",
-        f"**Recommended default: `KAFKA_COMPRESSION_TYPE={pick}`** (today `none`, in "
+        f"**Recommended default: `KAFKA_COMPRESSION_TYPE={pick}`** (today "
+        f"`{KafkaSettings.model_fields['compression_type'].default}`, in "
         "`newswire/settings.py`). It stores and sends "
         f"{num(plain, 'log_bytes_per_article') / num(chosen, 'log_bytes_per_article'):.1f}x fewer "
         f"bytes per article than `none` ({fmt(num(chosen, 'log_bytes_per_article'))} instead of "
@@ -112,10 +115,11 @@ def recommendation(results: list[Figures]) -> list[str]:
         "kept for replay, and every byte saved is saved on disk, on the network and in the "
         "consumers' fetches.",
         "",
-        "Caveats: kafka-python compresses each batch on its own, and with its default "
-        "`batch_size` (16 KiB) a batch holds about four articles, which caps the ratio; "
-        "`lz4` and `zstd` need the `lz4` / `zstandard` packages as runtime dependencies of the "
-        "services (today only the benchmark's dev extras install them), `gzip` needs nothing. "
+        "Caveats: kafka-python compresses each batch on its own, so the ratio depends on the "
+        f"batch size ({BATCH_BYTES // 1024} KiB, `newswire/kafka/clients.py`) and on the text: "
+        "the benchmark's generated prose repeats more than real news does. `zstd` needs the "
+        "`zstandard` package (a runtime dependency), `lz4` the `lz4` package (the benchmark's "
+        "only), `gzip` nothing. "
         "The broker keeps the producer's codec (`compression.type=producer`), so what is on "
         "disk is what was sent.",
         "",
