@@ -1,7 +1,9 @@
 """Fixtures every test may use: the real broker, isolated topic names, child-process settings."""
 
 import os
+import random
 import socket
+import string
 import threading
 import uuid
 from collections.abc import Iterator
@@ -30,6 +32,14 @@ def free_port() -> int:
 @pytest.fixture
 def kafka_settings(kafka_broker: EmbeddedBroker | ExternalBroker) -> KafkaSettings:
     return KafkaSettings(bootstrap_servers=kafka_broker.bootstrap_servers)
+
+
+def incompressible_text(chars: int) -> str:
+    """`chars` characters of words of random letters, which no codec shrinks to half: a record
+    made of them stays too large for a small topic limit after the producer compresses it."""
+    rng = random.Random(chars)
+    words = ("".join(rng.choices(string.ascii_lowercase, k=7)) for _ in range(chars // 8 + 1))
+    return " ".join(words)[:chars]
 
 
 def read_topic(kafka: KafkaSettings, topic: str) -> list[ConsumerRecord]:

@@ -20,7 +20,7 @@ from kafka import KafkaProducer
 
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, incompressible_text
 from tests.endpoints import is_ready, wait_for
 
 # Small enough that the oversized seed is refused by the broker, large enough for every real one.
@@ -100,7 +100,7 @@ def send_undecodable_record(kafka: KafkaSettings, topic: str) -> None:
 
 def write_oversized_seed(directory: Path) -> None:
     directory.mkdir()
-    body = "An article far longer than the raw topic accepts. " * (RAW_MAX_MESSAGE_BYTES // 25)
+    body = incompressible_text(4 * RAW_MAX_MESSAGE_BYTES)  # compressed, still far too long
     (directory / "oversized.txt").write_text(f"Oversized story\n{body}", encoding="utf-8")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
-from tests.conftest import read_topic
+from tests.conftest import incompressible_text, read_topic
 
 TOPIC_LIMIT = 64 * 1024
 
@@ -22,7 +22,7 @@ def test_a_seed_too_large_for_the_topic_does_not_block_the_others(
         kafka_settings, topics, [TopicSpec(topics.raw, {"max.message.bytes": str(TOPIC_LIMIT)})]
     )
     (tmp_path / "a_small.txt").write_text("A small story\n\nIt fits.")
-    (tmp_path / "b_huge.txt").write_text("A huge story\n\n" + "word " * TOPIC_LIMIT)
+    (tmp_path / "b_huge.txt").write_text("A huge story\n\n" + incompressible_text(4 * TOPIC_LIMIT))
     (tmp_path / "c_small.txt").write_text("Another small story\n\nIt fits too.")
     ingest = subprocess.run(
         [sys.executable, "-m", "newswire", "ingest", "--once", "--seeds", str(tmp_path)],
