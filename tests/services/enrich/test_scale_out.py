@@ -15,6 +15,7 @@ from tests.services.enrich.delivery import (
     Enrich,
     assert_exactly_once,
     poison,
+    publish,
     read_settled,
     short_articles,
     wait_for,
@@ -35,10 +36,12 @@ def test_replicas_of_workers_killed_joining_and_leaving_enrich_every_article_onc
     env = {**service_env, **FAST_FAILOVER, "NEWSWIRE_TOPIC_PARTITIONS": str(PARTITIONS)}
     specs = [TopicSpec(topics.raw), TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
     ensure_topics(kafka_settings, topics, specs)
-    articles, bad = short_articles(1000), poison(10)
-    records = articles + bad
-    random.shuffle(records)
-    feeder = feed(kafka_settings, topics.raw, records, seconds=20)
+    articles, bad = short_articles(1200), poison(10)
+    # The last 200 are published at the kill: the stream alone can be enriched almost whole by
+    # then, leaving the others nothing to go on with (seen once in make test).
+    streamed, after_kill = articles[:1000] + bad, articles[1000:]
+    random.shuffle(streamed)
+    feeder = feed(kafka_settings, topics.raw, streamed, seconds=20)
     with (
         Enrich(env, tmp_path, "first", *REPLICA) as first,
         Enrich(env, tmp_path, "second", *REPLICA) as second,
@@ -51,6 +54,7 @@ def test_replicas_of_workers_killed_joining_and_leaving_enrich_every_article_onc
         time.sleep(random.uniform(0.0, 3.0))
         killed = second.kill()
         at_kill = progress()
+        publish(kafka_settings, topics.raw, after_kill)
         with Enrich(env, tmp_path, "third", *REPLICA) as third:
             wait_for(lambda: progress() > at_kill + 100, 180, "the others to go on")
             feeder.join(timeout=120)
