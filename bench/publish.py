@@ -53,7 +53,7 @@ from schemas import utc_now
 from services.ingest.publish import Outgoing, Transactions
 from services.ingest.seeds import SeedScanner, seed_articles
 
-CODECS: tuple[Compression, ...] = ("none", "gzip", "lz4", "zstd")
+CODECS: tuple[Compression, ...] = ("none", "gzip", "lz4", "snappy", "zstd")
 TARGET = 0.8
 
 

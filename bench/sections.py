@@ -117,9 +117,9 @@ def recommendation(results: list[Figures]) -> list[str]:
         "",
         "Caveats: kafka-python compresses each batch on its own, so the ratio depends on the "
         f"batch size ({BATCH_BYTES // 1024} KiB, `newswire/kafka/clients.py`) and on the text: "
-        "the benchmark's generated prose repeats more than real news does. `zstd` needs the "
-        "`zstandard` package (a runtime dependency), `lz4` the `lz4` package (the benchmark's "
-        "only), `gzip` nothing. "
+        "the benchmark's generated prose repeats more than real news does. Every codec's "
+        "library is a runtime dependency (`zstandard`, `lz4`, `python-snappy`; `gzip` needs "
+        "none), so any setting works and consumers read whatever codec a producer chose. "
         "The broker keeps the producer's codec (`compression.type=producer`), so what is on "
         "disk is what was sent.",
         "",
