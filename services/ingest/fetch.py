@@ -169,7 +169,6 @@ class Fetcher:
     def _send(
         self, feed_url: str, url: str, headers: Mapping[str, str], deadline: float
     ) -> httpx.Response:
-        _check_url(feed_url, url)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchTimeoutError(feed_url, f"no answer within {self._settings.deadline}s")
@@ -178,6 +177,7 @@ class Fetcher:
         timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
         with _converted_errors(feed_url, url):
             request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
+            _check_url(feed_url, request.url)
             return self._client.send(request, stream=True)
 
     def _result(
@@ -249,12 +249,8 @@ def _conditional_headers(validators: FeedValidators) -> dict[str, str]:
     return headers
 
 
-def _check_url(feed_url: str, url: str) -> None:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise InvalidFeedURLError(feed_url, f"{url}: {exc}") from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+def _check_url(feed_url: str, url: httpx.URL) -> None:
+    if url.scheme not in ("http", "https") or not url.host:
         raise InvalidFeedURLError(feed_url, f"{url} is not an http(s) URL with a host")
 
 
