@@ -25,7 +25,7 @@ class KafkaSettings(BaseSettings):
     sasl_plain_username: str | None = None
     sasl_plain_password: SecretStr | None = None
     # Chosen by bench.publish (docs/benchmarks.md): over four times fewer bytes than none, for
-    # about 16 µs more producer and consumer CPU per article.
+    # 16-41 µs more producer and consumer CPU per article (two make bench runs).
     compression_type: Compression = "zstd"
     linger_ms: int = Field(default=5, ge=0)
     request_timeout_ms: int = Field(default=30_000, ge=1_000)
