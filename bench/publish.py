@@ -26,6 +26,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 from kafka import KafkaProducer
 
@@ -53,7 +54,7 @@ from schemas import utc_now
 from services.ingest.publish import Outgoing, Transactions
 from services.ingest.seeds import SeedScanner, seed_articles
 
-CODECS: tuple[Compression, ...] = ("none", "gzip", "lz4", "snappy", "zstd")
+CODECS: tuple[Compression, ...] = get_args(Compression)
 TARGET = 0.8
 
 

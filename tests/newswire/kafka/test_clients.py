@@ -15,7 +15,7 @@ from newswire.errors import KafkaUnavailableError
 from newswire.kafka.clients import BOOTSTRAP_TIMEOUT_MS, make_consumer, make_producer, subscribe
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import Compression, KafkaSettings, TopicSettings
-from tests.conftest import free_port
+from tests.conftest import free_port, read_topic
 
 CLIENTS: dict[str, Callable[[KafkaSettings], object]] = {
     "producer": lambda kafka: make_producer(kafka, "test"),
@@ -93,14 +93,4 @@ def test_every_codec_the_settings_accept_is_written_and_read_back(
         producer.flush()
     finally:
         producer.close()
-    consumer = make_consumer(kafka, "test", group_id=None)
-    try:
-        consumer.assign([TopicPartition(topic, 0)])
-        read: list[bytes] = []
-        deadline = time.monotonic() + 20
-        while len(read) < len(values) and time.monotonic() < deadline:
-            batches = consumer.poll(timeout_ms=500)
-            read += [record.value for records in batches.values() for record in records]
-    finally:
-        consumer.close()
-    assert read == values
+    assert [record.value for record in read_topic(kafka, topic)] == values
