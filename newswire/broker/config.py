@@ -57,6 +57,9 @@ class BrokerConfig:
             "share.coordinator.state.topic.num.partitions": "1",
             # No other member is ever coming; rebalancing at once keeps tests fast.
             "group.initial.rebalance.delay.ms": "0",
+            # A producer that died with a transaction open holds the feeds it wrote state for
+            # until the broker aborts it: look for timed-out transactions every second, not 10.
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
         }
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 

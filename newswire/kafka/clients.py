@@ -1,5 +1,7 @@
 """Client factories: the one place that turns settings into kafka-python clients."""
 
+from typing import Literal
+
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
@@ -62,9 +64,13 @@ def make_consumer(
     client_id: str,
     group_id: str | None,
     bootstrap_timeout_ms: int = BOOTSTRAP_TIMEOUT_MS,
+    isolation_level: Literal["read_committed", "read_uncommitted"] = "read_committed",
     **overrides: object,
 ) -> KafkaConsumer:
-    """A consumer that never commits on its own: services commit after their work succeeded."""
+    """A consumer that never commits on its own: services commit after their work succeeded.
+
+    It reads only what transactions committed, unless `isolation_level` is "read_uncommitted"
+    (which also makes `end_offsets` give high watermarks instead of last stable offsets)."""
     try:
         return KafkaConsumer(
             **kafka.client_config(),
@@ -72,7 +78,7 @@ def make_consumer(
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            isolation_level="read_committed",
+            isolation_level=isolation_level,
             reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
             bootstrap_timeout_ms=bootstrap_timeout_ms,
             **overrides,

@@ -17,19 +17,25 @@ from newswire.settings import KafkaSettings
 
 
 def read_to_end(
-    consumer: KafkaConsumer, partitions: list[TopicPartition], timeout: float
+    consumer: KafkaConsumer,
+    partitions: list[TopicPartition],
+    timeout: float,
+    ends: dict[TopicPartition, int] | None = None,
 ) -> Iterator[ConsumerRecord]:
     """Every record of `partitions` from their start to their end as it is when called.
 
-    `consumer` has no group; it is assigned `partitions`. Raises `KafkaUnavailableError` when
-    Kafka fails or `timeout` seconds pass without progress.
+    `consumer` has no group; it is assigned `partitions`. `ends` are the offsets to read up to
+    instead of the consumer's `end_offsets`: given high watermarks, a `read_committed` consumer
+    also waits until every transaction open on the partitions has been committed or aborted.
+    Raises `KafkaUnavailableError` when Kafka fails or `timeout` seconds pass without progress.
     """
     timeout_ms = int(timeout * 1000)
     try:
         consumer.assign(partitions)
         if not partitions:
             return
-        ends = consumer.end_offsets(partitions, timeout_ms=timeout_ms)
+        if ends is None:
+            ends = consumer.end_offsets(partitions, timeout_ms=timeout_ms)
         consumer.seek_to_beginning(*partitions)
         deadline = time.monotonic() + timeout
         while any(consumer.position(p, timeout_ms=timeout_ms) < end for p, end in ends.items()):

@@ -11,16 +11,18 @@ consumer call may be made. So the consumer lives in a thread of its own and only
 to the service loop through a queue: partitions assigned, feed entries, partitions read up to
 their end, partitions revoked. A revocation waits (for `revoke_timeout` at most) until the loop
 has finished and committed the polls in flight, so that no feed is polled by two replicas at
-once. Every transaction the loop commits carries the group's generation (`fence`): a replica
-that lost its partitions without knowing it yet cannot commit.
+once. Every transaction the loop commits carries the generation of the assignment the loop acts
+on (`fence`): once the group has moved on (a revocation that outlasted its wait, or a replica that
+lost its partitions without knowing it yet), the broker refuses the transaction.
 """
 
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
-from kafka import OffsetAndMetadata, TopicPartition
+from kafka import ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
@@ -41,9 +43,11 @@ CLOSE_TIMEOUT = 3.0  # seconds: leaving the group must fit in a 10 s shutdown
 
 @dataclass(frozen=True, slots=True)
 class Assigned:
-    """These partitions are this replica's now; their entries follow."""
+    """These partitions are this replica's now, in the group's generation `group`; their
+    entries follow."""
 
     partitions: frozenset[int]
+    group: ConsumerGroupMetadata
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +69,12 @@ class Loaded:
 @dataclass(frozen=True, slots=True)
 class Revoked:
     """These partitions are being taken away: set `released` once none of their feeds is
-    polled any more and what their polls found is committed."""
+    polled any more and what their polls found is committed. At `deadline` (monotonic clock)
+    the group stops waiting and moves on."""
 
     partitions: frozenset[int]
     released: threading.Event
+    deadline: float
 
 
 Event = Assigned | Entry | Loaded | Revoked
@@ -137,11 +143,10 @@ class FeedOwnership:
             except queue.Empty:
                 return found
 
-    def fence(self) -> Fence:
-        """The offsets and group generation a transaction carries so that the broker refuses it
-        from a replica no longer in the group. Raises `KafkaUnavailableError` while not a member
-        (joining, or rebalancing)."""
-        group = self._consumer.group_metadata()
+    def fence(self, group: ConsumerGroupMetadata) -> Fence:
+        """The offsets a transaction carries, as the member of generation `group` (that of the
+        assignment its polls were made for): the broker refuses them, and so the transaction,
+        once the group has moved on. Raises `KafkaUnavailableError` while not a member."""
         with self._lock:
             positions = dict(self._positions)
         if group.generation_id < 0 or not group.member_id or not positions:
@@ -214,14 +219,14 @@ class FeedOwnership:
         if partitions:
             # The offsets transactions commit only fence; a new owner reads the whole list.
             self._consumer.seek_to_beginning(*partitions)
-        self._events.put(Assigned(numbers))
+        self._events.put(Assigned(numbers, self._consumer.group_metadata()))
 
     def _revoked(self, partitions: set[TopicPartition]) -> None:
         numbers = frozenset(tp.partition for tp in partitions)
         if not numbers:
             return
         released = threading.Event()
-        self._events.put(Revoked(numbers, released))
+        self._events.put(Revoked(numbers, released, time.monotonic() + self._group.revoke_timeout))
         if not self._closing.is_set() and not released.wait(self._group.revoke_timeout):
             log.warning(
                 "feeds handed over before their polls finished",

@@ -21,6 +21,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
 
+from kafka import ConsumerGroupMetadata
+
 from newswire.errors import KafkaUnavailableError, RecordsRejectedError
 from newswire.kafka.serde import article_key
 from newswire.kafka.topics import COMPACTED, TopicSpec, ensure_topics
@@ -42,7 +44,7 @@ from services.ingest.ownership import (
     check_co_partitioned,
 )
 from services.ingest.poll import Poller, PollResult
-from services.ingest.publish import Outgoing, Transactions
+from services.ingest.publish import Fence, Outgoing, Transactions
 from services.ingest.reload import FeedList
 from services.ingest.scheduler import Scheduler
 from services.ingest.seeds import SeedScanner, seed_articles
@@ -166,6 +168,7 @@ class Ingest:
         self._owned: set[int] = set()  # partitions of the feed list
         self._loading: set[int] = set()  # owned, their entries not all read yet
         self._joined = False
+        self._group: ConsumerGroupMetadata | None = None  # generation of the last assignment
         self._entries: dict[str, tuple[int, FeedConfig]] = {}  # owned feeds and their partition
         self._feeds: dict[str, FeedConfig] = {}  # enabled owned feeds, by configured URL
         self._states: dict[str, FeedState] = {}
@@ -257,8 +260,9 @@ class Ingest:
         listed = False
         for event in self._ownership.events():
             match event:
-                case Assigned(partitions):
+                case Assigned(partitions, group):
                     self._joined = True
+                    self._group = group
                     self._acquire(partitions)
                 case Entry(partition, url, feed) if partition in self._owned:
                     # (Kafka may still hand over records of a partition already revoked.)
@@ -269,8 +273,8 @@ class Ingest:
                     listed = True
                 case Loaded(partitions):
                     self._loading -= partitions
-                case Revoked(partitions, released):
-                    self._release(partitions)
+                case Revoked(partitions, released, deadline):
+                    self._release(partitions, deadline)
                     listed = False  # _release adopted the list
                     released.set()
         if listed:
@@ -292,10 +296,11 @@ class Ingest:
         self._rebuild_index()
         log.info("feeds acquired", extra={"partitions": sorted(partitions), "states": len(states)})
 
-    def _release(self, partitions: frozenset[int]) -> None:
-        """Partitions taken away: the polls in flight finish (or are dropped after the revoke
-        timeout) and are committed, then the feeds of those partitions are forgotten."""
-        done, late = wait(self._running, timeout=self._settings.revoke_timeout)
+    def _release(self, partitions: frozenset[int], deadline: float) -> None:
+        """Partitions taken away: the polls in flight finish (or are dropped at the `deadline`
+        the group waits until) and are committed, then the feeds of those partitions are
+        forgotten."""
+        done, late = wait(self._running, timeout=max(0.0, deadline - time.monotonic()))
         finished = [self._collect(poll) for poll in done]
         for poll in late:
             self._scheduler.finish(self._running.pop(poll))
@@ -399,6 +404,11 @@ class Ingest:
                 if not self._retry("restart transactions", self._transactions.open):
                     return False
 
+    def _fence(self) -> Fence:
+        if self._group is None:
+            raise KafkaUnavailableError("not a member of the feed group yet")
+        return self._ownership.fence(self._group)
+
     def _drop_rejected(
         self, articles: list[RawArticle], rejected: set[int], error: str
     ) -> list[RawArticle]:
@@ -421,7 +431,7 @@ class Ingest:
             return True
         started = time.perf_counter()
         try:
-            self._transactions.write(records, one_by_one, self._ownership.fence)
+            self._transactions.write(records, one_by_one, self._fence)
         except KafkaUnavailableError as exc:
             metrics.TRANSACTIONS.labels("failed").inc()
             for article in articles:

@@ -8,6 +8,11 @@ replica reads back only the states of the feeds it owns.
 
 A state record is written in the same transaction as the articles its poll published; reading
 the topic to its end with `read_committed` gives exactly the state that covers what was published.
+The end is the high watermark, not the last stable offset: a transaction still open on a
+partition a replica was just given comes from its previous owner (killed, or late to let go), and
+may yet commit. Reading only up to it would leave out what the previous owner committed after it,
+and ingest would publish those articles again; so a restore waits until the broker has committed
+or aborted it (aborting takes the producer's transaction timeout, 10 s, at most).
 """
 
 import base64
@@ -92,13 +97,21 @@ class StateStore:
         self._timeout = timeout
         self._consumer = make_consumer(kafka, "newswire-ingest-state", group_id=None)
         try:
-            self._partitions = partitions_of(self._consumer, topic)
+            self._watermarks = make_consumer(
+                kafka, "newswire-ingest-state", group_id=None, isolation_level="read_uncommitted"
+            )
         except KafkaUnavailableError:
             self._consumer.close()
+            raise
+        try:
+            self._partitions = partitions_of(self._consumer, topic)
+        except KafkaUnavailableError:
+            self.close()
             raise
 
     def close(self) -> None:
         self._consumer.close()
+        self._watermarks.close()
 
     @property
     def partition_count(self) -> int:
@@ -107,14 +120,27 @@ class StateStore:
     def restore(self, partitions: Iterable[int]) -> dict[str, FeedState]:
         """The latest committed state of every feed in `partitions`, by configured URL."""
         wanted = [TopicPartition(self._topic, number) for number in sorted(partitions)]
+        ends = self._high_watermarks(wanted)
         states: dict[str, FeedState] = {}
-        for record in read_to_end(self._consumer, wanted, self._timeout):
+        for record in read_to_end(self._consumer, wanted, self._timeout, ends):
             _apply(states, record.key, record.value, record.headers)
         log.info(
             "feed state restored",
             extra={"topic": self._topic, "partitions": len(wanted), "feeds": len(states)},
         )
         return states
+
+    def _high_watermarks(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """Where `partitions` end, records of transactions still open included."""
+        if not partitions:
+            return {}
+        try:
+            ends: dict[TopicPartition, int] = self._watermarks.end_offsets(
+                partitions, timeout_ms=int(self._timeout * 1000)
+            )
+        except KafkaError as exc:
+            raise KafkaUnavailableError(f"cannot read {self._topic}: {exc!r}") from exc
+        return ends
 
     def probe(self) -> None:
         """A cheap round trip to the broker; raises `KafkaUnavailableError` when it fails."""

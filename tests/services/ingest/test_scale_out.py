@@ -2,7 +2,8 @@
 
 The feeds gain items all along. Once the group has settled, every feed must be polled by exactly
 one replica; one replica is then SIGKILLed, and the other two must take its feeds over within
-the session timeout (plus the rebalance and one poll interval) and again split every feed
+the session timeout (plus the rebalance and one poll interval, or the broker's abort of a
+transaction the replica was killed in) and again split every feed
 between them. After the survivors stop and a last `--once` pass, the raw topic must hold every
 item exactly once. Replicas are told apart by their User-Agent, which the farm records.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from newswire.kafka.clients import TRANSACTION_TIMEOUT_MS
 from newswire.settings import KafkaSettings, TopicSettings
 from tests.services.ingest.farm import (
     FeedFarm,
@@ -177,7 +179,11 @@ def test_three_replicas_split_the_feeds_take_over_a_killed_one_and_publish_once(
     assert not doubled, f"published more than once: {doubled}"
     expected = {article_id(farm, Item(key, "")) for key in growth.keys}
     assert counts.keys() == expected, f"missing: {len(expected - counts.keys())}"
-    # Noticing the crash takes the session timeout; then, within one more, the survivors hear of
-    # it at a heartbeat, the group rebalances, the new owners read the state back and poll.
-    assert took < 2 * SESSION_TIMEOUT, took
+    # Noticing the crash takes the session timeout, and a transaction the replica was killed in
+    # holds its feeds' state back until the broker aborts it (the transaction timeout, counted
+    # from before the kill, and a second to notice); then, within one more session timeout, the
+    # survivors hear of it at a heartbeat, the group rebalances, the new owners read the state
+    # back and poll (under load, 2.4 s to poll the killed replica's 100 feeds once: seen).
+    aborted = TRANSACTION_TIMEOUT_MS / 1000 + 1
+    assert took < max(SESSION_TIMEOUT, aborted) + SESSION_TIMEOUT, took
     print(f"{len(orphans)} feeds of the killed replica polled by the others {took:.1f} s after")

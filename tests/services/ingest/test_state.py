@@ -107,6 +107,35 @@ def test_a_transaction_left_open_by_a_crash_is_aborted_before_the_state_is_read(
     crashed.close(timeout=1)
 
 
+def test_a_restore_waits_for_a_transaction_the_previous_owner_left_open(
+    kafka_settings: KafkaSettings, state_topic: str
+) -> None:
+    """A replica given a feed whose previous owner still has a transaction open (it was killed,
+    or let go late) must not read the state from before it: the transaction may yet commit,
+    and what it covers would be published twice."""
+    previous = make_producer(kafka_settings, "previous-owner", f"test-{uuid.uuid4().hex}")
+    previous.init_transactions()
+    previous.begin_transaction()
+    previous.send(state_topic, key=URL.encode(), value=state(streak=3))
+    previous.flush()
+    store = StateStore(kafka_settings, state_topic, timeout=10)
+    restored: list[dict[str, FeedState]] = []
+    reader = threading.Thread(
+        target=lambda: restored.append(store.restore(range(store.partition_count)))
+    )
+    try:
+        reader.start()
+        reader.join(timeout=2)
+        assert reader.is_alive(), f"read past an open transaction: {restored}"
+        previous.commit_transaction()
+        reader.join(timeout=10)
+    finally:
+        previous.close(timeout=1)
+        reader.join(timeout=10)
+        store.close()
+    assert restored == [{URL: state(streak=3)}]
+
+
 def test_a_second_process_with_the_same_id_fences_the_first(
     kafka_settings: KafkaSettings, state_topic: str
 ) -> None:
