@@ -51,7 +51,8 @@ def test_a_transaction_for_a_generation_the_group_has_left_is_refused(
         [TopicSpec(topics.ingest_feeds, COMPACTED), TopicSpec(topics.ingest_state, COMPACTED)],
     )
     group = GroupConfig(topics.ingest_feeds, f"test-{uuid.uuid4().hex}", 6.0, 1.0, 0.5)
-    record = Outgoing(topics.ingest_state, b"https://example.test/feed", FeedState(url="x"))
+    url = "https://example.test/feed"
+    record = Outgoing(topics.ingest_state, url.encode(), FeedState(url=url))
     with ExitStack() as stack:
         late = FeedOwnership(kafka_settings, group)
         stack.callback(late.close)
