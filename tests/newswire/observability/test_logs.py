@@ -1,0 +1,62 @@
+"""What an operator reads: kafka-python's errors while a transaction holds back a group's
+committed offsets become one warning that says what is going on."""
+
+import io
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from kafka import OffsetAndMetadata, TopicPartition
+
+from newswire.kafka.clients import make_consumer, make_producer
+from newswire.kafka.topics import TopicSpec, ensure_topics
+from newswire.observability.logs import configure_logging
+from newswire.settings import KafkaSettings, TopicSettings
+
+
+@pytest.fixture
+def service_log() -> Iterator[io.StringIO]:
+    """What the services' logging writes, here instead of stderr; the test run's own after."""
+    root, kafka = logging.getLogger(), logging.getLogger("kafka")
+    handlers, level, kafka_level = root.handlers[:], root.level, kafka.level
+    configure_logging("INFO", "json")
+    written = io.StringIO()
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(written)
+    yield written
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    kafka.setLevel(kafka_level)
+
+
+def test_offsets_held_back_by_an_open_transaction_are_one_warning_not_errors(
+    kafka_settings: KafkaSettings, service_log: io.StringIO
+) -> None:
+    name = uuid.uuid4().hex[:8]
+    topic, group = f"offsets-wait-{name}", f"test-{name}"
+    ensure_topics(kafka_settings, TopicSettings(partitions=1), [TopicSpec(topic)])
+    partition = TopicPartition(topic, 0)
+    producer = make_producer(kafka_settings, "test", f"test-{name}")
+    consumer = make_consumer(kafka_settings, "test", group_id=group)
+    try:
+        producer.init_transactions()
+        producer.begin_transaction()
+        producer.send(topic, key=b"key", value=b"value").get(timeout=10)
+        producer.send_offsets_to_transaction({partition: OffsetAndMetadata(1, "", -1)}, group)
+        consumer.assign([partition])
+        # The group's committed offset is held back while the transaction is open.
+        assert consumer.poll(timeout_ms=2000) == {}
+        producer.commit_transaction()
+        assert consumer.position(partition) == 1  # the offset the transaction committed
+    finally:
+        consumer.close()
+        producer.close()
+    lines = [json.loads(line) for line in service_log.getvalue().splitlines()]
+    waits = [line for line in lines if "held back" in line["message"]]
+    assert len(waits) == 1, lines
+    assert waits[0]["level"] == "WARNING"
+    assert waits[0]["logger"] == "kafka.coordinator.consumer"
+    assert not [line for line in lines if line["level"] == "ERROR"], lines
