@@ -41,9 +41,6 @@ class OffsetsWaitFilter(logging.Filter):
         return True
 
 
-_OFFSETS_WAIT = OffsetsWaitFilter()
-
-
 def configure_logging(level: str, fmt: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
@@ -60,4 +57,7 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # kafka-python logs every reconnect attempt at WARNING/ERROR; our own lines say what matters.
     logging.getLogger("kafka").setLevel(max(logging.getLevelName(level), logging.ERROR))
-    logging.getLogger("kafka.coordinator.consumer").addFilter(_OFFSETS_WAIT)
+    coordinator = logging.getLogger("kafka.coordinator.consumer")
+    for earlier in [f for f in coordinator.filters if isinstance(f, OffsetsWaitFilter)]:
+        coordinator.removeFilter(earlier)  # configured again: the new filter replaces it
+    coordinator.addFilter(OffsetsWaitFilter())

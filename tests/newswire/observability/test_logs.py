@@ -20,7 +20,9 @@ from newswire.settings import KafkaSettings, TopicSettings
 def service_log() -> Iterator[io.StringIO]:
     """What the services' logging writes, here instead of stderr; the test run's own after."""
     root, kafka = logging.getLogger(), logging.getLogger("kafka")
+    coordinator = logging.getLogger("kafka.coordinator.consumer")
     handlers, level, kafka_level = root.handlers[:], root.level, kafka.level
+    filters = coordinator.filters[:]
     configure_logging("INFO", "json")
     written = io.StringIO()
     handler = root.handlers[0]
@@ -30,6 +32,7 @@ def service_log() -> Iterator[io.StringIO]:
     root.handlers[:] = handlers
     root.setLevel(level)
     kafka.setLevel(kafka_level)
+    coordinator.filters[:] = filters
 
 
 def test_offsets_held_back_by_an_open_transaction_are_one_warning_not_errors(
