@@ -4,6 +4,7 @@ import json
 import re
 import tomllib
 from importlib.resources import files
+from pathlib import PurePosixPath
 from typing import Any
 
 import jsonschema
@@ -151,15 +152,19 @@ def test_ingest_reads_the_mounted_seeds_and_feeds() -> None:
     mounts = bind_mounts("ingest")
     env = environment("ingest")
     assert mounts[env["NEWSWIRE_SEEDS_DIR"]] == "./seeds"
-    assert mounts[env["NEWSWIRE_FEEDS_FILE"]] == "./deploy/feeds.yaml"
+    # The feeds file's directory is mounted, not the file: a file mount stays bound to the file
+    # it started with, and edits saved by renaming a new file over it would never be seen.
+    feeds = PurePosixPath(env["NEWSWIRE_FEEDS_FILE"])
+    assert mounts[str(feeds.parent)] == "./deploy/feeds"
+    assert (DEPLOY / "feeds" / feeds.name).is_file()
 
 
 def test_sample_feeds_file_loads_and_names_every_feed() -> None:
-    feeds = load_feeds(DEPLOY / "feeds.yaml")
+    feeds = load_feeds(DEPLOY / "feeds" / "feeds.yaml")
     assert feeds
     assert all(feed.url.startswith("https://") and feed.interval for feed in feeds)
     # Names label the feed metrics on the dashboard: chosen, not derived from URLs.
-    assert all("name" in entry for entry in load_yaml(DEPLOY / "feeds.yaml")["feeds"])
+    assert all("name" in entry for entry in load_yaml(DEPLOY / "feeds" / "feeds.yaml")["feeds"])
 
 
 @pytest.mark.parametrize(
