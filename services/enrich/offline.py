@@ -9,12 +9,11 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-import pydantic
-
+from newswire.errors import SeedError
 from schemas import RawArticle, Source, SourceKind, utc_now
 from services.enrich.tag import Tagger
-from services.ingest.normalize import ArticleDraft, build_article
-from services.ingest.seeds import parse_text
+from services.ingest.normalize import build_article
+from services.ingest.seeds import json_line_draft, parse_text
 
 
 class InputErrors:
@@ -33,10 +32,9 @@ def articles_from(name: str, text: str, errors: InputErrors) -> Iterator[RawArti
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            try:
-                draft = ArticleDraft.model_validate_json(line)
-            except pydantic.ValidationError as exc:
-                errors.report(f"{name}:{number}", exc.errors()[0]["msg"])
+            draft = json_line_draft(f"{name}:{number}", line)
+            if isinstance(draft, SeedError):
+                errors.report(draft.path, f"{draft.reason}: {draft.detail}")
                 continue
             yield build_article(draft, source, utc_now())
     elif text.strip():

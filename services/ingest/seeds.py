@@ -20,6 +20,7 @@ import pydantic
 from newswire.errors import SeedError
 from schemas import RawArticle, Source, SourceKind
 from services.ingest import metrics
+from services.ingest.identity import canonical_url
 from services.ingest.normalize import ArticleDraft, build_article
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,12 @@ def read_seed(path: Path) -> Iterator[SeedResult]:
     else:
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                parse = partial(ArticleDraft.model_validate_json, line)
-                yield _draft_or_error(f"{path}:{number}", parse)
+                yield json_line_draft(f"{path}:{number}", line)
+
+
+def json_line_draft(where: str, line: str) -> SeedResult:
+    """The article of one JSON line, or the `SeedError` that says, for `where`, why not."""
+    return _draft_or_error(where, partial(ArticleDraft.model_validate_json, line))
 
 
 def parse_text(text: str) -> ArticleDraft:
@@ -143,10 +148,15 @@ def _parse_json_document(name: str, text: str) -> Iterator[SeedResult]:
 
 def _draft_or_error(where: str, parse: Callable[[], ArticleDraft]) -> SeedResult:
     try:
-        return parse()
+        draft = parse()
+        if draft.url:  # a link that is no URL is this seed's error here, not one when published
+            canonical_url(draft.url)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
             return SeedError(where, "invalid_json", first["msg"])
         field = ".".join(str(part) for part in first["loc"]) or "record"
         return SeedError(where, "invalid_record", f"{field}: {first['msg']}")
+    except ValueError as exc:
+        return SeedError(where, "invalid_url", f"url: {exc}")
+    return draft

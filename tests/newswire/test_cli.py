@@ -81,10 +81,12 @@ def test_tag_works_without_kafka(tmp_path: Path) -> None:
         json.dumps({"title": "Germany beat France", "body": "Berlin hosted the final."}) + "\n"
         + "{broken\n"
         + json.dumps({"title": "Second", "body": "Paris.", "url": "https://x.test/2"}) + "\n"
+        + json.dumps({"title": "Bad link", "body": "Rome.", "url": "http://x.test:99999/"}) + "\n"
     )  # fmt: skip
     result = newswire("tag", str(lines), str(SEEDS / "000_47538fdd1a9e32f6.txt"), env=NO_KAFKA_ENV)
-    assert result.returncode == 1  # one input line was not an article
-    assert f"{lines}:2" in result.stderr
+    assert result.returncode == 1  # input lines that were not articles
+    assert f"{lines}:2: invalid_json" in result.stderr
+    assert f"{lines}:4: invalid_url" in result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [article["title"] for article in out] == [
         "Germany beat France",

@@ -3,10 +3,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from newswire.errors import SeedError
 from services.ingest.normalize import ArticleDraft
-from services.ingest.seeds import read_seed, seed_files
+from services.ingest.seeds import read_seed, seed_articles, seed_files
 
 REPO_SEEDS = Path(__file__).resolve().parents[3] / "seeds"
 
@@ -54,6 +55,8 @@ def test_json_and_jsonl_seeds(tmp_path: Path) -> None:
         ("broken.json", b'{"title": "A", ', "invalid_json"),
         ("untitled.json", b'{"body": "no title"}', "invalid_record"),
         ("wrongtype.json", b'{"title": "A", "authors": 5}', "invalid_record"),
+        ("badport.json", b'{"title": "A", "url": "http://x.test:99999/a"}', "invalid_url"),
+        ("badhost.json", b'{"title": "A", "url": "http://[x.test/a"}', "invalid_url"),
     ],
 )
 def test_bad_seed_is_reported_by_name_with_reason(
@@ -78,3 +81,14 @@ def test_bad_line_does_not_stop_the_others(tmp_path: Path) -> None:
         (f"{path}:2", "invalid_json"),
         (f"{path}:3", "invalid_record"),
     ]
+
+
+def test_a_seed_whose_link_is_no_url_is_counted_and_the_others_published(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.jsonl"
+    good.write_text(json.dumps({"title": "Good", "url": "https://x.test/good"}))
+    bad.write_text(json.dumps({"title": "Bad", "url": "http://x.test:99999/bad"}) + "\n")
+    labels = {"source_kind": "seed", "reason": "invalid_url"}
+    before = REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
+    articles = seed_articles([bad, good], datetime.now(UTC))
+    assert [article.title for article in articles] == ["Good"]
+    assert REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) == before + 1
