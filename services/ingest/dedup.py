@@ -38,6 +38,7 @@ class Decision:
     identity: int
     digest: int
     outcome: Outcome
+    guid: str | None  # the GUID the item is known by, when it is known by its GUID
 
 
 def item_keys(draft: ArticleDraft) -> ArticleKeys | None:
@@ -118,7 +119,8 @@ class SeenWindow:
             else:
                 outcome = Outcome.UNCHANGED if known[identity] == digest else Outcome.UPDATED
             seen_now.add(identity)
-            decisions.append(Decision(draft, item, identity, digest, outcome))
+            guid = draft.guid if identity_text.startswith("guid:") else None
+            decisions.append(Decision(draft, item, identity, digest, outcome, guid))
         return decisions
 
     def record(self, decisions: Sequence[Decision]) -> None:

@@ -92,6 +92,11 @@ def id_from_url(canonical: str) -> str:
     return _digest(canonical.split("://", 1)[-1])
 
 
+def id_from_guid(feed_url: str, guid: str) -> str:
+    """The article id for an item without a link that its feed knows by `guid`."""
+    return _digest(f"{feed_url}\n{guid}")
+
+
 def _normalised(text: str) -> bytes:
     """UTF-8 of `" ".join(NFC(text).split())`, made from the bytes in a few passes at C speed
     rather than through a string object per word (a publish hot spot)."""

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from newswire.errors import FeedError, FeedHTTPStatusError
@@ -22,6 +22,7 @@ from services.ingest.crossfeed import ArticleLog, article_word
 from services.ingest.dedup import Decision, Outcome, SeenWindow
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher, FetchResult
+from services.ingest.identity import id_from_guid
 from services.ingest.normalize import ArticleKeys, article_keys, build_article
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.schedule import error_backoff, next_poll_delay, publishing_interval
@@ -185,8 +186,7 @@ class Poller:
         carried: list[tuple[int, int]] = []
         for decision in decisions:
             try:
-                # Without keys the link is not a URL: working them out raises why, as it should.
-                keys = decision.keys or article_keys(decision.draft)
+                keys = _item_keys(decision, feed.url)
                 word = article_word(keys.id)
                 if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
                     article = _article(decision, keys, source, now, articles.first_seen(word))
@@ -248,6 +248,17 @@ class Poller:
                 "last_success_at": now,
             }
         )
+
+
+def _item_keys(decision: Decision, feed_url: str) -> ArticleKeys:
+    """The keys of an item's article; ValueError when its link is not a URL. An item without a
+    link that the feed knows by its GUID keeps one id when it is edited: an id from its text,
+    which is what an edit changes, would make each version another article."""
+    # Without keys the link is not a URL: working them out raises why, as it should.
+    keys = decision.keys or article_keys(decision.draft)
+    if keys.url is None and decision.guid is not None:
+        return replace(keys, id=id_from_guid(feed_url, decision.guid))
+    return keys
 
 
 def _article(

@@ -63,6 +63,30 @@ def test_new_then_unchanged_then_updated_with_the_same_id(farm: FeedFarm, poller
     assert updated.article.updated_at == updated.article.fetched_at
 
 
+def test_an_item_without_a_link_keeps_its_guid_id_when_edited(
+    farm: FeedFarm, poller: Poller
+) -> None:
+    def feed(text: str) -> Reply:
+        item = '<item><guid isPermaLink="false">tag:x.test,2026:7</guid><title>Notice</title>'
+        item += f"<description>{text}</description></item>"
+        body = f'<rss version="2.0"><channel><title>Notices</title>{item}</channel></rss>'
+        return Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})
+
+    farm.server.routes["/notices"] = feed("First text.")
+    url = farm.server.url("/notices")
+    first = poll(poller, url)
+    farm.server.routes["/notices"] = feed("Corrected text.")
+    second = poll(poller, url, first.state)
+    (new,), (updated,) = first.candidates, second.candidates
+    assert new.article.url is None and updated.outcome is Outcome.UPDATED
+    assert updated.article.id == new.article.id
+    assert updated.article.content_hash != new.article.content_hash
+    # Another feed's item with the same GUID is another article.
+    farm.server.routes["/other"] = feed("First text.")
+    (other,) = poll(poller, farm.server.url("/other")).candidates
+    assert other.article.id != new.article.id
+
+
 def test_a_304_sends_the_validators_and_only_reschedules(farm: FeedFarm, poller: Poller) -> None:
     url = farm.add("a", "atom", [Item("1", "One")])
     first = poll(poller, url)
