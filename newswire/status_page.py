@@ -80,6 +80,8 @@ class _Handler(QuietHandler):
 class StatusPage(BackgroundServer):
     """Serves the page on `host:port` (0: a free port) until the `with` block ends."""
 
+    PORT_HINT = "set NEWSWIRE_STATUS_PORT to a free port, or to 0 for any"
+
     def __init__(self, host: str, port: int, status: Callable[[], dict[str, Any]]) -> None:
         page = files("newswire.static").joinpath("status.html").read_bytes()
         handler = type("Handler", (_Handler,), {"status": staticmethod(status), "page": page})

@@ -55,6 +55,8 @@ class _Handler(QuietHandler):
 class EndpointServer(BackgroundServer):
     """The service endpoints; port 0 picks a free port."""
 
+    PORT_HINT = "replicas on one host need a port each: --metrics-port or NEWSWIRE_METRICS_PORT"
+
     def __init__(self, host: str, port: int, readiness: Readiness) -> None:
         super().__init__(host, port, type("Handler", (_Handler,), {"readiness": readiness}))
 

@@ -5,6 +5,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
+from newswire.errors import ConfigError
+
 
 class QuietHandler(BaseHTTPRequestHandler):
     """A handler that answers with whole bodies and does not log every request."""
@@ -22,10 +24,20 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 
 class BackgroundServer:
-    """Serves `handler` on `host:port` (0: a free port) until the `with` block ends."""
+    """Serves `handler` on `host:port` (0: a free port) until the `with` block ends.
+
+    A port that cannot be had (another process holds it) is a `ConfigError` that says which, and
+    `PORT_HINT`, how to choose another one.
+    """
+
+    PORT_HINT = "choose another port"
 
     def __init__(self, host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
-        self._server = ThreadingHTTPServer((host, port), handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:
+            reason = f"{host}:{port}: {exc.strerror or exc}"
+            raise ConfigError(f"cannot listen on {reason}; {self.PORT_HINT}") from exc
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

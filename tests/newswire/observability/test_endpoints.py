@@ -1,5 +1,9 @@
-import httpx
+import socket
 
+import httpx
+import pytest
+
+from newswire.errors import ConfigError
 from newswire.observability.endpoints import EndpointServer, Readiness
 
 
@@ -22,3 +26,12 @@ def test_health_readiness_and_metrics() -> None:
         assert metrics.headers["content-type"].startswith("text/plain")
         assert "process_resident_memory_bytes" in metrics.text
         assert httpx.get(f"{base}/nothing").status_code == 404
+
+
+def test_a_port_another_process_holds_is_a_config_error_that_says_what_to_do() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}.*NEWSWIRE_METRICS_PORT"):
+            EndpointServer("127.0.0.1", port, Readiness())
