@@ -33,7 +33,15 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Ingest every source once, enrich until drained, exit.")
-@click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), default=Path("seeds"))
+@click.option(
+    "--seeds",
+    "seeds_dir",
+    type=click.Path(path_type=Path),
+    default=Path("seeds"),
+    envvar="NEWSWIRE_SEEDS_DIR",
+    show_envvar=True,
+    show_default=True,
+)
 def run(once: bool, seeds_dir: Path) -> None:
     """Run the whole pipeline on this machine and print each enriched article.
 

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from newswire.cli import cli
 from tests.conftest import REPO
 
 SEEDS = REPO / "seeds"
@@ -102,3 +105,14 @@ def test_every_command_has_help() -> None:
         result = newswire(command, "--help", env=NO_KAFKA_ENV)
         assert result.returncode == 0
         assert "Usage:" in result.stdout
+
+
+def test_run_takes_its_seeds_directory_from_the_environment_unless_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    command = cli.commands["run"]
+    assert command.make_context("run", []).params["seeds_dir"] == Path("seeds")
+    monkeypatch.setenv("NEWSWIRE_SEEDS_DIR", "/srv/seeds")
+    assert command.make_context("run", []).params["seeds_dir"] == Path("/srv/seeds")
+    given = command.make_context("run", ["--seeds", "mine"])
+    assert given.params["seeds_dir"] == Path("mine")
