@@ -32,7 +32,7 @@ from newswire.errors import ConfigError, DecodeError
 from newswire.kafka.clients import make_consumer
 from newswire.kafka.serde import decode_article, header
 from newswire.settings import KafkaSettings, TopicSettings
-from newswire.tail import caught_up, open_tail, records
+from newswire.tail import caught_up, open_tail, records, topic_partitions
 from schemas import EnrichedArticle, RawArticle
 
 __all__ = ["subscribe"]
@@ -81,7 +81,8 @@ def subscribe(
     topic: default `NEWSWIRE_TOPIC_ENRICHED`, else `news.articles.enriched`.
     group_id: join this consumer group and commit progress; None reads alone and commits nothing.
     from_beginning: start at the oldest record rather than the newest (a known group resumes).
-    follow: keep waiting for new records; False ends the iteration once everything is read.
+    follow: keep waiting for new records (and for the topic, if it does not exist yet); False
+        ends the iteration once everything is read, and a missing topic is a `ConfigError`.
     bootstrap_servers: default `KAFKA_BOOTSTRAP_SERVERS` (with the other `KAFKA_*` settings).
     model: `EnrichedArticle`, or `RawArticle` for the raw topic.
     """
@@ -91,11 +92,13 @@ def subscribe(
         else KafkaSettings(bootstrap_servers=bootstrap_servers)
     )
     chosen = topic or TopicSettings().enriched
+    # Following, a topic not created yet is waited for, as long as it takes.
+    wait_until = threading.Event() if follow else None
     if group_id is None:
-        consumer = open_tail(kafka, [chosen], from_beginning)
+        consumer = open_tail(kafka, [chosen], from_beginning, wait_until)
         commits = None
     else:
-        consumer = _join(kafka, chosen, group_id, from_beginning)
+        consumer = _join(kafka, chosen, group_id, from_beginning, wait_until)
         commits = _Commits(consumer)
     try:
         for record in records(consumer, threading.Event()):
@@ -117,12 +120,20 @@ def subscribe(
         consumer.close()
 
 
-def _join(kafka: KafkaSettings, topic: str, group_id: str, from_beginning: bool) -> KafkaConsumer:
+def _join(
+    kafka: KafkaSettings,
+    topic: str,
+    group_id: str,
+    from_beginning: bool,
+    wait_until: threading.Event | None,
+) -> KafkaConsumer:
     consumer = make_consumer(kafka, CLIENT_ID, group_id)
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    if not partitions:
+    try:
+        numbers = topic_partitions(consumer, topic, wait_until)
+    except ConfigError:
         consumer.close()
-        raise ConfigError(f"topic {topic!r} does not exist")
+        raise
+    partitions = [TopicPartition(topic, number) for number in numbers]
     if not from_beginning and all(consumer.committed(tp) is None for tp in partitions):
         # The consumer starts where its group's committed offsets say, else at the oldest record;
         # a new group that wants only new records gets the current ends committed before it joins.

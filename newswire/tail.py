@@ -4,6 +4,7 @@ An article is one line (or its JSON); a record that holds none, such as a dead l
 as it is. `open_tail`, `records` and `caught_up` are the group-less reading every reader here uses.
 """
 
+import logging
 import threading
 from collections.abc import Iterator
 
@@ -17,19 +18,32 @@ from newswire.render import article_line, article_of, record_json, record_line
 from newswire.settings import KafkaSettings
 
 EVERYTHING = ArticleFilter()
+TOPIC_WAIT_INTERVAL = 1.0  # seconds between looks for a topic that does not exist yet
+log = logging.getLogger(__name__)
 
 
-def open_tail(kafka: KafkaSettings, topics: list[str], from_beginning: bool) -> KafkaConsumer:
-    """A group-less consumer over every partition of `topics`, at their start or their end."""
+def open_tail(
+    kafka: KafkaSettings,
+    topics: list[str],
+    from_beginning: bool,
+    wait_until: threading.Event | None = None,
+) -> KafkaConsumer:
+    """A group-less consumer over every partition of `topics`, at their start or their end.
+
+    A topic that does not exist is a `ConfigError`, or with `wait_until`, waited for until it
+    exists or the event is set (then the consumer reads nothing)."""
     consumer = make_consumer(kafka, "newswire-tail", group_id=None)
     assigned = []
-    for topic in topics:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            consumer.close()
-            raise ConfigError(f"topic {topic!r} does not exist")
-        assigned += [TopicPartition(topic, partition) for partition in sorted(partitions)]
+    try:
+        for topic in topics:
+            partitions = topic_partitions(consumer, topic, wait_until)
+            assigned += [TopicPartition(topic, partition) for partition in partitions]
+    except ConfigError:
+        consumer.close()
+        raise
     consumer.assign(assigned)
+    if not assigned:  # stopped while waiting for a topic
+        return consumer
     if from_beginning:
         consumer.seek_to_beginning(*assigned)
     else:
@@ -37,6 +51,24 @@ def open_tail(kafka: KafkaSettings, topics: list[str], from_beginning: bool) -> 
         for partition in assigned:
             consumer.position(partition)  # resolve "end" now, not at the first poll
     return consumer
+
+
+def topic_partitions(
+    consumer: KafkaConsumer, topic: str, wait_until: threading.Event | None = None
+) -> list[int]:
+    """The partitions of `topic`. One that does not exist is a `ConfigError`, or with
+    `wait_until`, waited for (a reader may start before the services that create its topic)
+    until it exists, or until the event is set: then there are none."""
+    waiting = False
+    while not (partitions := consumer.partitions_for_topic(topic)):
+        if wait_until is None:
+            raise ConfigError(f"topic {topic!r} does not exist")
+        if not waiting:
+            log.warning("waiting for topic %r to be created", topic)
+            waiting = True
+        if wait_until.wait(TOPIC_WAIT_INTERVAL):
+            return []
+    return sorted(partitions)
 
 
 def records(consumer: KafkaConsumer, stop: threading.Event) -> Iterator[ConsumerRecord | None]:
@@ -66,8 +98,9 @@ def tail(
     match: ArticleFilter = EVERYTHING,
     follow: bool = True,
 ) -> int:
-    """Prints the records of `topic` that `match` accepts; returns how many it printed."""
-    consumer = open_tail(kafka, [topic], from_beginning)
+    """Prints the records of `topic` that `match` accepts; returns how many it printed. When
+    following, a topic that does not exist yet is waited for."""
+    consumer = open_tail(kafka, [topic], from_beginning, stop if follow else None)
     shown = 0
     try:
         for record in records(consumer, stop):

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 import uuid
 from itertools import islice
 
@@ -141,4 +142,28 @@ def test_raw_articles_with_the_raw_model_and_a_missing_topic_refused(
     )
     assert got == [raw]
     with pytest.raises(ConfigError, match="does not exist"):
-        next(subscribe(f"missing-{uuid.uuid4().hex}", bootstrap_servers=servers))
+        next(subscribe(f"missing-{uuid.uuid4().hex}", follow=False, bootstrap_servers=servers))
+
+
+@pytest.mark.parametrize("group_id", [None, "readers"])
+def test_following_waits_for_a_topic_that_is_created_later(
+    kafka_settings: KafkaSettings, topics: TopicSettings, group_id: str | None
+) -> None:
+    def create_and_publish() -> None:
+        time.sleep(2)  # the reader is waiting by then
+        ensure_topics(kafka_settings, topics, [TopicSpec(topics.enriched)])
+        publish(kafka_settings, topics.enriched, CLIMATE)
+
+    later = threading.Thread(target=create_and_publish)
+    later.start()
+    articles = subscribe(
+        topics.enriched,
+        group_id=group_id and f"{group_id}-{uuid.uuid4().hex}",
+        from_beginning=True,
+        bootstrap_servers=kafka_settings.bootstrap_servers,
+    )
+    try:
+        assert next(articles).title == "Climate deal"
+    finally:
+        articles.close()
+        later.join()

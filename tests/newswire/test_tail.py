@@ -1,6 +1,7 @@
 """`newswire tail` for people, on the real broker: one line per article, filters, following."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -119,3 +120,34 @@ def test_tail_follows_new_articles_by_default(
         out, _ = child.communicate()
     assert child.returncode == 0, "tail did not show two new articles in time"
     assert [("Climate deal" in line) for line in out.splitlines()] == [True, True]
+
+
+def test_tail_waits_for_a_topic_that_does_not_exist_yet(
+    kafka_settings: KafkaSettings, topics: TopicSettings, service_env: dict[str, str]
+) -> None:
+    missing = newswire("tail", "--no-follow", env=service_env)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    command = [sys.executable, "-m", "newswire", "tail", "--from-beginning", "--limit", "1"]
+    with subprocess.Popen(
+        command, env=service_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        time.sleep(5)  # started, and waiting
+        assert child.poll() is None
+        ensure_topics(kafka_settings, topics, [TopicSpec(topics.enriched)])
+        publish(kafka_settings, topics.enriched, CLIMATE)
+        out, err = child.communicate(timeout=FOLLOW_TIMEOUT)
+    assert child.returncode == 0, err
+    assert "waiting for topic" in err
+    assert "Climate deal" in out
+
+
+def test_tail_waiting_for_a_topic_stops_at_once_on_ctrl_c(service_env: dict[str, str]) -> None:
+    command = [sys.executable, "-m", "newswire", "tail"]
+    with subprocess.Popen(
+        command, env=service_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        time.sleep(5)  # started, and waiting for the topic
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=10)
+    assert child.returncode == 0, err
+    assert "waiting for topic" in err
