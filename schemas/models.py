@@ -41,7 +41,8 @@ class Source(Record):
 
 
 class Enclosure(Record):
-    """A file an item points to (a podcast, an image): RSS `<enclosure>`, JSON Feed attachments."""
+    """A file an item points to (a podcast, an image): RSS `<enclosure>`, Atom enclosure links,
+    Media RSS content and thumbnails, JSON Feed attachments."""
 
     url: str
     mime_type: str | None = None

@@ -12,10 +12,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "_hs")
+# Besides the ad networks' and mailers', the analytics tags news sites put on their feed links:
+# AT Internet / Piano (`at_*`, `xtor`: BBC, Le Monde, France 24), comScore (`ns_*`), the
+# Guardian's `CMP`, the New York Times' `smid`, Al Jazeera's `traffic_source`.
+_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "_hs", "at_", "ns_")
 _TRACKING_NAMES = frozenset(
     {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid",
-     "mkt_tok", "_ga", "_gl", "oly_anon_id", "oly_enc_id", "vero_id", "wt_mc", "cmpid"}
+     "mkt_tok", "_ga", "_gl", "oly_anon_id", "oly_enc_id", "vero_id", "wt_mc", "cmpid", "xtor",
+     "cmp", "smid", "traffic_source"}
 )  # fmt: skip
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

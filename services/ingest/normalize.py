@@ -33,6 +33,12 @@ class ArticleDraft(BaseModel):
         description="The source gave no publication time with a zone; the caller fills in its own.",
     )
 
+    @field_validator("title")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """A headline is one line, however its source wrapped it."""
+        return " ".join(value.split())
+
     @field_validator("published_at", "updated_at")
     @classmethod
     def _assume_utc(cls, value: datetime | None) -> datetime | None:

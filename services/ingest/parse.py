@@ -16,19 +16,21 @@ A feed that is broken but has items gives what could be read (`warning` says wha
 with nothing usable raises `FeedParseError`.
 """
 
+import html
 import io
 from calendar import timegm
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from xml.parsers import expat
 
 import feedparser
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from feedparser.datetimes.rfc822 import day_names, timezone_names
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from newswire.errors import FeedParseError
 from schemas import SourceKind
@@ -44,10 +46,36 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Problems with the charset or the Content-Type alone do not make an empty feed broken.
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _TITLE_LENGTH = 100
+_UTF8_BOM = b"\xef\xbb\xbf"
+# Zone names that feedparser's RFC 822 reader turns into the right offset; "utc" it reads as UTC
+# only because it reads every name it does not know so.
+_KNOWN_ZONES = frozenset({*timezone_names, "utc"})
+_DAY_NAMES = frozenset(day_names)
 # feedparser's dicts answer `get` through key aliases and fallbacks (`updated` gives `published`
 # when missing), raising and catching a KeyError for each key that is missing: several times
 # slower than a plain dict, for every field of every item. Fields are read as stored instead.
 _get = dict.get
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedItem:
+    """An item that gave no draft, and why: `empty_item` (no title, link or text) or
+    `invalid_item` (a JSON Feed item not of the spec's shape)."""
+
+    reason: str
+    detail: str
+
+
+_EMPTY_ITEM = SkippedItem("empty_item", "no title, link or text")
+
+
+@dataclass(frozen=True, slots=True)
+class _Inherited:
+    """What a feed gives its items that do not say it themselves."""
+
+    base: str  # the URL relative links are read against
+    language: str | None
+    authors: list[str | None]  # Atom and JSON Feed only: RSS has no feed-level article author
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +86,7 @@ class ParsedFeed:
     ttl: float | None  # seconds, from RSS `<ttl>`
     language: str | None
     items: list[ArticleDraft]
-    skipped: int = 0  # items with neither a title, a link nor any text
+    skipped: tuple[SkippedItem, ...] = ()
     warning: str | None = None  # why the parse was best-effort, when it was
 
 
@@ -68,7 +96,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     Relative links are read against the site's link when the feed gives one, else against `url`:
     feeds that use relative links mean their site.
     """
-    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    start = body.lstrip(_UTF8_BOM + b" \t\r\n")[:1]
     if not start:
         raise FeedParseError(url, "empty body")
     if start in (b"{", b"["):
@@ -102,21 +130,22 @@ def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
     feed = result.feed
     language = _language(_get(feed, "language"))
     base = _http_url(_get(feed, "link"), url) or url
-    drafts = [_xml_item(entry, base, language) for entry in result.entries]
-    items = [draft for draft in drafts if draft is not None]
+    atom = result.version.startswith("atom")
+    inherited = _Inherited(base, language, _xml_authors(feed) if atom else [])
+    items, skipped = _sorted_out([_xml_item(entry, inherited) for entry in result.entries])
     return ParsedFeed(
-        kind=SourceKind.ATOM if result.version.startswith("atom") else SourceKind.RSS,
+        kind=SourceKind.ATOM if atom else SourceKind.RSS,
         title=_detail_text(_get(feed, "title_detail")) or None,
         site=_host(base),
         ttl=_ttl(_get(feed, "ttl")),
         language=language,
         items=items,
-        skipped=len(drafts) - len(items),
+        skipped=skipped,
         warning=_describe(problem) if problem is not None else None,
     )
 
 
-def _xml_item(entry: dict[str, Any], base: str, feed_language: str | None) -> ArticleDraft | None:
+def _xml_item(entry: dict[str, Any], inherited: _Inherited) -> ArticleDraft | SkippedItem:
     contents = _get(entry, "content") or []
     details = [*contents, _get(entry, "summary_detail"), _get(entry, "title_detail")]
     *texts, summary, title = _detail_texts(details)
@@ -128,28 +157,53 @@ def _xml_item(entry: dict[str, Any], base: str, feed_language: str | None) -> Ar
         title=title,
         summary=summary,
         body=content or summary,
-        link=_http_url(_get(entry, "link"), base),
-        authors=_xml_authors(entry),
-        categories=[_get(tag, "term") or _get(tag, "label") for tag in _get(entry, "tags", [])],
-        language=next((code for code in map(_language, languages) if code), feed_language),
+        link=_xml_link(entry, inherited.base),
+        authors=_xml_authors(entry) or inherited.authors,
+        # An Atom category's label is for people, its term may be a URI; RSS has only the term.
+        categories=[_get(tag, "label") or _get(tag, "term") for tag in _get(entry, "tags", [])],
+        language=next((code for code in map(_language, languages) if code), inherited.language),
         published=published,
         updated=updated,
-        # feedparser's own get here: `enclosures` is not stored, it is made of the links.
-        enclosures=[
-            (_get(enclosure, "href"), _get(enclosure, "type"), _get(enclosure, "length"))
-            for enclosure in entry.get("enclosures", [])
-        ],
-        base=base,
+        enclosures=_xml_enclosures(entry),
+        base=inherited.base,
     )
 
 
-def _xml_authors(entry: dict[str, Any]) -> list[str | None]:
-    details = _get(entry, "authors") or []
-    raw = _get(entry, "author") or ""
-    if len(details) <= 1 and "@" in raw:
-        # feedparser splits "mail@host (Name)" with a pattern that cuts top-level domains
-        # longer than four letters ("a@x.online" gives the name "ne"); the standard library's
-        # address parser does not.
+def _xml_enclosures(entry: dict[str, Any]) -> list[tuple[object, object, object]]:
+    """RSS enclosures and Atom enclosure links, then Media RSS content and thumbnails (how most
+    news sites attach their pictures)."""
+    # feedparser's own get for `enclosures`: it is not stored, it is made of the links.
+    return [
+        *(
+            (_get(file, "href"), _get(file, "type"), _get(file, "length"))
+            for file in entry.get("enclosures", [])
+        ),
+        *(
+            (_get(file, "url"), _get(file, "type"), _get(file, "filesize"))
+            for file in _get(entry, "media_content") or []
+        ),
+        *((_get(file, "url"), None, None) for file in _get(entry, "media_thumbnail") or []),
+    ]
+
+
+def _xml_link(entry: dict[str, Any], base: str) -> str | None:
+    """The item's link. feedparser makes an RSS GUID the link of an item without one unless the
+    GUID says isPermaLink="false"; many GUIDs are no URL ("2", a UUID) and would be joined to the
+    site's address into a page that does not exist, so a link taken from the GUID must be a URL."""
+    link = _get(entry, "link")
+    if _get(entry, "guidislink") and link == _get(entry, "id") and not _is_absolute(link):
+        return None
+    return _http_url(link, base)
+
+
+def _xml_authors(element: dict[str, Any]) -> list[str | None]:
+    """The authors of an item, or of a whole feed."""
+    details = _get(element, "authors") or []
+    raw = _get(element, "author") or ""
+    if len(details) <= 1 and "@" in raw.partition(" ")[0]:
+        # RSS's "mail@host (Name)", which feedparser splits with a pattern that cuts top-level
+        # domains longer than four letters ("a@x.online" gives the name "ne"); the standard
+        # library's address parser does not. (Atom's name and email come apart already.)
         name, address = parseaddr(raw)
         return [name or address or raw]
     return [_get(author, "name") or _get(author, "email") for author in details]
@@ -183,13 +237,15 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
     """feedparser's reading of a date, in UTC; None for a time of unknown zone.
 
     feedparser already refuses RFC 822 dates without a zone, but reads W3C-DTF ones without an
-    offset as UTC, which would move them by hours; those are turned down here.
+    offset as UTC, and RFC 822 ones with a zone name it does not know ("CET", "JST",
+    "Europe/Berlin") as UTC too, which would move them by hours; those are turned down here.
     """
     # As stored: feedparser's own get would answer `updated` with `published` when missing.
     parsed = _get(entry, f"{key}_parsed")
     if parsed is None:
         return None
-    if _is_naive_iso(_get(entry, key, "")):
+    text = _get(entry, key, "")
+    if _is_naive_iso(text) or _has_unknown_zone_name(text):
         return None
     return datetime.fromtimestamp(timegm(parsed), UTC)
 
@@ -199,6 +255,21 @@ def _is_naive_iso(text: str) -> bool:
         return datetime.fromisoformat(text.strip()).tzinfo is None
     except ValueError:
         return False
+
+
+def _has_unknown_zone_name(text: str) -> bool:
+    """Whether `text` is an RFC 822 date whose zone is a name feedparser does not know.
+
+    The zone is the fifth field after the day name, as feedparser's RFC 822 reader splits it.
+    Names are ambiguous ("IST" is India, Ireland or Israel), so none is guessed.
+    """
+    fields = text.lower().split()
+    if fields and fields[0][:3] in _DAY_NAMES:
+        fields = fields[1:]
+    if len(fields) != 5:
+        return False
+    zone = fields[4].removeprefix("etc/")
+    return zone[:1].isalpha() and not zone.startswith("gmt") and zone not in _KNOWN_ZONES
 
 
 def _response_headers(body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
@@ -285,6 +356,28 @@ def _internal_subset(body: bytes) -> tuple[tuple[int, int] | None, bool]:
 # -- JSON Feed ------------------------------------------------------------------------------------
 
 
+def _list_or_none(value: object) -> object:
+    """Generic JSON writers give `null` for an empty list: that is no list, not a broken item."""
+    return [] if value is None else value
+
+
+def _names(value: object) -> object:
+    """Tags as the strings they are meant to be: numbers read as text, other values left out."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return value
+    return [
+        str(tag)
+        for tag in value
+        if isinstance(tag, str | int | float) and not isinstance(tag, bool)
+    ]
+
+
+_T = TypeVar("_T")
+_List = Annotated[list[_T], BeforeValidator(_list_or_none)]
+
+
 class _JsonAuthor(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -299,10 +392,21 @@ class _JsonAttachment(BaseModel):
     size_in_bytes: float | None = None
 
 
-class _JsonItem(BaseModel):
+class _JsonAuthored(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: str | int | float | None = None  # the spec says to read a number as its string
+    author: _JsonAuthor | None = None  # 1.0
+    authors: _List[_JsonAuthor] = []  # 1.1
+
+    def author_names(self) -> list[str | None]:
+        return [author.name for author in self.authors or ([self.author] if self.author else [])]
+
+
+class _JsonItem(_JsonAuthored):
+    # The spec says to read a numeric id as its string.
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    id: str | None = None
     url: str | None = None
     external_url: str | None = None
     title: str | None = None
@@ -311,16 +415,12 @@ class _JsonItem(BaseModel):
     summary: str | None = None
     date_published: str | None = None
     date_modified: str | None = None
-    author: _JsonAuthor | None = None  # 1.0
-    authors: list[_JsonAuthor] = []  # 1.1
-    tags: list[str] = []
+    tags: Annotated[list[str], BeforeValidator(_names)] = []
     language: str | None = None
-    attachments: list[_JsonAttachment] = []
+    attachments: _List[_JsonAttachment] = []
 
 
-class _JsonFeed(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class _JsonFeed(_JsonAuthored):
     version: str
     title: str | None = None
     home_page_url: str | None = None
@@ -330,53 +430,63 @@ class _JsonFeed(BaseModel):
 
 def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     try:
-        feed = _JsonFeed.model_validate_json(body)
+        feed = _JsonFeed.model_validate_json(body.removeprefix(_UTF8_BOM))
     except pydantic.ValidationError as exc:
         raise FeedParseError(url, f"not a JSON Feed: {exc.errors()[0]['msg']}") from exc
     if not feed.version.startswith(("https://jsonfeed.org/version/", "http://jsonfeed.org/")):
         raise FeedParseError(url, f"JSON, but not a JSON Feed (version {feed.version[:80]!r})")
     language = _language(feed.language)
     base = _http_url(feed.home_page_url, url) or url
-    drafts = [_json_item(item, base, language) for item in feed.items]
-    items = [draft for draft in drafts if draft is not None]
+    inherited = _Inherited(base, language, feed.author_names())
+    items, skipped = _sorted_out([_json_item(item, inherited) for item in feed.items])
     return ParsedFeed(
         kind=SourceKind.JSONFEED,
-        title=plain_text(feed.title or "") or None,
+        title=_json_text(feed.title) or None,
         site=_host(base),
         ttl=None,
         language=language,
         items=items,
-        skipped=len(drafts) - len(items),
+        skipped=skipped,
     )
 
 
-def _json_item(raw: object, base: str, feed_language: str | None) -> ArticleDraft | None:
+def _json_item(raw: object, inherited: _Inherited) -> ArticleDraft | SkippedItem:
     try:
         item = _JsonItem.model_validate(raw)
-    except pydantic.ValidationError:
-        return None
+    except pydantic.ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(map(str, error["loc"])) or "item"
+        return SkippedItem("invalid_item", f"{where}: {error['msg']}")
     if item.content_text:
-        body = plain_text(item.content_text)
+        body = _json_text(item.content_text)
     else:
         body = html_to_text(item.content_html or "")
-    authors = item.authors or ([item.author] if item.author else [])
     return _draft(
-        guid=None if item.id is None else str(item.id),
-        title=plain_text(item.title or ""),
-        summary=plain_text(item.summary or ""),
+        guid=item.id,
+        title=_json_text(item.title),
+        summary=_json_text(item.summary),
         body=body,
-        link=_http_url(item.url, base) or _http_url(item.external_url, base),
-        authors=[author.name for author in authors],
-        categories=list(item.tags),
-        language=_language(item.language) or feed_language,
+        link=_http_url(item.url, inherited.base) or _http_url(item.external_url, inherited.base),
+        authors=item.author_names() or inherited.authors,
+        categories=item.tags,
+        language=_language(item.language) or inherited.language,
         published=_json_date(item.date_published),
         updated=_json_date(item.date_modified),
         enclosures=[
             (attachment.url, attachment.mime_type, attachment.size_in_bytes)
             for attachment in item.attachments
         ],
-        base=base,
+        base=inherited.base,
     )
+
+
+def _json_text(text: str | None) -> str:
+    """A JSON Feed text field, which the spec says is plain text. Publishers' feeds (WordPress's
+    above all) escape it as HTML anyway ("Here&#8217;s"); a literal "&#8217;" in a plain-text
+    title is far rarer, so references are read."""
+    if not text:
+        return ""
+    return plain_text(html.unescape(text) if "&" in text else text)
 
 
 def _json_date(text: str | None) -> datetime | None:
@@ -405,11 +515,11 @@ def _draft(
     updated: datetime | None,
     enclosures: Iterable[tuple[object, object, object]],
     base: str,
-) -> ArticleDraft | None:
-    """The draft of one item, or None when it has nothing to show (no title, link or text)."""
+) -> ArticleDraft | SkippedItem:
+    """The draft of one item, or why there is none: nothing to show (no title, link or text)."""
     title = title or _title_from(body or summary) or (link or "")
     if not title:
-        return None
+        return _EMPTY_ITEM
     return ArticleDraft(
         guid=None if guid is None else str(guid),
         title=title,
@@ -422,12 +532,28 @@ def _draft(
         published_at=published or updated,
         updated_at=updated,
         published_at_inferred=(published or updated) is None,
-        enclosures=[
-            Enclosure(url=href, mime_type=str(kind) if kind else None, length=_length(length))
-            for raw_href, kind, length in enclosures
-            if (href := _http_url(raw_href, base))
-        ],
+        enclosures=_enclosures(enclosures, base),
     )
+
+
+def _enclosures(found: Iterable[tuple[object, object, object]], base: str) -> list[Enclosure]:
+    """One per URL, as first given: Media RSS often repeats the enclosure."""
+    files: dict[str, Enclosure] = {}
+    for raw_href, kind, length in found:
+        href = _http_url(raw_href, base)
+        if href and href not in files:
+            files[href] = Enclosure(
+                url=href, mime_type=str(kind) if kind else None, length=_length(length)
+            )
+    return list(files.values())
+
+
+def _sorted_out(
+    results: list[ArticleDraft | SkippedItem],
+) -> tuple[list[ArticleDraft], tuple[SkippedItem, ...]]:
+    items = [result for result in results if isinstance(result, ArticleDraft)]
+    skipped = tuple(result for result in results if isinstance(result, SkippedItem))
+    return items, skipped
 
 
 def _title_from(text: str) -> str:
@@ -453,6 +579,13 @@ def _http_url(link: object, base: str) -> str | None:
     except ValueError:
         return None
     return absolute
+
+
+def _is_absolute(link: object) -> bool:
+    try:
+        return isinstance(link, str) and bool(urlsplit(link.strip()).scheme)
+    except ValueError:
+        return False
 
 
 def _host(link: str | None) -> str | None:

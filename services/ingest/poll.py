@@ -114,6 +114,8 @@ class Poller:
         _count_fetch(OK, fetched.status, fetched.elapsed, len(fetched.body))
         if parsed.warning:
             log.info("feed read best-effort", extra={"feed": feed.name, "warning": parsed.warning})
+        if parsed.skipped:
+            _report_skipped(feed, parsed)
         return self._parsed(feed, base, fetched, parsed, now)
 
     def _failed(
@@ -291,6 +293,17 @@ class _SkippedItemError(ValueError):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
+
+
+def _report_skipped(feed: FeedConfig, parsed: ParsedFeed) -> None:
+    """Items the parser could make nothing of: counted by reason, and logged once per poll."""
+    reasons = Counter(item.reason for item in parsed.skipped)
+    for reason, count in reasons.items():
+        metrics.SOURCE_ERRORS.labels(parsed.kind.value, reason).inc(count)
+    log.warning(
+        "feed items skipped",
+        extra={"feed": feed.name, "items": dict(reasons), "first": parsed.skipped[0].detail},
+    )
 
 
 def _count_fetch(outcome: str, status: int | None, seconds: float, size: int) -> None:

@@ -26,6 +26,14 @@ from services.ingest.identity import (
         ("https://example.com/a#comments", "https://example.com/a"),
         ("https://example.com/a?utm_source=x&utm_medium=rss&id=7", "https://example.com/a?id=7"),
         ("https://example.com/a?fbclid=1&gclid=2&b=2&a=1", "https://example.com/a?a=1&b=2"),
+        # News sites' own analytics tags, as their feeds put them on every link.
+        (
+            "https://www.bbc.com/news/a1?at_medium=RSS&at_campaign=rss",
+            "https://www.bbc.com/news/a1",
+        ),
+        ("https://www.lemonde.fr/a.html?xtor=RSS-3208", "https://www.lemonde.fr/a.html"),
+        ("https://www.theguardian.com/a?CMP=share_btn_url", "https://www.theguardian.com/a"),
+        ("https://example.com/a?traffic_source=rss&page=2", "https://example.com/a?page=2"),
         ("https://example.com", "https://example.com/"),
         ("  https://example.com/a  ", "https://example.com/a"),
     ],

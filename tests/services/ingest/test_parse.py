@@ -1,6 +1,7 @@
 """Feeds of every format, and hostile ones, fetched over real HTTP from 127.0.0.1 and parsed."""
 
 import io
+import json
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -162,7 +163,7 @@ def test_atom_10(feed: FetchAndParse) -> None:
 
 def test_json_feed_10(feed: FetchAndParse) -> None:
     parsed = feed("jsonfeed10.json", "application/feed+json")
-    assert (parsed.kind, parsed.title, parsed.site, parsed.skipped) == (
+    assert (parsed.kind, parsed.title, parsed.site, len(parsed.skipped)) == (
         SourceKind.JSONFEED,
         "Podcast Notes",
         "pod.example",
@@ -217,7 +218,7 @@ def test_deeply_nested_json_fails_fast(feed: FetchAndParse) -> None:
 
 def test_fifty_items_of_the_usual_shape(feed: FetchAndParse) -> None:
     parsed = feed("rss20_50_items.xml")
-    assert len(parsed.items) == 50 and parsed.warning is None and parsed.skipped == 0
+    assert len(parsed.items) == 50 and parsed.warning is None and not parsed.skipped
     assert all(item.body.count("\n\n") == 5 and item.published_at for item in parsed.items)
     assert len({item.guid for item in parsed.items}) == 50
 
@@ -226,6 +227,151 @@ def test_empty_feed_is_no_error(feed: FetchAndParse) -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     parsed = feed("empty.xml", body=body)
     assert parsed.items == [] and parsed.title == "Quiet" and parsed.warning is None
+
+
+# -- what publishers actually write ----------------------------------------------------------------
+
+
+def rss(items: str) -> ParsedFeed:
+    body = f'<rss version="2.0"><channel><title>F</title><link>https://site.example/</link>{items}'
+    return parse_feed(f"{body}</channel></rss>".encode(), {}, "https://site.example/feed")
+
+
+def json_feed(**fields: object) -> ParsedFeed:
+    feed = {"version": "https://jsonfeed.org/version/1.1", "home_page_url": "https://j.example/"}
+    return parse_feed(json.dumps(feed | fields).encode(), {}, "https://j.example/feed.json")
+
+
+@pytest.mark.parametrize(
+    ("date", "published"),
+    [
+        ("Tue, 01 Dec 2026 10:00:00 GMT", utc(2026, 12, 1, 10, 0)),
+        ("Tue, 01 Dec 2026 10:00:00 UTC", utc(2026, 12, 1, 10, 0)),
+        ("Tue, 01 Dec 2026 10:00:00 EST", utc(2026, 12, 1, 15, 0)),
+        ("Tue, 01 Dec 2026 10:00:00 +0530", utc(2026, 12, 1, 4, 30)),
+        ("01 Dec 2026 10:00 -0100", utc(2026, 12, 1, 11, 0)),
+        # Zone names feedparser does not know, which it would read as UTC: hours off.
+        ("Tue, 01 Dec 2026 10:00:00 CET", None),
+        ("Tue, 01 Dec 2026 10:00:00 IST", None),
+        ("01 Dec 2026 10:00:00 Europe/Berlin", None),
+    ],
+)
+def test_rss_dates_with_a_zone_name_are_read_only_when_the_name_is_known(
+    date: str, published: datetime | None
+) -> None:
+    (item,) = rss(f"<item><title>T</title><pubDate>{date}</pubDate></item>").items
+    assert (item.published_at, item.published_at_inferred) == (published, published is None)
+
+
+def test_a_guid_that_is_no_url_does_not_become_the_link() -> None:
+    bare, uuid, address, marked = rss(
+        "<item><title>Episode 2</title><guid>2</guid></item>"
+        "<item><title>Episode 3</title><guid>8f14e45f-ceea-467a-9b36-a1b2c3d4e5f6</guid></item>"
+        "<item><title>Post</title><guid>https://site.example/post</guid></item>"
+        '<item><title>Page</title><guid isPermaLink="false">3</guid><link>/page</link></item>'
+    ).items
+    assert (bare.url, bare.guid) == (None, "2")
+    assert (uuid.url, uuid.guid) == (None, "8f14e45f-ceea-467a-9b36-a1b2c3d4e5f6")
+    assert address.url == "https://site.example/post"
+    assert marked.url == "https://site.example/page"  # a real relative link still resolves
+
+
+def test_media_rss_pictures_are_enclosures_once_each() -> None:
+    (item,) = rss(
+        '<item xmlns:media="http://search.yahoo.com/mrss/"><title>T</title>'
+        '<enclosure url="https://site.example/a.jpg" type="image/jpeg" length="1234"/>'
+        '<media:content url="https://site.example/a.jpg" type="image/jpeg" medium="image"/>'
+        '<media:content url="/b.jpg" type="image/jpeg" fileSize="99"/>'
+        '<media:thumbnail url="https://site.example/b-small.jpg" width="240"/></item>'
+    ).items
+    assert item.enclosures == [
+        Enclosure(url="https://site.example/a.jpg", mime_type="image/jpeg", length=1234),
+        Enclosure(url="https://site.example/b.jpg", mime_type="image/jpeg", length=99),
+        Enclosure(url="https://site.example/b-small.jpg"),
+    ]
+
+
+def test_multi_line_titles_become_one_line() -> None:
+    (item,) = rss("<item><title>\n  Storm warning\n  for the coast \n</title></item>").items
+    assert item.title == "Storm warning for the coast"
+
+
+def test_feed_level_authors_stand_for_entries_without_their_own() -> None:
+    body = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id>'
+        "<updated>2026-12-01T10:00:00Z</updated>"
+        "<author><name>Feed Desk</name><email>desk@a.example</email></author>"
+        '<entry><title>One</title><id>urn:1</id><link href="https://a.example/1"/></entry>'
+        '<entry><title>Two</title><id>urn:2</id><link href="https://a.example/2"/>'
+        "<author><name>Ann Writer</name><email>ann@a.example</email></author>"
+        '<category term="https://a.example/c/7" label="Politics"/></entry></feed>'
+    )
+    one, two = parse_feed(body.encode(), {}, "https://a.example/atom").items
+    assert one.authors == ["Feed Desk"]
+    assert two.authors == ["Ann Writer"] and two.categories == ["Politics"]
+
+    first, second = json_feed(
+        authors=[{"name": "Feed Author"}],
+        items=[
+            {"id": "1", "title": "One", "content_text": "x"},
+            {"id": "2", "title": "Two", "content_text": "y", "authors": [{"name": "Own"}]},
+        ],
+    ).items
+    assert (first.authors, second.authors) == (["Feed Author"], ["Own"])
+
+
+def test_json_feed_nulls_and_numbers_where_lists_and_strings_belong() -> None:
+    parsed = json_feed(
+        items=[
+            {"id": 1, "title": "tags null", "content_text": "x", "tags": None},
+            {"id": 2, "title": "no attachments", "content_text": "x", "attachments": None},
+            {"id": 3, "title": "numeric tag", "content_text": "x", "tags": ["news", 2026, {}]},
+            {"id": 4, "title": "authors null", "content_text": "x", "authors": None},
+            {"id": 5, "title": ["not", "a", "title"], "content_text": "x"},
+            {"id": 6},
+        ]
+    )
+    assert [item.title for item in parsed.items] == [
+        "tags null",
+        "no attachments",
+        "numeric tag",
+        "authors null",
+    ]
+    assert parsed.items[2].categories == ["news", "2026"] and parsed.items[0].guid == "1"
+    invalid, empty = parsed.skipped
+    assert (invalid.reason, invalid.detail) == (
+        "invalid_item",
+        "title: Input should be a valid string",
+    )
+    assert empty.reason == "empty_item"
+
+
+def test_json_feed_with_a_byte_order_mark() -> None:
+    body = json.dumps({"version": "https://jsonfeed.org/version/1", "items": [{"title": "T"}]})
+    parsed = parse_feed(b"\xef\xbb\xbf" + body.encode(), {}, "https://j.example/feed.json")
+    assert [item.title for item in parsed.items] == ["T"]
+
+
+def test_json_feed_text_escaped_as_html_is_read() -> None:
+    # As WordPress's JSON Feed plugin writes it.
+    parsed = json_feed(
+        title="Pixel &#038; Envy",
+        items=[
+            {
+                "id": "1",
+                "title": "Here&#8217;s the &#8220;Thing&#8221; &#038; More",
+                "summary": "Apple&#8217;s new thing &#8230;",
+                "content_text": "Fish &amp; chips",
+            }
+        ],
+    )
+    (item,) = parsed.items
+    assert parsed.title == "Pixel & Envy"
+    assert (item.title, item.summary, item.body) == (
+        "Here\u2019s the \u201cThing\u201d & More",
+        "Apple\u2019s new thing \u2026",
+        "Fish & chips",
+    )
 
 
 # -- hostile and broken feeds ----------------------------------------------------------------------

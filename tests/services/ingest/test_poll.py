@@ -1,5 +1,6 @@
 """One poll of one feed over real HTTP from 127.0.0.1, without Kafka: outcomes and next state."""
 
+import json
 import random
 import time
 from collections import Counter
@@ -161,6 +162,25 @@ def test_an_item_too_large_for_a_record_is_skipped(farm: FeedFarm, poller: Polle
     result = poll(poller, url)
     assert [candidate.article.title for candidate in result.candidates] == ["Small"]
     assert skipped() == before + 1
+
+
+def test_items_the_parser_skips_are_counted_and_logged(
+    farm: FeedFarm, poller: Poller, caplog: pytest.LogCaptureFixture
+) -> None:
+    def errors(reason: str) -> float:
+        labels = {"source_kind": "jsonfeed", "reason": reason}
+        return REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
+
+    before = errors("invalid_item"), errors("empty_item")
+    items = [{"id": "1", "title": "Fine"}, {"id": "2", "title": {"a": 1}}, {"id": "3"}]
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items})
+    farm.server.routes["/j"] = Reply(200, body.encode(), {"Content-Type": "application/json"})
+    result = poll(poller, farm.server.url("/j"))
+    assert [candidate.article.title for candidate in result.candidates] == ["Fine"]
+    assert (errors("invalid_item"), errors("empty_item")) == (before[0] + 1, before[1] + 1)
+    (logged,) = [record for record in caplog.records if record.msg == "feed items skipped"]
+    assert logged.__dict__["items"] == {"invalid_item": 1, "empty_item": 1}
+    assert logged.__dict__["first"] == "title: Input should be a valid string"
 
 
 def test_polls_in_threads_read_their_feeds_one_at_a_time(
