@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from newswire.errors import NewswireError
 from newswire.lifecycle import stop_on_signals
 from newswire.observability.logs import configure_logging
-from newswire.settings import KafkaSettings, ServiceSettings, TopicSettings
+from newswire.settings import KafkaSettings, ServiceSettings, TopicSettings, settings_error
 from schemas import SourceKind
 
 SECONDS = click.FloatRange(min=0)
@@ -282,3 +283,9 @@ def main() -> None:
     except NewswireError as exc:
         click.echo(f"newswire: error: {exc}", err=True)
         sys.exit(2 if not exc.retriable else 1)
+    except ValidationError as exc:
+        message = settings_error(exc)
+        if message is None:
+            raise
+        click.echo(f"newswire: error: {message}", err=True)
+        sys.exit(2)

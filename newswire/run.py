@@ -23,6 +23,7 @@ from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 
 from newswire.broker.embedded import EmbeddedBroker
+from newswire.errors import ConfigError
 from newswire.kafka.topics import COMPACTED, TopicSpec, ensure_topics
 from newswire.render import enriched_line, record_line
 from newswire.settings import KafkaSettings, TopicSettings
@@ -81,6 +82,7 @@ class Progress:
 
 
 def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
+    status_port = _status_port()  # before the broker's start, which takes a while
     with ExitStack() as stack:
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if not bootstrap:
@@ -97,9 +99,7 @@ def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
         progress = Progress(topics)
         ports = Ports(ingest=_free_port(9101), enrich=_free_port(9102))
         page = stack.enter_context(
-            StatusPage(
-                "127.0.0.1", _status_port(), partial(_page_status, bootstrap, ports, progress)
-            )
+            StatusPage("127.0.0.1", status_port, partial(_page_status, bootstrap, ports, progress))
         )
         print(f"status page: {page.url}", flush=True)
         env = _child_environment(bootstrap)
@@ -133,7 +133,10 @@ def _free_port(preferred: int) -> int:
 
 
 def _status_port() -> int:
-    return int(os.environ.get("NEWSWIRE_STATUS_PORT", "0")) or _free_port(STATUS_PORT)
+    given = os.environ.get("NEWSWIRE_STATUS_PORT", "0")
+    if not given.isdigit() or int(given) > 65535:
+        raise ConfigError(f"invalid setting NEWSWIRE_STATUS_PORT: not a port number, got {given!r}")
+    return int(given) or _free_port(STATUS_PORT)
 
 
 def _page_status(bootstrap: str, ports: Ports, progress: Progress) -> dict[str, Any]:

@@ -6,9 +6,9 @@ Kafka's settings keep their usual `KAFKA_*` names; everything else is `NEWSWIRE_
 """
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Compression = Literal["none", "gzip", "lz4", "zstd", "snappy"]
@@ -77,7 +77,10 @@ class ServiceSettings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     metrics_host: str = "0.0.0.0"  # noqa: S104 - a container's endpoints must be reachable
     metrics_port: int = Field(ge=0, le=65535)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+    ] = "INFO"
     log_format: Literal["json", "text"] = "json"
     session_timeout: float = Field(
         default=10.0,
@@ -89,3 +92,31 @@ class ServiceSettings(BaseSettings):
     def heartbeat_interval_ms(self) -> int:
         """A third of the session timeout (Kafka's advice), and no more than Kafka's default."""
         return min(3000, math.ceil(self.session_timeout * 1000 / 3))
+
+
+def settings_error(exc: ValidationError) -> str | None:
+    """A one-line account of a settings class's error that names the variable to fix, e.g.
+    "invalid setting NEWSWIRE_METRICS_PORT: Input should be a valid integer, got 'abc'"; None
+    when `exc` is not about settings (a bug then, whose traceback should show)."""
+    settings = _settings_classes().get(exc.title)
+    if settings is None:
+        return None
+    error = exc.errors()[0]
+    message = str(error.get("ctx", {}).get("error", error["msg"]))  # without "Value error, "
+    if not error["loc"]:  # a check across fields
+        return f"invalid settings ({settings.__name__}): {message}"
+    name = str(error["loc"][0])
+    if name in settings.model_fields:
+        name = f"{settings.model_config.get('env_prefix', '')}{name}".upper()
+    # else the field's own variable name (`validation_alias`), which pydantic reports as given
+    return f"invalid setting {name}: {message}, got {error['input']!r}"
+
+
+def _settings_classes() -> dict[str, type[BaseSettings]]:
+    found: dict[str, type[BaseSettings]] = {}
+    pending = [BaseSettings]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            found[subclass.__name__] = subclass
+            pending.append(subclass)
+    return found

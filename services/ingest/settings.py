@@ -69,9 +69,9 @@ class IngestSettings(ServiceSettings):
     @model_validator(mode="after")
     def _ordered_bounds(self) -> "IngestSettings":
         if self.min_interval > self.max_interval:
-            raise ValueError("min_interval must not be larger than max_interval")
+            raise ValueError("NEWSWIRE_MIN_INTERVAL must not be larger than NEWSWIRE_MAX_INTERVAL")
         if self.backoff_base > self.backoff_cap:
-            raise ValueError("backoff_base must not be larger than backoff_cap")
+            raise ValueError("NEWSWIRE_BACKOFF_BASE must not be larger than NEWSWIRE_BACKOFF_CAP")
         return self
 
     def producer_transactional_id(self) -> str:

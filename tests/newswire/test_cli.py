@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from newswire.cli import cli
+from services.enrich.settings import EnrichSettings
 from tests.conftest import REPO
 
 SEEDS = REPO / "seeds"
@@ -116,3 +117,47 @@ def test_run_takes_its_seeds_directory_from_the_environment_unless_given(
     assert command.make_context("run", []).params["seeds_dir"] == Path("/srv/seeds")
     given = command.make_context("run", ["--seeds", "mine"])
     assert given.params["seeds_dir"] == Path("mine")
+
+
+@pytest.mark.parametrize(
+    ("command", "variables", "message"),
+    [
+        (
+            "enrich",
+            {"NEWSWIRE_METRICS_PORT": "abc"},
+            "invalid setting NEWSWIRE_METRICS_PORT: Input should be a valid integer",
+        ),
+        (
+            "ingest",
+            {"KAFKA_COMPRESSION_TYPE": "brotli"},
+            "invalid setting KAFKA_COMPRESSION_TYPE: Input should be 'none', 'gzip',",
+        ),
+        (
+            "ingest",
+            {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "maybe"},
+            "invalid setting NEWSWIRE_ALLOW_PRIVATE_ADDRESSES: Input should be a valid boolean",
+        ),
+        (
+            "ingest",
+            {"NEWSWIRE_MIN_INTERVAL": "100", "NEWSWIRE_MAX_INTERVAL": "50"},
+            "invalid settings (IngestSettings): NEWSWIRE_MIN_INTERVAL must not be larger",
+        ),
+        (
+            "run",
+            {"NEWSWIRE_STATUS_PORT": "abc"},
+            "invalid setting NEWSWIRE_STATUS_PORT: not a port number, got 'abc'",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_its_variable(
+    command: str, variables: dict[str, str], message: str
+) -> None:
+    result = newswire(command, env=NO_KAFKA_ENV | variables, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"newswire: error: {message}")
+    assert result.stderr.count("\n") == 1  # no traceback
+
+
+def test_log_level_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSWIRE_LOG_LEVEL", "debug")
+    assert EnrichSettings().log_level == "DEBUG"
