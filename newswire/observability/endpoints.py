@@ -5,11 +5,18 @@ import threading
 from http import HTTPStatus
 from typing import ClassVar, Self
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 
 from newswire.observability.server import BackgroundServer, QuietHandler
 
 log = logging.getLogger(__name__)
+
+# /readyz for Prometheus: a scrape still answers while Kafka is down, so `up` stays 1.
+READY = Gauge(
+    "newswire_ready",
+    "1 while the service reaches Kafka and makes progress (/readyz answers 200), else 0 "
+    "(/readyz says why).",
+)
 
 
 class Readiness:
@@ -22,10 +29,12 @@ class Readiness:
     def ready(self) -> None:
         with self._lock:
             self._reason = None
+            READY.set(1)
 
     def not_ready(self, reason: str) -> None:
         with self._lock:
             self._reason = reason
+            READY.set(0)
 
     @property
     def reason(self) -> str | None:

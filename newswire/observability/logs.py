@@ -3,13 +3,44 @@
 import logging
 import math
 import sys
+import threading
 import time
 
 from kafka.errors import UnstableOffsetCommitError
 from pythonjsonlogger.json import JsonFormatter
 
-# How long after saying that committed offsets wait on a transaction the repeats stay unsaid.
-OFFSETS_WAIT_REPEAT_S = 60.0
+# How long a kafka-python message, once said, stays unsaid when it comes again.
+KAFKA_REPEAT_S = 60.0
+# Bounds the memory of messages said: kafka-python's come from a few hundred format strings.
+_REMEMBERED = 1000
+
+
+class KafkaRepeatFilter(logging.Filter):
+    """kafka-python says every failed reconnect, metadata refresh and request at ERROR: while
+    Kafka is down, several lines a second per client, which bury the lines that say what matters
+    (the services' own "cannot reach Kafka", readiness). Each of its messages (by logger and
+    format string) is said once a minute at most, with how many like it were held back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._said: dict[tuple[str, object], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "kafka" and not record.name.startswith("kafka."):
+            return True
+        key, now = (record.name, record.msg), time.monotonic()
+        with self._lock:
+            said_at, held = self._said.get(key, (-math.inf, 0))
+            if now - said_at < KAFKA_REPEAT_S:
+                self._said[key] = (said_at, held + 1)
+                return False
+            if len(self._said) >= _REMEMBERED:
+                self._said.clear()
+            self._said[key] = (now, 0)
+        if held:
+            record.msg, record.args = f"{record.getMessage()} ({held} more like it held back)", ()
+        return True
 
 
 class OffsetsWaitFilter(logging.Filter):
@@ -17,27 +48,18 @@ class OffsetsWaitFilter(logging.Filter):
     holds back a group's committed offsets because a transaction that carries offsets for them
     is still open (UNSTABLE_OFFSET_COMMIT, KIP-447). After a member died mid-transaction that
     lasts until the broker aborts it, up to the transaction timeout: Kafka keeping exactly-once,
-    and the consumer goes on by itself once it ends. So it is said as a warning that says so,
-    once a minute at most, not as a hundred errors."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._said_at = -math.inf
+    and the consumer goes on by itself once it ends. So it is said as a warning that says so
+    (which `KafkaRepeatFilter` then lets through once a minute), not as a hundred errors."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        if not any(isinstance(arg, UnstableOffsetCommitError) for arg in args):
-            return True
-        now = time.monotonic()
-        if now - self._said_at < OFFSETS_WAIT_REPEAT_S:
-            return False
-        self._said_at = now
-        record.msg, record.args = (
-            "committed offsets are held back until an open transaction on them ends; "
-            "the consumer waits for it (%s)",
-            (record.getMessage(),),
-        )
-        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        if any(isinstance(arg, UnstableOffsetCommitError) for arg in args):
+            record.msg, record.args = (
+                "committed offsets are held back until an open transaction on them ends; "
+                "the consumer waits for it (%s)",
+                (record.getMessage(),),
+            )
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
 
@@ -52,6 +74,7 @@ def configure_logging(level: str, fmt: str) -> None:
         )
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(KafkaRepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

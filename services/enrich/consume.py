@@ -16,6 +16,7 @@ periodic probe of the raw topic's end offsets fails, and from the moment a stop 
 """
 
 import logging
+import math
 import random
 import threading
 import time
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT_MS = 500
 PROBE_TIMEOUT_MS = 2000
 PROBE_INTERVAL_NOT_READY = 1.0  # seconds; when ready, every `lag_interval`
+NOT_READY_REPEAT_S = 60.0
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 15.0
 
@@ -123,6 +125,7 @@ class EnrichService:
         self._checkpoint: Checkpoint | None = None
         self._failures = 0  # consecutive; sets the next back-off
         self._next_probe = 0.0
+        self._said_not_ready_at = -math.inf
         self._lag: int | None = None  # unknown until a probe of the current assignment answers
         self._membership = _Membership()
 
@@ -317,8 +320,14 @@ class EnrichService:
             self._readiness.not_ready("stopping")
 
     def _not_ready(self, what: str, exc: BaseException) -> None:
+        """Not ready, and why; said when it starts or changes, then once a minute while it lasts
+        (the probe that finds it runs every second)."""
+        before, now = self._readiness.reason, time.monotonic()
         self._readiness.not_ready(f"{what}: {exc}")
-        log.warning(what, extra={"error": repr(exc)})
+        repeated = before is not None and before.startswith(what)
+        if not repeated or now - self._said_not_ready_at >= NOT_READY_REPEAT_S:
+            self._said_not_ready_at = now
+            log.warning(what, extra={"error": repr(exc)})
 
     def _back_off(self) -> None:
         """Waits longer after each consecutive failure, up to `BACKOFF_MAX`, or until stopped."""

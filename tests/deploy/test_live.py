@@ -51,6 +51,7 @@ ASSUMED_METRICS = {
 # (their firing logic is in deploy/prometheus/alerts_test.yml).
 QUIET_WHILE_HEALTHY = {
     "NewswireEnrichLagGrowing",
+    "NewswireNotReady",
     "NewswireNoReplicaUp",
     "NewswireEndToEndLatencyHigh",
 }

@@ -19,8 +19,10 @@ def test_health_readiness_and_metrics() -> None:
 
         readiness.ready()
         assert httpx.get(f"{base}/readyz").status_code == 200
+        assert "\nnewswire_ready 1.0\n" in httpx.get(f"{base}/metrics").text
         readiness.not_ready("broker unreachable")
         assert "broker unreachable" in httpx.get(f"{base}/readyz").text
+        assert "\nnewswire_ready 0.0\n" in httpx.get(f"{base}/metrics").text
 
         metrics = httpx.get(f"{base}/metrics")
         assert metrics.headers["content-type"].startswith("text/plain")

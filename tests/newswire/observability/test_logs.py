@@ -4,6 +4,7 @@ committed offsets become one warning that says what is going on."""
 import io
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ from kafka import OffsetAndMetadata, TopicPartition
 
 from newswire.kafka.clients import make_consumer, make_producer
 from newswire.kafka.topics import TopicSpec, ensure_topics
+from newswire.observability import logs
 from newswire.observability.logs import configure_logging
 from newswire.settings import KafkaSettings, TopicSettings
 
@@ -63,3 +65,23 @@ def test_offsets_held_back_by_an_open_transaction_are_one_warning_not_errors(
     assert waits[0]["level"] == "WARNING"
     assert waits[0]["logger"] == "kafka.coordinator.consumer"
     assert not [line for line in lines if line["level"] == "ERROR"], lines
+
+
+def test_kafka_python_repeats_are_said_once_a_minute_with_how_many_were_held_back(
+    service_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs, "KAFKA_REPEAT_S", 0.5)
+    kafka_log, own_log = logging.getLogger("kafka.net.manager"), logging.getLogger("services.x")
+    for attempt in range(50):  # as while the broker is down
+        kafka_log.error("Connection failed: %s", f"ECONNREFUSED {attempt}")
+        own_log.warning("feed poll failed")
+    kafka_log.error("Metadata refresh: failed")  # another message is said at once
+    time.sleep(0.6)
+    kafka_log.error("Connection failed: %s", "ECONNREFUSED again")
+    lines = [json.loads(line)["message"] for line in service_log.getvalue().splitlines()]
+    assert [line for line in lines if line != "feed poll failed"] == [
+        "Connection failed: ECONNREFUSED 0",
+        "Metadata refresh: failed",
+        "Connection failed: ECONNREFUSED again (49 more like it held back)",
+    ]
+    assert lines.count("feed poll failed") == 50  # the services' own lines are never held back

@@ -12,6 +12,7 @@ import pytest
 from kafka import KafkaProducer
 from kafka.coordinator.assignors.abstract import ConsumerProtocolAssignment
 from kafka.coordinator.assignors.range import RangePartitionAssignor
+from kafka.errors import KafkaError
 from prometheus_client import REGISTRY
 
 from newswire.errors import CheckpointError
@@ -20,6 +21,7 @@ from newswire.kafka.serde import ArticleSerializer, Headers, header
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from schemas import EnrichedArticle, RawArticle, Source, SourceKind
+from services.enrich import consume
 from services.enrich.checkpoint import CLIENT_ID, Offsets, TransactionalCheckpoint
 from services.enrich.consume import EnrichService
 from services.enrich.settings import EnrichSettings
@@ -279,3 +281,17 @@ def dead_letters_counted(reason: str) -> float:
 def checkpoint_failures(reason: str) -> float:
     name = "newswire_enrich_checkpoint_failures_total"
     return REGISTRY.get_sample_value(name, {"reason": reason}) or 0
+
+
+def test_not_ready_is_logged_when_it_starts_or_changes_then_once_a_minute(
+    tagger: Tagger, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = EnrichService(EnrichSettings(metrics_port=0), tagger, threading.Event())
+    down = KafkaError("ECONNREFUSED")
+    for _ in range(30):  # the probe runs every second while Kafka is down
+        service._not_ready("cannot reach Kafka", down)
+    service._not_ready("poll failed", down)
+    monkeypatch.setattr(consume, "NOT_READY_REPEAT_S", 0.0)
+    service._not_ready("poll failed", down)  # a minute later, say, and still down
+    said = [record.msg for record in caplog.records if record.name == consume.__name__]
+    assert said == ["cannot reach Kafka", "poll failed", "poll failed"]
