@@ -53,6 +53,14 @@ _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer",
 # Control characters (other than tab and newline) and lone surrogates confuse the tokenizer and
 # cannot be written as UTF-8; each becomes one space, so character offsets stay where they were.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# spaCy's tokenizer peels prefixes and suffixes off a word one at a time, searching the rest
+# again after each: quadratic in a run of punctuation or emoji ("?.?.?." of 8,000 characters takes
+# 10 s, of 30,000 minutes), which a hostile body can be made of. Such runs hold no names; each
+# becomes spaces of its length, so offsets stay. Shorter runs ("...", "?!") are kept.
+_SYMBOL_RUN = re.compile(r"[^\w\s]{4,}")
+# NER's time goes with tokens, not characters: 100,000 characters of prose are about 20,000
+# tokens, of "😀a😀a" 100,000. Tokens past this many are not tagged.
+NER_MAX_TOKENS = 25_000
 _NAME_LABELS = frozenset(EntityType)
 _DATA_PACKAGES = (
     "spacy",
@@ -74,9 +82,9 @@ class _Text:
 
     @classmethod
     def of(cls, article: RawArticle) -> _Text:
-        title = _UNPRINTABLE.sub(" ", article.title[:NER_MAX_CHARS]).strip()
+        title = _taggable(article.title[:NER_MAX_CHARS])
         # A feed item may carry its text only as a summary.
-        body = _UNPRINTABLE.sub(" ", (article.body or article.summary)[:NER_MAX_CHARS]).strip()
+        body = _taggable((article.body or article.summary)[:NER_MAX_CHARS])
         return cls(title=title, body=body[: max(0, NER_MAX_CHARS - len(title) - 2)])
 
     @functools.cached_property  # read for language, NER and each of its spans
@@ -86,6 +94,16 @@ class _Text:
     @property
     def body_start(self) -> int:
         return len(self.title) + 2
+
+
+def _taggable(text: str) -> str:
+    text = _UNPRINTABLE.sub(" ", text)
+    return _SYMBOL_RUN.sub(lambda run: " " * len(run.group()), text).strip()
+
+
+def _first_tokens(doc: Doc, limit: int) -> Doc:
+    """`doc` cut after `limit` tokens; its text is then the start of the text it was made of."""
+    return doc if len(doc) <= limit else doc[:limit].as_doc()
 
 
 class Tagger:
@@ -144,10 +162,9 @@ class Tagger:
         # second one mostly spins waiting for work, so that NER took 70% more CPU time per
         # article on two cores, and no less wall-clock time, while the enrich service's Kafka
         # threads wait for the same cores.
+        docs = (_first_tokens(self._nlp.make_doc(text.joined), NER_MAX_TOKENS) for text in texts)
         with self._blas.limit(limits=1, user_api="blas"):
-            return list(
-                self._nlp.pipe((text.joined for text in texts), batch_size=self._batch_size)
-            )
+            return list(self._nlp.pipe(docs, batch_size=self._batch_size))
 
     def _enrich(
         self,

@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 from threadpoolctl import threadpool_info
 
 from schemas.models import EnrichedArticle, EntityType, RawArticle, Source, SourceKind
-from services.enrich.tag import NER_MAX_CHARS, Tagger
+from services.enrich.tag import NER_MAX_CHARS, NER_MAX_TOKENS, Tagger
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_47538fdd1a9e32f6.txt"
 
@@ -162,6 +162,34 @@ def test_hostile_input_is_tagged_without_hanging(tagger: Tagger) -> None:
     assert (results[-1].language, results[-1].entities) == ("ru", [])
     for result in results:
         result.model_dump_json()  # every record is still writable
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "storm",
+    [
+        "?." * 15_000,  # 30,000 characters: 168 s in spaCy's tokenizer when left as they are
+        "?.?.?.?.?.?.?. " * 2_000,  # as many short runs
+        "\U0001f600a" * 50_000,  # one token per character: NER's time goes with tokens
+    ],
+    ids=["punctuation", "punctuation-words", "emoji"],
+)
+def test_a_body_made_to_be_slow_to_tag_takes_seconds_and_keeps_its_names(
+    tagger: Tagger, storm: str
+) -> None:
+    hostile = article("Storm", f"Angela Merkel visited Paris. {storm} Emmanuel Macron waited.")
+    started = time.perf_counter()
+    (result,) = tagger.tag([hostile])
+    assert time.perf_counter() - started < 10
+    assert "Angela Merkel" in {entity.name for entity in result.entities}
+
+
+def test_names_past_the_token_cap_are_not_tagged(tagger: Tagger) -> None:
+    body = f"Angela Merkel visited Paris. {'a ' * NER_MAX_TOKENS}Emmanuel Macron waited."
+    assert len(body) < NER_MAX_CHARS  # the token cap, not the character cap, cuts it
+    (result,) = tagger.tag([article("Long", body)])
+    names = {entity.name for entity in result.entities}
+    assert "Angela Merkel" in names and "Emmanuel Macron" not in names
 
 
 def test_person_takes_in_the_given_name_spacy_left_out_and_missed_places_are_added(
