@@ -1,6 +1,7 @@
 """How records look to a person: one readable line per record."""
 
 import json
+import re
 from datetime import UTC
 
 from newswire.errors import DecodeError
@@ -10,19 +11,34 @@ from schemas import ALL_RECORDS, EnrichedArticle, RawArticle
 MAX_ENTITIES = 5
 MAX_TOPICS = 3
 _MODELS = {model.SCHEMA: model for model in ALL_RECORDS}
+# What a record's text may hold that a terminal would act on instead of showing: C0 and C1
+# controls (escape sequences set the window title, clear the screen, move the cursor), DEL, and
+# the bidirectional overrides that reorder what is shown. Each is shown escaped ("\x1b"); tabs
+# and line breaks become spaces, so that a record stays on its lines.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """`text` safe to print to a terminal, on one line."""
+    return _CONTROLS.sub(_escaped, text)
+
+
+def _escaped(control: re.Match[str]) -> str:
+    char = control.group()
+    return " " if char in "\t\n\r" else char.encode("unicode_escape").decode()
 
 
 def enriched_line(article: EnrichedArticle) -> str:
     entities = ", ".join(
-        f"{entity.name} ({entity.type.value})" for entity in article.entities[:MAX_ENTITIES]
+        f"{shown(entity.name)} ({entity.type.value})" for entity in article.entities[:MAX_ENTITIES]
     )
     topics = ", ".join(f"{topic.label} {topic.score:.2f}" for topic in article.topics[:MAX_TOPICS])
-    return f"{article.title}\n    entities: {entities or '-'}\n    topics:   {topics or '-'}"
+    return f"{shown(article.title)}\n    entities: {entities or '-'}\n    topics:   {topics or '-'}"
 
 
 def raw_line(article: RawArticle) -> str:
     where = article.url or article.source.path or article.source.feed_url or "-"
-    return f"{article.title}  [{article.source.kind.value}] {where}"
+    return shown(f"{article.title}  [{article.source.kind.value}] {where}")
 
 
 def dead_letter_line(value: bytes | None, headers: Headers | None) -> str:
@@ -31,7 +47,7 @@ def dead_letter_line(value: bytes | None, headers: Headers | None) -> str:
     offset = header(headers, "dlq.offset")
     message = header(headers, "dlq.error.message") or ""
     preview = (value or b"")[:60].decode("utf-8", errors="replace")
-    return f"{reason} at {origin}@{offset}: {message}\n    value: {preview!r}"
+    return f"{shown(f'{reason} at {origin}@{offset}: {message}')}\n    value: {preview!r}"
 
 
 def article_line(article: RawArticle) -> str:
@@ -45,7 +61,7 @@ def article_line(article: RawArticle) -> str:
         entities = ", ".join(entity.name for entity in article.entities[:MAX_ENTITIES])
         topics = ", ".join(topic.label for topic in article.topics[:MAX_TOPICS])
         line += f"  | {entities or '-'} | {topics or '-'}"
-    return line
+    return shown(line)
 
 
 def article_of(value: bytes | None, headers: Headers | None) -> RawArticle | None:
@@ -70,7 +86,7 @@ def record_line(value: bytes | None, headers: Headers | None) -> str:
         return enriched_line(article)
     if article is not None:
         return raw_line(article)
-    return (value or b"").decode("utf-8", errors="replace")
+    return shown((value or b"").decode("utf-8", errors="replace"))
 
 
 def record_json(key: bytes | None, value: bytes | None, headers: Headers | None) -> str:

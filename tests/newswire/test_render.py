@@ -1,0 +1,46 @@
+"""What a person's terminal gets from a record: its text, never instructions to the terminal."""
+
+from datetime import UTC, datetime
+
+from newswire.render import article_line, enriched_line, raw_line, record_line, shown
+from schemas import EnrichedArticle, Enricher, Entity, EntityType, Source, SourceKind
+from services.ingest.normalize import ArticleDraft, build_article
+
+# Sets the window title, clears the screen, turns text red; then a C1 CSI and a right-to-left
+# override that would show the rest reversed.
+HOSTILE = "\x1b]0;HACKED\x07\x1b[2J\x1b[31mBreaking\x9b2J \u202etxt.exe"
+
+
+def enriched(title: str) -> EnrichedArticle:
+    raw = build_article(
+        ArticleDraft(title=title, body="Body."), Source(kind=SourceKind.SEED), datetime.now(UTC)
+    )
+    return EnrichedArticle(
+        **raw.model_dump(),
+        entities=[Entity(name="Evil\x1b[8m Corp", type=EntityType.ORG, mentions=1, salience=1.0)],
+        enriched_at=datetime.now(UTC),
+        enricher=Enricher(version="test", models={}),
+    )
+
+
+def test_controls_are_shown_escaped_never_sent_to_the_terminal() -> None:
+    assert shown(HOSTILE) == ("\\x1b]0;HACKED\\x07\\x1b[2J\\x1b[31mBreaking\\x9b2J \\u202etxt.exe")
+    assert shown("line\none\ttab") == "line one tab"
+    assert shown("Café, naïve, 東京, 😀") == "Café, naïve, 東京, 😀"
+
+
+def test_every_line_of_a_record_is_safe_to_print() -> None:
+    article = enriched(HOSTILE)
+    lines = [
+        enriched_line(article),
+        raw_line(article),
+        article_line(article),
+        record_line(HOSTILE.encode(), []),  # a value that is no newswire record
+    ]
+    for line in lines:
+        assert not any(
+            (ord(char) < 32 and char != "\n") or 0x7F <= ord(char) <= 0x9F for char in line
+        )
+        assert "\u202e" not in line
+        assert "HACKED" in line  # the text itself is still shown
+    assert "Evil\\x1b[8m Corp" in enriched_line(article)
