@@ -160,6 +160,12 @@ class DecodeError(RecordError):
         self.reason = reason
 
 
+class RecordTooLargeError(RecordError):
+    """A record that Kafka would refuse for its size."""
+
+    reason = "too_large"
+
+
 class EnrichmentError(RecordError):
     """The tagger failed on a record that decoded fine."""
 

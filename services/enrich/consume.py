@@ -37,9 +37,10 @@ from newswire.errors import (
     EnrichmentError,
     KafkaUnavailableError,
     NewswireError,
+    RecordTooLargeError,
 )
 from newswire.kafka.clients import make_consumer, subscribe
-from newswire.kafka.serde import decode_article, header
+from newswire.kafka.serde import ArticleSerializer, Headers, article_key, decode_article, header
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.lifecycle import retry_until_stopped
 from newswire.observability.endpoints import EndpointServer, Readiness
@@ -52,7 +53,7 @@ from services.enrich.checkpoint import (
     checkpoint_failure,
     open_checkpoint,
 )
-from services.enrich.dead_letter import DeadLetter
+from services.enrich.dead_letter import DeadLetter, record_size
 from services.enrich.output import send_batch
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
@@ -65,6 +66,7 @@ PROBE_INTERVAL_NOT_READY = 1.0  # seconds; when ready, every `lag_interval`
 NOT_READY_REPEAT_S = 60.0
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 15.0
+_SERIALIZER = ArticleSerializer()
 
 
 @dataclass
@@ -96,18 +98,37 @@ def enrich_batch(records: list[ConsumerRecord], tagger: Tagger, max_bytes: int) 
         return result
     started = time.perf_counter()
     try:
-        result.enriched = tagger.tag([article for _, article in decoded])
+        articles = tagger.tag([article for _, article in decoded])
+        tagged = list(zip([record for record, _ in decoded], articles, strict=True))
     except Exception:
         log.exception("batch tagging failed; tagging its articles one by one")
+        tagged = []
         for record, article in decoded:
             try:
-                result.enriched.extend(tagger.tag([article]))
+                tagged += [(record, enriched) for enriched in tagger.tag([article])]
             except Exception as exc:
                 error = EnrichmentError(f"{type(exc).__name__}: {exc}")
                 result.dead_letters.append(DeadLetter(record, "enrich", error))
+    for record, enriched in tagged:
+        size = _record_size(enriched)
+        if size > max_bytes:
+            oversized = RecordTooLargeError(
+                f"the enriched record is {size} bytes, the limit is {max_bytes}"
+            )
+            result.dead_letters.append(DeadLetter(record, "enrich", oversized))
+        else:
+            result.enriched.append(enriched)
     metrics.BATCH_DURATION.observe(time.perf_counter() - started)
     metrics.BATCH_SIZE.observe(len(decoded))
     return result
+
+
+def _record_size(article: EnrichedArticle) -> int:
+    """The enriched record's size as Kafka will count it; a raw article just under the limit
+    grows past it with its entities, topics and keywords."""
+    headers: Headers = []
+    value = _SERIALIZER.serialize("", headers, article)
+    return record_size(article_key(article), value, headers)
 
 
 class EnrichService:
@@ -217,7 +238,13 @@ class EnrichService:
 
     def _send(self, producer: KafkaProducer, result: BatchResult) -> list[Any]:
         try:
-            return send_batch(producer, self._settings.topics, result.enriched, result.dead_letters)
+            return send_batch(
+                producer,
+                self._settings.topics,
+                result.enriched,
+                result.dead_letters,
+                self._settings.max_record_bytes,
+            )
         except KafkaError as exc:
             raise checkpoint_failure("send the batch", exc) from exc
 

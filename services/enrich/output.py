@@ -19,19 +19,15 @@ def send_batch(
     topics: TopicSettings,
     enriched: Sequence[EnrichedArticle],
     dead_letters: Sequence[DeadLetter],
+    max_bytes: int,
 ) -> list[Any]:
-    """Sends every record of a batch; returns their futures, for the checkpoint to wait on."""
+    """Sends every record of a batch; returns their futures, for the checkpoint to wait on.
+    Records are at most `max_bytes`: `enrich_batch` made larger enriched ones dead letters."""
     sent = [
         producer.send(topics.enriched, key=article_key(article), value=article)
         for article in enriched
     ]
-    sent += [
-        producer.send(
-            topics.dlq,
-            key=letter.record.key,
-            value=letter.record.value or b"",  # the original bytes, as they were
-            headers=letter.headers(),
-        )
-        for letter in dead_letters
-    ]
+    for letter in dead_letters:
+        value, headers = letter.record_fields(max_bytes)
+        sent.append(producer.send(topics.dlq, key=letter.record.key, value=value, headers=headers))
     return sent

@@ -252,7 +252,11 @@ class Replay:
         try:
             checkpoint.begin()
             sent = send_batch(
-                checkpoint.producer, self._settings.topics, result.enriched, result.dead_letters
+                checkpoint.producer,
+                self._settings.topics,
+                result.enriched,
+                result.dead_letters,
+                self._settings.max_record_bytes,
             )
             checkpoint.commit(_offsets_after(batch), sent)
         except (NewswireError, KafkaError) as exc:

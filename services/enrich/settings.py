@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from newswire.kafka.clients import MAX_RECORD_BYTES
 from newswire.settings import ServiceSettings
 
 # A member that does not poll within max.poll.interval.ms is thought stuck and leaves its group
@@ -20,7 +21,13 @@ class EnrichSettings(ServiceSettings):
         default=32, ge=1, le=500, description="Records tagged and committed together."
     )
     max_record_bytes: int = Field(
-        default=1024 * 1024, ge=1024, description="Larger raw records are dead-lettered."
+        default=1024 * 1024,
+        ge=1024,
+        # kafka-python refuses to send more, whatever the broker takes.
+        le=MAX_RECORD_BYTES,
+        description="Larger raw records are dead-lettered without their value, and so are raw "
+        "records whose enriched record would be larger. No more than the topics' "
+        "max.message.bytes (Kafka's default: 1 MiB), which the broker would refuse.",
     )
     lag_interval: float = Field(default=5.0, gt=0, description="Seconds between lag readings.")
     article_seconds_max: float = Field(

@@ -24,6 +24,7 @@ from schemas import EnrichedArticle, RawArticle, Source, SourceKind
 from services.enrich import consume
 from services.enrich.checkpoint import CLIENT_ID, Offsets, TransactionalCheckpoint
 from services.enrich.consume import EnrichService
+from services.enrich.dead_letter import record_size
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
 from services.ingest.normalize import ArticleDraft, build_article
@@ -49,6 +50,16 @@ def raw_bytes(title: str, body: str) -> tuple[bytes, bytes, Headers]:
     return article.id.encode(), value, headers
 
 
+def near_the_limit() -> tuple[bytes, Headers]:
+    """A raw record under `MAX_BYTES` whose enriched record, with its entities, is over it."""
+    sentence = "Angela Merkel met Emmanuel Macron in Paris. "
+    _, value, headers = raw_bytes("Close call", sentence)
+    repeats = (MAX_BYTES - 300 - len(value)) // len(sentence)
+    _, value, headers = raw_bytes("Close call", sentence * repeats)
+    assert MAX_BYTES - 400 < len(value) < MAX_BYTES - 200
+    return value, headers
+
+
 def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
     kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
 ) -> None:
@@ -59,17 +70,22 @@ def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
     ]
     _, oversized_value, oversized_headers = raw_bytes("Huge", "word " * MAX_BYTES)
     _, future_value, _ = raw_bytes("From the future", "A newer major version.")
-    poison: list[tuple[bytes, Headers, str]] = [
+    poison: list[tuple[bytes | None, Headers, str]] = [
         (b"\x00\x9c garbage \xff", [], "invalid_utf8"),
         (b"not json at all", [], "invalid_json"),
         (b'{"title": "right JSON, wrong shape"}', [], "schema_mismatch"),
         (oversized_value, oversized_headers, "too_large"),
         (future_value, [("schema", b"newswire.article.raw/9")], "unsupported_schema"),
+        (None, [], "empty"),  # a tombstone
+        # A dead letter put back into the raw topic, which fails again.
+        (b"{", [("dlq.reason", b"old_failure"), ("dlq.offset", b"999")], "invalid_json"),
+        (*near_the_limit(), "too_large"),
     ]
     producer = KafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
-    for index, (key, value, headers) in enumerate(good):
-        producer.send(topics.raw, key=key, value=value, headers=headers)
-        bad_value, bad_headers, _ = poison[index]
+    for index, (bad_value, bad_headers, _) in enumerate(poison):
+        if index < len(good):
+            good_key, good_value, good_headers = good[index]
+            producer.send(topics.raw, key=good_key, value=good_value, headers=good_headers)
         producer.send(topics.raw, key=b"poison-%d" % index, value=bad_value, headers=bad_headers)
     producer.flush()
     producer.close()
@@ -91,17 +107,23 @@ def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
         assert {entity.name for entity in article.entities} >= {"Angela Merkel", "Paris"}
         assert header(record.headers, "schema") == "newswire.article.enriched/1"
 
-    letters = read_topic(kafka_settings, topics.dlq)
-    assert sorted(header(r.headers, "dlq.reason") or "" for r in letters) == sorted(
-        reason for _, _, reason in poison
-    )
-    for letter in letters:
+    letters = {letter.key: letter for letter in read_topic(kafka_settings, topics.dlq)}
+    assert sorted(letters) == sorted(b"poison-%d" % index for index in range(len(poison)))
+    for index, (value, _, reason) in enumerate(poison):
+        letter = letters[b"poison-%d" % index]
+        assert header(letter.headers, "dlq.reason") == reason
         assert header(letter.headers, "dlq.topic") == topics.raw
-        assert header(letter.headers, "dlq.stage") == "decode"
-        assert header(letter.headers, "dlq.error.class") == "DecodeError"
-        assert letter.key is not None and letter.key.startswith(b"poison-")
-    by_reason = {header(r.headers, "dlq.reason"): r for r in letters}
-    assert by_reason["invalid_utf8"].value == poison[0][0]  # the original bytes, untouched
+        assert [name for name, _ in letter.headers].count("dlq.offset") == 1
+        if value is None or record_size(letter.key, value, letter.headers) <= MAX_BYTES:
+            assert letter.value == value  # the original bytes, untouched; a tombstone stays one
+        else:  # it would not fit: the raw topic still has it
+            assert letter.value == b""
+            assert header(letter.headers, "dlq.value.dropped") == str(len(value))
+    close_call = letters[b"poison-%d" % (len(poison) - 1)]
+    assert header(close_call.headers, "dlq.stage") == "enrich"
+    assert header(close_call.headers, "dlq.error.class") == "RecordTooLargeError"
+    stages = {header(letter.headers, "dlq.stage") for letter in letters.values()}
+    assert stages == {"decode", "enrich"}
 
 
 def test_a_restarted_service_resumes_after_its_last_commit(

@@ -174,8 +174,9 @@ def test_a_batch_that_fails_to_commit_is_replayed_and_still_appears_once(
         topics: TopicSettings,
         enriched: list[EnrichedArticle],
         dead_letters: list[DeadLetter],
+        max_bytes: int,
     ) -> list[Any]:
-        sent = real_send(producer, topics, enriched, dead_letters)
+        sent = real_send(producer, topics, enriched, dead_letters, max_bytes)
         if next(failures, False):
             raise KafkaError("injected: the broker went away mid-transaction")
         return sent
