@@ -140,11 +140,10 @@ def tag(files: tuple[Path, ...]) -> None:
     from services.enrich.offline import tag_inputs
 
     configure_logging("WARNING", "text")
-    inputs = (
-        ((str(path), path.read_text(encoding="utf-8", errors="replace")) for path in files)
-        if files
-        else iter([("<stdin>", sys.stdin.read())])
-    )
+    if files:
+        inputs = [(str(path), path.read_bytes) for path in files]
+    else:
+        inputs = [("<stdin>", sys.stdin.buffer.read)]
     sys.exit(tag_inputs(inputs, sys.stdout))
 
 

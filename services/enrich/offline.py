@@ -2,18 +2,19 @@
 
 Input is JSON lines (each at least `title` and `body`; the rest is filled in as ingest would) or a
 plain-text article per file (title line, then body). Output is one enriched JSON line per article,
-in input order. A line that is not an article is reported on stderr and the others go on.
+in input order. A line that is not an article, or an input that is no UTF-8 text, is reported on
+stderr and the others go on.
 """
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
 from newswire.errors import SeedError
 from schemas import RawArticle, Source, SourceKind, utc_now
 from services.enrich.tag import Tagger
 from services.ingest.normalize import build_article
-from services.ingest.seeds import json_line_draft, parse_text
+from services.ingest.seeds import decode_text, json_line_draft, parse_text
 
 
 class InputErrors:
@@ -24,27 +25,37 @@ class InputErrors:
         self.count += 1
         print(f"newswire tag: {where}: {message}", file=sys.stderr)
 
+    def seed_error(self, error: SeedError) -> None:
+        self.report(error.path, f"{error.reason}: {error.detail}")
 
-def articles_from(name: str, text: str, errors: InputErrors) -> Iterator[RawArticle]:
-    """The articles of one input: JSON lines if it starts with "{", else one plain-text article."""
+
+def articles_from(name: str, data: bytes, errors: InputErrors) -> Iterator[RawArticle]:
+    """The articles of one input: JSON lines if it starts with "{", else one plain-text article;
+    nothing but the error if it is no UTF-8 text (binary, another encoding, empty)."""
+    try:
+        text = decode_text(name, data)
+    except SeedError as error:
+        errors.seed_error(error)
+        return
     source = Source(kind=SourceKind.SEED, path=name)
-    if text.lstrip().startswith("{"):
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            draft = json_line_draft(f"{name}:{number}", line)
-            if isinstance(draft, SeedError):
-                errors.report(draft.path, f"{draft.reason}: {draft.detail}")
-                continue
-            yield build_article(draft, source, utc_now())
-    elif text.strip():
+    if not text.lstrip().startswith("{"):
         yield build_article(parse_text(text), source, utc_now())
-    else:
-        errors.report(name, "empty input")
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        draft = json_line_draft(f"{name}:{number}", line)
+        if isinstance(draft, SeedError):
+            errors.seed_error(draft)
+            continue
+        yield build_article(draft, source, utc_now())
 
 
-def tag_inputs(inputs: Iterable[tuple[str, str]], out: TextIO, batch_size: int = 32) -> int:
-    """Tags every article of `inputs` (name, text) and writes them to `out`; returns exit status."""
+def tag_inputs(
+    inputs: Iterable[tuple[str, Callable[[], bytes]]], out: TextIO, batch_size: int = 32
+) -> int:
+    """Tags every article of `inputs` (name, and how to read its bytes) and writes them to `out`;
+    returns the exit status."""
     errors = InputErrors()
     tagger = Tagger(batch_size=batch_size)
     batch: list[RawArticle] = []
@@ -55,8 +66,13 @@ def tag_inputs(inputs: Iterable[tuple[str, str]], out: TextIO, batch_size: int =
         out.flush()
         batch.clear()
 
-    for name, text in inputs:
-        for article in articles_from(name, text, errors):
+    for name, read in inputs:
+        try:
+            data = read()
+        except OSError as exc:
+            errors.report(name, f"unreadable: {exc.strerror or exc}")
+            continue
+        for article in articles_from(name, data, errors):
             batch.append(article)
             if len(batch) == batch_size:
                 write_batch()

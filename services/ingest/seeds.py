@@ -123,6 +123,12 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise SeedError(name, "unreadable", exc.strerror or str(exc)) from exc
+    return decode_text(name, data)
+
+
+def decode_text(name: str, data: bytes) -> str:
+    """`data` as text, if it is UTF-8 text (a byte-order mark is dropped), or a `SeedError`
+    saying, for `name`, why it is not."""
     if b"\x00" in data:
         raise SeedError(name, "binary", "contains NUL bytes")
     try:

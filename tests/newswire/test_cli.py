@@ -101,6 +101,30 @@ def test_tag_works_without_kafka(tmp_path: Path) -> None:
     assert all(len(article["id"]) == 32 and article["enriched_at"] for article in out)
 
 
+def test_tag_reports_inputs_that_are_no_utf8_text_and_reads_a_byte_order_mark(
+    tmp_path: Path,
+) -> None:
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps({"title": "BOM", "body": "Berlin."}).encode())
+    binary = tmp_path / "random.bin"
+    binary.write_bytes(bytes(range(256)) * 4)
+    result = newswire("tag", str(bom), str(binary), env=NO_KAFKA_ENV)
+    assert result.returncode == 1
+    assert f"{binary}: binary: contains NUL bytes" in result.stderr
+    assert [json.loads(line)["title"] for line in result.stdout.splitlines()] == ["BOM"]
+
+    latin1 = subprocess.run(
+        [sys.executable, "-m", "newswire", "tag"],
+        input="Café\nAngela Merkel visited München.\n".encode("latin-1"),
+        env=NO_KAFKA_ENV,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert latin1.returncode == 1 and latin1.stdout == b""
+    assert latin1.stderr.decode() == "newswire tag: <stdin>: not_utf8: invalid byte at offset 3\n"
+
+
 def test_every_command_has_help() -> None:
     for command in ("run", "broker", "ingest", "enrich", "tag", "tail", "replay"):
         result = newswire(command, "--help", env=NO_KAFKA_ENV)
