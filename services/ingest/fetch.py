@@ -11,6 +11,8 @@ once: a few kilobytes of brotli can expand to gigabytes before any cap is checke
 
 import ipaddress
 import socket
+import ssl
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -45,7 +47,7 @@ ACCEPT = (
 )
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
-_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS  # zlib reads the header to tell which
 
 
 class FetchSettings(BaseSettings):
@@ -106,11 +108,8 @@ class Fetcher:
             max_connections=settings.max_connections,
             max_keepalive_connections=settings.max_connections,
         )
-        transport = (
-            httpx.HTTPTransport(limits=limits, trust_env=False)
-            if settings.allow_private_addresses
-            else _PublicOnlyTransport(limits)
-        )
+        backend = _DeadlineBackend() if settings.allow_private_addresses else _PublicOnlyBackend()
+        transport = _GuardedTransport(limits, backend)
         # trust_env=False: a proxy from the environment would connect on the feed's behalf,
         # out of reach of the address check.
         self._client = httpx.Client(
@@ -138,32 +137,35 @@ class Fetcher:
         url: str,
         validators: FeedValidators | None = None,
         headers: Mapping[str, str] | None = None,
+        headers_origin: str | None = None,
     ) -> FetchResult:
-        """GETs `url`, conditionally when `validators` are given; `headers` are the feed's own."""
+        """GETs `url`, conditionally when `validators` are given. `headers` are the feed's own,
+        sent only to the origin of `headers_origin` (the URL they were configured for; `url` by
+        default): credentials and API keys must not follow a redirect, or a feed that moved, to
+        another host."""
         started = time.monotonic()
         deadline = started + self._settings.deadline
         previous = validators or FeedValidators()
-        request_headers = {**(headers or {}), **_conditional_headers(previous)}
+        own_headers, own_origin = headers or {}, headers_origin or url
         current, permanent_url, all_permanent = url, None, True
         visited = {url}
-        for _ in range(self._settings.max_redirects + 1):
-            response = self._send(url, current, request_headers, deadline)
-            if response.status_code not in _REDIRECTS:
-                return self._result(url, response, permanent_url, previous, deadline, started)
-            target = _redirect_target(url, response)
-            # A temporary hop anywhere before a permanent one means the old URL stays in charge.
-            all_permanent = all_permanent and response.status_code in _PERMANENT_REDIRECTS
-            permanent_url = target if all_permanent else permanent_url
-            if target in visited:
-                raise TooManyRedirectsError(url, f"redirect loop: {current} -> {target}")
-            if not _same_origin(current, target):
-                request_headers = {
-                    name: value
-                    for name, value in request_headers.items()
-                    if name.lower() not in _CREDENTIAL_HEADERS
+        with _deadline_at(deadline):
+            for _ in range(self._settings.max_redirects + 1):
+                sent_headers = {
+                    **(own_headers if _same_origin(own_origin, current) else {}),
+                    **_conditional_headers(previous),
                 }
-            visited.add(target)
-            current = target
+                response = self._send(url, current, sent_headers, deadline)
+                if response.status_code not in _REDIRECTS:
+                    return self._result(url, response, permanent_url, previous, started)
+                target = _redirect_target(url, response)
+                # A temporary hop anywhere before a permanent one: the old URL stays in charge.
+                all_permanent = all_permanent and response.status_code in _PERMANENT_REDIRECTS
+                permanent_url = target if all_permanent else permanent_url
+                if target in visited:
+                    raise TooManyRedirectsError(url, f"redirect loop: {current} -> {target}")
+                visited.add(target)
+                current = target
         raise TooManyRedirectsError(url, f"more than {self._settings.max_redirects} redirects")
 
     def _send(
@@ -186,17 +188,16 @@ class Fetcher:
         response: httpx.Response,
         permanent_url: str | None,
         previous: FeedValidators,
-        deadline: float,
         started: float,
     ) -> FetchResult:
         headers = response.headers
         status = response.status_code
         not_modified = status == 304
-        retry_after = _retry_after(headers)
         try:
+            retry_after = _retry_after(headers)
             if status >= 300 and not not_modified:
                 raise FeedHTTPStatusError(feed_url, status, response.reason_phrase, retry_after)
-            body = b"" if not_modified else self._read_body(feed_url, response, deadline)
+            body = b"" if not_modified else self._read_body(feed_url, response)
         finally:
             response.close()
         return FetchResult(
@@ -217,7 +218,7 @@ class Fetcher:
             elapsed=time.monotonic() - started,
         )
 
-    def _read_body(self, feed_url: str, response: httpx.Response, deadline: float) -> bytes:
+    def _read_body(self, feed_url: str, response: httpx.Response) -> bytes:
         limit = self._settings.max_body_bytes
         decoder = _decoder(feed_url, response.headers.get("content-encoding", ""))
         declared = response.headers.get("content-length", "")
@@ -227,16 +228,12 @@ class Fetcher:
         size = 0
         with _converted_errors(feed_url, str(response.url)):
             for raw in response.iter_raw():
-                # The read timeout bounds each wait; this bounds a server that drips bytes.
-                if time.monotonic() > deadline:
-                    raise FetchTimeoutError(
-                        feed_url, f"body not read within {self._settings.deadline}s"
-                    )
                 chunk = decoder.decode(raw, limit - size + 1)
                 size += len(chunk)
                 if size > limit:
                     raise BodyTooLargeError(feed_url, f"body over {limit} bytes")
                 chunks.append(chunk)
+        decoder.finish()
         return b"".join(chunks)
 
 
@@ -287,7 +284,7 @@ def _converted_errors(feed_url: str, url: str) -> Iterator[None]:
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("retry-after", "").strip()
-    if value.isdigit():
+    if _is_number(value):
         return float(value)
     return _seconds_until(value, headers)
 
@@ -295,9 +292,14 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 def _max_age(headers: Mapping[str, str]) -> float | None:
     for directive in headers.get("cache-control", "").split(","):
         name, _, value = directive.strip().partition("=")
-        if name.lower() == "max-age" and value.strip('"').isdigit():
+        if name.lower() == "max-age" and _is_number(value.strip('"')):
             return float(value.strip('"'))
     return None
+
+
+def _is_number(text: str) -> bool:
+    """Digits as HTTP writes them: `str.isdigit` also takes "²" and "٣", which `float` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _expires(headers: Mapping[str, str]) -> float | None:
@@ -327,9 +329,12 @@ def _http_date(value: str) -> datetime | None:
 class _Decoder(Protocol):
     """Decodes a body chunk by chunk, returning at most `max_length` bytes for a chunk, or more
     only when the output is over `max_length` anyway; the caller stops reading then. Every decoder
-    returns all the output its input allows, so none needs a final flush."""
+    returns all the output its input allows, so none needs a final flush; `finish` says whether
+    the compressed stream ended, as a body cut short in transit does not."""
 
     def decode(self, data: bytes, max_length: int) -> bytes: ...
+
+    def finish(self) -> None: ...
 
 
 def _decoder(feed_url: str, content_encoding: str) -> _Decoder:
@@ -347,15 +352,19 @@ class _IdentityDecoder:
     def decode(self, data: bytes, max_length: int) -> bytes:
         return data
 
+    def finish(self) -> None:
+        pass
+
 
 class _ZlibDecoder:
-    """gzip, or zlib-wrapped deflate; raw deflate too, which some servers send as `deflate`."""
+    """gzip (of one member or several, as RFC 1952 allows), or zlib-wrapped deflate; raw deflate
+    too, which some servers send as `deflate`."""
 
     def __init__(self, feed_url: str, raw_fallback: bool) -> None:
         self._feed_url = feed_url
         self._raw_fallback = raw_fallback
         self._started = False
-        self._zlib = zlib.decompressobj(wbits=32 + zlib.MAX_WBITS)  # gzip or zlib header
+        self._zlib = zlib.decompressobj(wbits=_GZIP_OR_ZLIB)
 
     def decode(self, data: bytes, max_length: int) -> bytes:
         try:
@@ -369,7 +378,15 @@ class _ZlibDecoder:
             self._raw_fallback = False
             return self.decode(data, max_length)
         self._started = True
+        if self._zlib.eof and self._zlib.unused_data.strip(b"\x00") and len(output) < max_length:
+            # The next gzip member (trailing zero bytes, which some servers add, are no member).
+            rest, self._zlib = self._zlib.unused_data, zlib.decompressobj(wbits=_GZIP_OR_ZLIB)
+            output += self.decode(rest, max_length - len(output))
         return output
+
+    def finish(self) -> None:
+        if self._started and not self._zlib.eof:
+            raise ContentEncodingError(self._feed_url, "compressed body cut short")
 
 
 class _BrotliDecoder:
@@ -387,6 +404,79 @@ class _BrotliDecoder:
             raise ContentEncodingError(self._feed_url, f"corrupt brotli body: {exc}") from exc
         return output
 
+    def finish(self) -> None:
+        if not self._brotli.is_finished():
+            raise ContentEncodingError(self._feed_url, "brotli body cut short")
+
+
+# -- the deadline of a whole fetch ---------------------------------------------------------------
+
+# The deadline of the fetch this thread is doing. httpx's timeouts bound each wait for bytes, so a
+# server that trickles its status line, headers or chunk lines a byte at a time, or sends 1xx
+# responses without end, would hold a poll for as long as it likes; every read and write on the
+# fetch's connection is bounded by the time left instead. A fetch and its I/O share a thread.
+_fetch = threading.local()
+
+
+@contextmanager
+def _deadline_at(moment: float) -> Iterator[None]:
+    _fetch.deadline = moment
+    try:
+        yield
+    finally:
+        _fetch.deadline = None
+
+
+def _time_left(timeout: float | None, expired: type[Exception]) -> float | None:
+    deadline: float | None = getattr(_fetch, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired("the fetch's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    """Connections whose reads and writes end at the fetch's deadline."""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream)
+
 
 # -- connecting to public addresses only ---------------------------------------------------------
 
@@ -395,15 +485,41 @@ class _RefusedAddressError(Exception):
     """A host resolved to an address feeds may not reach: raised in httpcore, converted above."""
 
 
+# Prefixes of IPv6 addresses that carry an IPv4 address in their last 32 bits, reachable
+# through a translator: NAT64 (well-known and local-use), SIIT, and the deprecated
+# IPv4-compatible ones.
+_IPV4_EMBEDDING = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT)
+    ipaddress.IPv6Network("::/96"),
+)
+
+
 def is_public_address(address: str) -> bool:
-    """False for loopback, private, link-local, shared, reserved, unspecified and multicast."""
+    """False for loopback, private, link-local, site-local, shared, reserved, unspecified and
+    multicast, and for IPv6 addresses that wrap an IPv4 address that is one of those."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return is_public_address(str(embedded))
+        if ip.is_site_local:
+            return False
     return ip.is_global and not ip.is_multicast
 
 
-class _PublicOnlyBackend(httpcore.SyncBackend):
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in network for network in _IPV4_EMBEDDING):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+class _PublicOnlyBackend(_DeadlineBackend):
     """Resolves the host itself, refuses it if any address is not public, and connects to exactly
     an address it checked. Checking at connect time, for the first URL, every redirect and every
     new pooled connection alike, leaves no window for DNS rebinding between check and connect.
@@ -428,24 +544,25 @@ class _PublicOnlyBackend(httpcore.SyncBackend):
         for address in addresses:
             if not is_public_address(address):
                 raise _RefusedAddressError(f"{host} resolves to {address}, not a public address")
-        failure = httpcore.ConnectError(f"no address for {host}")
+        failure: Exception = httpcore.ConnectError(f"no address for {host}")
         for address in addresses:
             try:
                 return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                failure = exc
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc  # a dual-stack host whose IPv6 path is broken: try the next one
         raise failure
 
 
-class _PublicOnlyTransport(httpx.HTTPTransport):
-    def __init__(self, limits: httpx.Limits) -> None:
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, limits: httpx.Limits, backend: httpcore.SyncBackend) -> None:
         super().__init__(limits=limits, trust_env=False)
         # httpx takes no network backend, so the pool it built is replaced by the same pool on
-        # the guarded backend. httpx is pinned, and the private-address tests fail if this breaks.
+        # our backend. httpx is pinned, and the deadline and private-address tests fail if this
+        # breaks.
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PublicOnlyBackend(),
+            network_backend=backend,
         )

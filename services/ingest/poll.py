@@ -90,7 +90,7 @@ class Poller:
     def _poll(self, feed: FeedConfig, base: FeedState, now: datetime) -> PollResult:
         started = time.monotonic()
         try:
-            fetched = self._fetcher.fetch(base.poll_url, base.validators, feed.headers)
+            fetched = self._fetcher.fetch(base.poll_url, base.validators, feed.headers, feed.url)
         except FeedError as error:
             http = error if isinstance(error, FeedHTTPStatusError) else None
             status = http.status if http else None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
+from typing import Any
 
 import brotli  # type: ignore[import-untyped]
 import pytest
@@ -189,6 +190,28 @@ def test_compressed_bodies_are_decoded(
     assert fetcher.fetch(server.url("/feed")).body == RSS * 50
 
 
+def test_a_gzip_body_of_several_members_is_read_whole(server: FeedServer, fetcher: Fetcher) -> None:
+    body = gzip.compress(RSS[:40]) + gzip.compress(RSS[40:]) + bytes(8)  # and zero padding
+    server.routes["/feed"] = Reply(body=body, headers={"Content-Encoding": "gzip"})
+    assert fetcher.fetch(server.url("/feed")).body == RSS
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress)],
+)
+def test_a_compressed_body_cut_short_is_an_error_not_a_shorter_feed(
+    server: FeedServer, fetcher: Fetcher, coding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    # Taken as it came, its validators would answer the next poll with a 304, hiding the rest.
+    whole = compress(RSS * 50)
+    server.routes["/feed"] = Reply(
+        body=whole[: len(whole) // 2], headers={"Content-Encoding": coding}
+    )
+    with pytest.raises(ContentEncodingError, match="cut short"):
+        fetcher.fetch(server.url("/feed"))
+
+
 def test_corrupt_compressed_body_is_a_clear_error(server: FeedServer, fetcher: Fetcher) -> None:
     server.routes["/feed"] = Reply(body=b"not gzip at all", headers={"Content-Encoding": "gzip"})
     with pytest.raises(ContentEncodingError) as caught:
@@ -233,13 +256,21 @@ def test_redirect_loop_and_long_chains_stop(server: FeedServer) -> None:
     assert len(server.requests) == 2 + 3
 
 
-def test_redirect_to_another_origin_drops_credentials(server: FeedServer, fetcher: Fetcher) -> None:
+def test_a_feeds_headers_go_to_its_own_origin_only(server: FeedServer, fetcher: Fetcher) -> None:
+    secrets = {"Authorization": "Bearer x", "Cookie": "s=1", "X-Api-Key": "k"}
     server.routes["/private"] = Reply(302, b"", {"Location": server.url("/feed", "localhost")})
     server.routes["/feed"] = Reply()
-    fetcher.fetch(server.url("/private"), headers={"Authorization": "Bearer x", "X-Keep": "1"})
-    first, second = server.requests
-    assert first.headers["authorization"] == "Bearer x"
-    assert "authorization" not in second.headers and second.headers["x-keep"] == "1"
+    fetcher.fetch(server.url("/private"), headers=secrets)
+    # A feed that moved for good to another origin (301) is polled there without them too.
+    fetcher.fetch(
+        server.url("/feed", "localhost"), headers=secrets, headers_origin=server.url("/a")
+    )
+    fetcher.fetch(server.url("/feed"), headers=secrets, headers_origin=server.url("/a"))
+    first, redirected, moved, same_origin = server.requests
+    for seen in (first, same_origin):
+        assert (seen.headers["authorization"], seen.headers["x-api-key"]) == ("Bearer x", "k")
+    for seen in (redirected, moved):
+        assert not {"authorization", "cookie", "x-api-key"} & seen.headers.keys()
 
 
 @pytest.mark.parametrize(
@@ -327,6 +358,63 @@ def test_dripping_body_trips_the_overall_deadline(server: FeedServer) -> None:
     assert caught.value.retriable
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # Each a byte or a line at a time, each well within the read timeout.
+        [b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"] * 40,
+        [bytes([byte]) for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200],
+    ],
+    ids=["endless-1xx", "dripping-headers"],
+)
+def test_headers_that_never_end_trip_the_overall_deadline(answer: list[bytes]) -> None:
+    with (
+        _raw_server(answer, pause=0.1) as url,
+        make_fetcher(read_timeout=1.0, deadline=1.0) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(FetchTimeoutError):
+            client.fetch(url)
+    assert time.monotonic() - started < 2.0
+
+
+@contextlib.contextmanager
+def _raw_server(answer: list[bytes], pause: float) -> Iterator[str]:
+    """A server that reads a request and writes `answer` piece by piece, `pause` seconds apart."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                for piece in answer:
+                    connection.sendall(piece)
+                    time.sleep(pause)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [{"Retry-After": "\u00b2"}, {"Cache-Control": "max-age=\u00b2"}],
+)
+def test_numbers_in_headers_that_are_not_ascii_are_ignored_and_the_connection_freed(
+    server: FeedServer, hostile: dict[str, str]
+) -> None:
+    server.routes["/busy"] = Reply(503, b"busy", hostile)
+    with make_fetcher(max_connections=1) as client:
+        for _ in range(3):  # a connection left open would make the next fetch wait for the pool
+            with pytest.raises(FeedHTTPStatusError) as caught:
+                client.fetch(server.url("/busy"))
+            assert caught.value.retry_after is None
+
+
 def test_refused_connection_is_a_network_error(fetcher: Fetcher) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -398,6 +486,33 @@ def test_private_address_is_refused_before_any_request(server: FeedServer) -> No
     assert server.requests == []
 
 
+def test_an_address_that_does_not_answer_gives_way_to_the_next(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A dual-stack host whose first address cannot be reached: here a listener on 127.0.0.2
+    # whose backlog is full, so that a connection attempt times out as on a broken route.
+    with contextlib.ExitStack() as stack:
+        silent = stack.enter_context(socket.create_server(("127.0.0.2", server.port), backlog=0))
+        for _ in range(4):
+            filler = stack.enter_context(socket.socket())
+            filler.setblocking(False)
+            filler.connect_ex(silent.getsockname())
+        addresses = [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, server.port))
+            for address in ("127.0.0.2", "127.0.0.1")
+        ]
+        resolve = socket.getaddrinfo
+
+        def resolve_dual(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+            return addresses if host == "dual.example" else resolve(host, *args, **kwargs)
+
+        monkeypatch.setattr(fetch, "is_public_address", lambda address: True)
+        monkeypatch.setattr(socket, "getaddrinfo", resolve_dual)
+        server.routes["/feed"] = Reply()
+        with make_fetcher(allow_private_addresses=False, connect_timeout=0.3) as client:
+            assert client.fetch(server.url("/feed", "dual.example")).status == 200
+
+
 def test_every_redirect_hop_is_checked(server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     # Stand-in policy: 127.0.0.1 plays a public host, 127.0.0.2 a private one.
     monkeypatch.setattr(fetch, "is_public_address", lambda address: address == "127.0.0.1")
@@ -437,6 +552,13 @@ def test_settings_read_the_documented_environment(monkeypatch: pytest.MonkeyPatc
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
+        # IPv4 inside IPv6, through a translator or tunnel: judged by the IPv4 address.
+        ("64:ff9b::a00:5", False),  # NAT64 of 10.0.0.5
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("::10.0.0.5", False),  # IPv4-compatible
+        ("::ffff:0:10.0.0.5", False),  # IPv4-translated
+        ("2002:a00:5::1", False),  # 6to4 of 10.0.0.5
+        ("fec0::5", False),  # site-local
     ],
 )
 def test_public_address_policy(address: str, public: bool) -> None:

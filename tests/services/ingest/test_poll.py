@@ -136,6 +136,22 @@ def test_301_moves_the_feed_and_302_does_not(farm: FeedFarm, poller: Poller) -> 
     assert again.outcome == NOT_MODIFIED
 
 
+def test_a_feed_moved_to_another_origin_is_polled_there_without_its_headers(
+    farm: FeedFarm, poller: Poller
+) -> None:
+    server = farm.server
+    elsewhere = farm.add("elsewhere", "rss", [Item("1", "One")]).replace("127.0.0.1", "localhost")
+    server.routes["/mine"] = Reply(301, b"", {"Location": elsewhere})
+    feed = FeedConfig(url=server.url("/mine"), name="f", headers={"X-Api-Key": "secret"})
+    moved = poller.poll(feed, FeedState(url=feed.url))
+    assert moved.state.moved_to == elsewhere
+    poller.poll(feed, moved.state)  # straight to the new origin
+    asked_mine, followed, polled_there = server.requests[-3:]
+    assert asked_mine.headers["x-api-key"] == "secret"
+    assert "x-api-key" not in followed.headers and "x-api-key" not in polled_there.headers
+    assert polled_there.path == "/feeds/elsewhere"
+
+
 def test_an_undated_item_keeps_its_first_seen_time_across_updates(
     farm: FeedFarm, poller: Poller
 ) -> None:
