@@ -2,9 +2,11 @@
 
 `ArticleLog` is one feed's part: the articles its latest items are (64 bits of the article id),
 each with the digest of its text and the time the feed first showed it, packed into the feed's
-state record. `ArticleIndex` joins them: an article another feed already published with the same
-text is a duplicate and is not published again. The index is rebuilt from the state records
-whenever they are read, so it survives restarts without a record of its own.
+state record. `ArticleIndex` joins them: an article is the feed's that published it first, and
+on every other feed it is a duplicate, whatever text that feed gives it (an older version, a
+shorter teaser), so it is published once and only its own feed's edits are published again.
+The index is rebuilt from the state records whenever they are read, so it survives restarts
+without a record of its own.
 
 Both are as compact as `SeenWindow`, for the same reason: every configured feed keeps a log.
 """
@@ -17,6 +19,7 @@ from services.ingest.dedup import Outcome, pack_words, unpack_words
 # Articles the index holds at most (about 180 bytes each): a story that turns up on another feed
 # after this many newer ones were seen is published again.
 MAX_INDEX_ENTRIES = 200_000
+ARTICLE_LOG_BYTES = 24  # an `ArticleLog` entry in a state record: three 64-bit words
 
 
 def article_word(article_id: str) -> int:
@@ -27,8 +30,7 @@ def article_word(article_id: str) -> int:
 class ArticleLog:
     """The articles of a feed's latest items, oldest first, with digest and first-seen time.
 
-    Like `SeenWindow`, it keeps at least `capacity` entries, and never fewer than the last
-    recorded document had.
+    Like `SeenWindow`, it keeps the last recorded document's articles and `capacity` more.
     """
 
     def __init__(self, capacity: int, entries: Iterable[tuple[int, int, int]] = ()) -> None:
@@ -51,9 +53,9 @@ class ArticleLog:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def digests(self) -> list[tuple[int, int]]:
-        """(article, digest) of every entry, oldest first."""
-        return [(article, digest) for article, (digest, _) in self._entries.items()]
+    def entries(self) -> list[tuple[int, tuple[int, int]]]:
+        """(article, (digest, first seen)) of every entry, oldest first."""
+        return list(self._entries.items())
 
     def first_seen(self, article: int) -> int | None:
         """When the feed first carried the article (Unix time in microseconds), if it is known."""
@@ -68,57 +70,71 @@ class ArticleLog:
                 earlier = self._entries.pop(article, None)
                 latest[article] = (digest, earlier[1] if earlier else now)
         kept = [*self._entries.items(), *latest.items()]
-        self._entries = dict(kept[-max(self.capacity, len(latest)) :])
+        self._entries = dict(kept[-(self.capacity + len(latest)) :])
 
 
 class ArticleIndex:
-    """The digest of the text each article was last published with, by article, across feeds.
+    """Each article's feed (the one that published it first) and the digest of the text it was
+    last published with, across feeds.
 
     Bounded: past `capacity` the entry touched longest ago goes. The caller sizes it to what the
-    configured feeds carry (feeds times window), up to `MAX_INDEX_ENTRIES`.
+    feeds' logs hold, up to `MAX_INDEX_ENTRIES`.
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._digests: OrderedDict[int, int] = OrderedDict()
+        self._entries: OrderedDict[int, tuple[int, str]] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self._digests)
+        return len(self._entries)
 
-    def rebuild(self, logs: Iterable[ArticleLog]) -> None:
-        self._digests.clear()
-        self.add(dict(entry for log in logs for entry in log.digests()))
+    def rebuild(self, logs: Iterable[tuple[str, ArticleLog]]) -> None:
+        """The index of what the feeds' logs hold; an article two logs hold goes to the feed
+        that showed it first."""
+        firsts: dict[int, tuple[int, int, str]] = {}
+        for feed, log in logs:
+            for article, (digest, seen) in log.entries():
+                if article not in firsts or seen < firsts[article][1]:
+                    firsts[article] = (digest, seen, feed)
+        self._entries.clear()
+        self.add({article: (digest, feed) for article, (digest, _, feed) in firsts.items()})
 
     def resize(self, capacity: int) -> None:
         self.capacity = capacity
         self._trim()
 
     def select(
-        self, candidates: Sequence[tuple[int, int, Outcome]], pending: dict[int, int]
+        self,
+        feed: str,
+        candidates: Sequence[tuple[int, int, Outcome]],
+        pending: dict[int, tuple[int, str]],
     ) -> list[Outcome]:
-        """The final outcome of each (article, digest, feed outcome) a feed would publish.
+        """The final outcome of each (article, digest, feed outcome) `feed` would publish.
 
-        `duplicate` when the article was published with the same text, by any feed, before or
-        earlier in this transaction; `updated` when it was published with another text; else the
-        feed's own outcome. What is to be published goes into `pending`, for `add` once the
-        transaction committed.
+        `duplicate` when another feed published the article, before or earlier in this
+        transaction, or this feed did with the same text; `updated` when this feed published it
+        with another text; else the feed's own outcome. What is to be published goes into
+        `pending`, for `add` once the transaction committed.
         """
         outcomes = []
         for article, digest, outcome in candidates:
-            known = pending.get(article, self._digests.get(article))
-            if known == digest:
+            known = pending.get(article) or self._entries.get(article)
+            if known is None:
+                outcomes.append(outcome)
+            elif known[1] != feed or known[0] == digest:
                 outcomes.append(Outcome.DUPLICATE)
                 continue
-            outcomes.append(Outcome.UPDATED if known is not None else outcome)
-            pending[article] = digest
+            else:
+                outcomes.append(Outcome.UPDATED)
+            pending[article] = (digest, feed)
         return outcomes
 
-    def add(self, published: dict[int, int]) -> None:
-        for article, digest in published.items():
-            self._digests[article] = digest
-            self._digests.move_to_end(article)
+    def add(self, published: dict[int, tuple[int, str]]) -> None:
+        for article, entry in published.items():
+            self._entries[article] = entry
+            self._entries.move_to_end(article)
         self._trim()
 
     def _trim(self) -> None:
-        while len(self._digests) > self.capacity:
-            self._digests.popitem(last=False)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)

@@ -72,8 +72,9 @@ def item_identities(
 class SeenWindow:
     """The identities of a feed's latest items, each with the digest of its text, oldest first.
 
-    At least `capacity` entries are kept, and never fewer than the last recorded document had, so
-    a feed that carries more items than the capacity does not see its oldest ones come back new.
+    The last recorded document's items are kept, and `capacity` more before them, so an item that
+    drops out of the feed for a while and comes back is not new, nor is an old item of a feed that
+    carries more items than the capacity.
     """
 
     def __init__(self, capacity: int, entries: Iterable[tuple[int, int]] = ()) -> None:
@@ -126,7 +127,8 @@ class SeenWindow:
     def record(self, decisions: Sequence[Decision]) -> None:
         """Remembers the items of a document once they are safely published (or unchanged).
 
-        Each recorded item moves to the newest end; the oldest entries beyond the capacity go.
+        Each recorded item moves to the newest end; the oldest entries beyond the capacity (and
+        the document's own) go.
         """
         latest = {decision.identity: decision.digest for decision in decisions}
         kept = [
@@ -135,7 +137,7 @@ class SeenWindow:
             if identity not in latest
         ]
         kept.extend(latest.items())
-        kept = kept[-max(self.capacity, len(latest)) :]
+        kept = kept[-(self.capacity + len(latest)) :]
         self._identities = array("Q", (identity for identity, _ in kept))
         self._digests = array("Q", (digest for _, digest in kept))
 

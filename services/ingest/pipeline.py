@@ -31,7 +31,12 @@ from newswire.observability.endpoints import EndpointServer, Readiness
 from schemas import RawArticle, utc_now
 from services.ingest import metrics
 from services.ingest.catalog import publish_list
-from services.ingest.crossfeed import MAX_INDEX_ENTRIES, ArticleIndex, ArticleLog
+from services.ingest.crossfeed import (
+    ARTICLE_LOG_BYTES,
+    MAX_INDEX_ENTRIES,
+    ArticleIndex,
+    ArticleLog,
+)
 from services.ingest.dedup import Outcome
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher
@@ -334,7 +339,7 @@ class Ingest:
             else:  # it began from a state since replaced (read back after a failure): redo it
                 self._scheduler.finish(result.base.url)
                 self._reschedule(result.base.url, time.time())
-        pending: dict[int, int] = {}
+        pending: dict[int, tuple[int, str]] = {}
         plans = [self._plan(result, pending) for result in current]
         articles = [article for _, _, published in plans for article in published]
         states = [result.state for result in current if result.write_state]
@@ -351,14 +356,14 @@ class Ingest:
         return True
 
     def _plan(
-        self, result: PollResult, pending: dict[int, int]
+        self, result: PollResult, pending: dict[int, tuple[int, str]]
     ) -> tuple[PollResult, list[Outcome], list[RawArticle]]:
         """The final outcome of each candidate of a poll, and the articles to publish: those no
-        feed published with the same text, before or earlier in this transaction."""
+        other feed published, before or earlier in this transaction, and this feed's edits."""
         candidates = [(c.word, c.digest, c.outcome) for c in result.candidates]
-        outcomes = self._index.select(candidates, pending)
+        outcomes = self._index.select(result.base.url, candidates, pending)
         published = [
-            candidate.article
+            _as_outcome(candidate.article, outcome)
             for candidate, outcome in zip(result.candidates, outcomes, strict=True)
             if outcome is not Outcome.DUPLICATE
         ]
@@ -491,9 +496,17 @@ class Ingest:
 
     def _rebuild_index(self) -> None:
         window = self._settings.seen_window
+        self._size_index()  # first: a rebuild keeps only as many entries as the index holds
         self._index.rebuild(
-            ArticleLog.from_bytes(window, state.articles) for state in self._states.values()
+            (url, ArticleLog.from_bytes(window, state.articles))
+            for url, state in self._states.items()
         )
+
+    def _size_index(self) -> None:
+        """Room for what every feed's log holds, and a window more per feed for what comes."""
+        logged = sum(len(state.articles) for state in self._states.values()) // ARTICLE_LOG_BYTES
+        feeds = max(1, len(self._feeds), len(self._states))
+        self._index.resize(min(logged + self._settings.seen_window * feeds, MAX_INDEX_ENTRIES))
 
     def _publish_list(self) -> None:
         """Writes a reloaded feeds file to the feed list, or tries again at the next step; the
@@ -524,8 +537,7 @@ class Ingest:
         now = utc_now()
         for url in added:
             self._reschedule(url, self._state(url).due_at(now))
-        carried = self._settings.seen_window * max(1, len(enabled))
-        self._index.resize(min(carried, MAX_INDEX_ENTRIES))
+        self._size_index()
         self._refresh_metrics()
 
     def _reschedule(self, url: str, at: float) -> None:
@@ -566,3 +578,11 @@ class Ingest:
         metrics.FEEDS_CONFIGURED.set(len(self._feeds))
         metrics.FEEDS_HEALTHY.set(health[True])
         metrics.FEEDS_FAILING.set(health[False])
+
+
+def _as_outcome(article: RawArticle, outcome: Outcome) -> RawArticle:
+    """The article as published with its final outcome: an update the feed's own window took
+    for a new item (its identity changed, its article did not) is dated by the fetch."""
+    if outcome is Outcome.UPDATED and article.updated_at is None:
+        return article.model_copy(update={"updated_at": article.fetched_at})
+    return article

@@ -190,8 +190,13 @@ class Poller:
             try:
                 keys = _item_keys(decision, feed.url)
                 word = article_word(keys.id)
+                first_seen = articles.first_seen(word)
+                if decision.outcome is Outcome.UPDATED and first_seen is None:
+                    # A known identity (a GUID the feed reused) on an article it never carried:
+                    # another story, new.
+                    decision = replace(decision, outcome=Outcome.NEW)
                 if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
-                    article = _article(decision, keys, source, now, articles.first_seen(word))
+                    article = _article(decision, keys, source, now, first_seen)
                     candidates.append(Candidate(article, word, decision.digest, decision.outcome))
                 else:
                     settled[decision.outcome] += 1

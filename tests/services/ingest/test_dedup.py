@@ -89,13 +89,23 @@ def test_classify_changes_nothing_until_record() -> None:
 
 def test_window_forgets_the_oldest_but_not_what_was_just_seen() -> None:
     window = SeenWindow(capacity=3)
-    for name in "abcd":
+    for name in "abcde":
         window.record(window.classify([draft(guid=name)]))
-    assert len(window) == 3
-    assert outcomes(window.classify([draft(guid="a"), draft(guid="d")])) == [
+    assert len(window) == 4  # the latest document's one item, and 3 before it
+    assert outcomes(window.classify([draft(guid="a"), draft(guid="b"), draft(guid="e")])) == [
         Outcome.NEW,
         Outcome.UNCHANGED,
+        Outcome.UNCHANGED,
     ]
+
+
+def test_an_item_that_drops_out_of_the_feed_for_a_while_is_not_new_when_it_comes_back() -> None:
+    window = SeenWindow(capacity=3)
+    items = [draft(guid=str(n)) for n in range(5)]  # more than the capacity
+    window.record(window.classify(items))
+    for _ in range(3):  # the last item is missing from three documents in a row
+        window.record(window.classify(items[:4]))
+    assert set(outcomes(window.classify(items))) == {Outcome.UNCHANGED}
 
 
 def test_seeing_an_item_again_keeps_it_in_the_window() -> None:

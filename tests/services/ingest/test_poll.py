@@ -167,6 +167,23 @@ def test_an_undated_item_keeps_its_first_seen_time_across_updates(
     assert updated.article.fetched_at > new.article.fetched_at
 
 
+def test_a_guid_reused_for_another_story_is_a_new_article_not_an_update(
+    farm: FeedFarm, poller: Poller
+) -> None:
+    def feed(link: str, title: str) -> Reply:
+        item = f"<item><guid isPermaLink='false'>g1</guid><link>{link}</link><title>{title}"
+        body = f'<rss version="2.0"><channel><title>R</title>{item}</title></item></channel></rss>'
+        return Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})
+
+    farm.server.routes["/reused"] = feed("https://r.test/one", "First story")
+    url = farm.server.url("/reused")
+    first = poll(poller, url)
+    farm.server.routes["/reused"] = feed("https://r.test/two", "Another story")
+    (second,) = poll(poller, url, first.state).candidates
+    assert second.outcome is Outcome.NEW and second.article.updated_at is None
+    assert second.article.id != first.candidates[0].article.id
+
+
 def test_an_item_too_large_for_a_record_is_skipped(farm: FeedFarm, poller: Poller) -> None:
     def skipped() -> float:
         labels = {"source_kind": "rss", "reason": "too_large"}
