@@ -362,9 +362,12 @@ def _list_or_none(value: object) -> object:
 
 
 def _names(value: object) -> object:
-    """Tags as the strings they are meant to be: numbers read as text, other values left out."""
+    """Tags as the strings they are meant to be: one tag alone, numbers read as text, other
+    values left out."""
     if value is None:
         return []
+    if isinstance(value, str):
+        return [value]
     if not isinstance(value, list):
         return value
     return [
@@ -392,10 +395,15 @@ class _JsonAttachment(BaseModel):
     size_in_bytes: float | None = None
 
 
+def _author_object(value: object) -> object:
+    """An author given as a bare name, as some JSON Feed 1.0 writers do, is its name."""
+    return {"name": value} if isinstance(value, str) else value
+
+
 class _JsonAuthored(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    author: _JsonAuthor | None = None  # 1.0
+    author: Annotated[_JsonAuthor | None, BeforeValidator(_author_object)] = None  # 1.0
     authors: _List[_JsonAuthor] = []  # 1.1
 
     def author_names(self) -> list[str | None]:

@@ -327,6 +327,7 @@ def test_json_feed_nulls_and_numbers_where_lists_and_strings_belong() -> None:
             {"id": 2, "title": "no attachments", "content_text": "x", "attachments": None},
             {"id": 3, "title": "numeric tag", "content_text": "x", "tags": ["news", 2026, {}]},
             {"id": 4, "title": "authors null", "content_text": "x", "authors": None},
+            {"id": 7, "title": "bare", "content_text": "x", "tags": "solo", "author": "Ann Lee"},
             {"id": 5, "title": ["not", "a", "title"], "content_text": "x"},
             {"id": 6},
         ]
@@ -336,7 +337,9 @@ def test_json_feed_nulls_and_numbers_where_lists_and_strings_belong() -> None:
         "no attachments",
         "numeric tag",
         "authors null",
+        "bare",
     ]
+    assert (parsed.items[4].categories, parsed.items[4].authors) == (["solo"], ["Ann Lee"])
     assert parsed.items[2].categories == ["news", "2026"] and parsed.items[0].guid == "1"
     invalid, empty = parsed.skipped
     assert (invalid.reason, invalid.detail) == (
