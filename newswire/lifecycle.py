@@ -6,7 +6,13 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 from tenacity.stop import stop_base
 
 from newswire.errors import NewswireError
@@ -40,8 +46,14 @@ def _is_retriable(exc: BaseException) -> bool:
     return isinstance(exc, NewswireError) and exc.retriable
 
 
-def retry_until_stopped(stop: threading.Event, what: str, action: Callable[[], T]) -> T:
-    """Runs `action` until it succeeds, backing off on retriable errors, until `stop` is set.
+def retry_until_stopped(
+    stop: threading.Event,
+    what: str,
+    action: Callable[[], T],
+    give_up_after: float | None = None,
+) -> T:
+    """Runs `action` until it succeeds, backing off on retriable errors, until `stop` is set (or
+    `give_up_after` seconds passed, for a one-shot run that must end).
 
     Once `stop` is set, the last retriable error is raised: after the attempt that failed, or
     at once from the back-off, as a further attempt could block (on a broker that is down, say)
@@ -67,7 +79,7 @@ def retry_until_stopped(stop: threading.Event, what: str, action: Callable[[], T
     retrying = Retrying(
         retry=retry_if_exception(_is_retriable),
         wait=wait_exponential_jitter(multiplier=0.5, max=15),
-        stop=_StopWhenSet(stop),
+        stop=_StopWhenSet(stop) | stop_after_delay(give_up_after or float("inf")),
         sleep=sleep,
         before_sleep=log_retry,
         reraise=True,

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import TypeVar
 
 from kafka import ConsumerGroupMetadata
 
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 PROBE_INTERVAL = 10.0
 # The loop wakes at least this often for reloads, seeds, gauges and stop requests.
 TICK = 1.0
+_T = TypeVar("_T")
 
 
 def run(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
@@ -93,17 +95,17 @@ def _serve(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
             TopicSpec(topics.ingest_state, COMPACTED),
             TopicSpec(topics.ingest_feeds, COMPACTED),
         ]
-        retry_until_stopped(
-            stop, "create topics", lambda: ensure_topics(settings.kafka, topics, specs)
-        )
-        retry_until_stopped(
-            stop,
+
+        def connect(what: str, action: Callable[[], _T]) -> _T:
+            return retry_until_stopped(stop, what, action, settings.kafka_wait(once))
+
+        connect("create topics", lambda: ensure_topics(settings.kafka, topics, specs))
+        connect(
             "compare the partitions of the feed list and the state",
             lambda: check_co_partitioned(settings.kafka, topics.ingest_feeds, topics.ingest_state),
         )
         if settings.feeds_file is not None:
-            retry_until_stopped(
-                stop,
+            connect(
                 "publish the feed list",
                 lambda: publish_list(
                     settings.kafka, topics.ingest_feeds, feeds, settings.publish_timeout
@@ -115,17 +117,14 @@ def _serve(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
             )
         )
         # Before the state is read: this settles any transaction a crashed predecessor left.
-        retry_until_stopped(stop, "start transactions", transactions.open)
-        store = retry_until_stopped(
-            stop,
+        connect("start transactions", transactions.open)
+        store = connect(
             "open the state topic",
             lambda: StateStore(settings.kafka, topics.ingest_state, settings.publish_timeout),
         )
         stack.callback(store.close)
-        ownership = retry_until_stopped(
-            stop,
-            "join the feed group",
-            lambda: FeedOwnership(settings.kafka, settings.feed_group),
+        ownership = connect(
+            "join the feed group", lambda: FeedOwnership(settings.kafka, settings.feed_group)
         )
         stack.callback(ownership.close)
         fetcher = stack.enter_context(Fetcher(settings.fetch))
@@ -477,7 +476,7 @@ class Ingest:
         if self._stop.is_set():
             return False
         try:
-            retry_until_stopped(self._stop, what, action)
+            retry_until_stopped(self._stop, what, action, self._settings.kafka_wait(self._once))
         except KafkaUnavailableError:
             if self._stop.is_set():
                 return False

@@ -10,7 +10,7 @@ import pytest
 
 from newswire.cli import cli
 from services.enrich.settings import EnrichSettings
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 SEEDS = REPO / "seeds"
 NO_KAFKA_ENV = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
@@ -180,6 +180,17 @@ def test_a_bad_setting_is_one_line_naming_its_variable(
     assert result.returncode == 2
     assert result.stderr.startswith(f"newswire: error: {message}")
     assert result.stderr.count("\n") == 1  # no traceback
+
+
+def test_ingest_once_gives_up_when_kafka_cannot_be_reached(tmp_path: Path) -> None:
+    # A one-shot job (cron, CI) must end; the service itself waits for Kafka as long as it takes.
+    env = NO_KAFKA_ENV | {
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",  # nothing listens there
+        "NEWSWIRE_ONCE_KAFKA_WAIT": "2",
+    }
+    result = newswire("ingest", "--once", "--metrics-port", "0", "--seeds", str(tmp_path), env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("newswire: error: cannot reach Kafka at")
 
 
 def test_log_level_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
