@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from services.ingest.dedup import Outcome, pack_words, unpack_words
 
-# Articles the index holds at most (about 180 bytes each): a story that turns up on another feed
+# Articles the index holds at most (about 230 bytes each): a story that turns up on another feed
 # after this many newer ones were seen is published again.
 MAX_INDEX_ENTRIES = 200_000
 ARTICLE_LOG_BYTES = 24  # an `ArticleLog` entry in a state record: three 64-bit words
