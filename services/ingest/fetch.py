@@ -174,9 +174,12 @@ class Fetcher:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchTimeoutError(feed_url, f"no answer within {self._settings.deadline}s")
-        connect = min(self._settings.connect_timeout, remaining)
-        read = min(self._settings.read_timeout, remaining)
-        timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+        connect, read = self._settings.connect_timeout, self._settings.read_timeout
+        # Connecting, reading and writing stop at the deadline by themselves (`_DeadlineStream`,
+        # `_DeadlineBackend`); the wait for a pooled connection is bounded here.
+        timeout = httpx.Timeout(
+            connect=connect, read=read, write=read, pool=min(connect, remaining)
+        )
         with _converted_errors(feed_url, url):
             request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
             _check_url(feed_url, request.url)
@@ -464,7 +467,7 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _DeadlineBackend(httpcore.SyncBackend):
-    """Connections whose reads and writes end at the fetch's deadline."""
+    """Connections made, read and written no later than the fetch's deadline."""
 
     def connect_tcp(
         self,
@@ -474,7 +477,8 @@ class _DeadlineBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        stream = super().connect_tcp(host, port, left, local_address, socket_options)
         return _DeadlineStream(stream)
 
 

@@ -64,13 +64,13 @@ class IngestSettings(ServiceSettings):
         "what slower ones find is dropped, and the new owner polls their feeds again.",
     )
     max_concurrent_polls: int = Field(default=16, ge=1, description="Feeds polled at once.")
+    max_polls_per_host: int = Field(default=2, ge=1, description="Feeds of one host at once.")
     once_kafka_wait: float = Field(
         default=60.0,
         gt=0,
         description="With --once, how long each step of the start waits for Kafka before the "
         "run gives up (a one-shot job must end); the service itself waits as long as it takes.",
     )
-    max_polls_per_host: int = Field(default=2, ge=1, description="Feeds of one host at once.")
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> "IngestSettings":
