@@ -9,7 +9,7 @@ import click
 from pydantic import ValidationError
 
 from newswire.errors import NewswireError
-from newswire.lifecycle import stop_on_signals
+from newswire.lifecycle import collect_garbage_in_bulk, stop_on_signals
 from newswire.observability.logs import configure_logging
 from newswire.settings import KafkaSettings, ServiceSettings, TopicSettings, settings_error
 from schemas import SourceKind
@@ -30,6 +30,7 @@ def _start(settings: ServiceSettings) -> None:
 @click.version_option(package_name="newswire")
 def cli() -> None:
     """newswire: news from seeds and feeds into Kafka, enriched with entities and topics."""
+    collect_garbage_in_bulk()
 
 
 @cli.command()

@@ -1,5 +1,6 @@
 """Start-up and shutdown shared by every long-running command."""
 
+import gc
 import logging
 import signal
 import threading
@@ -19,6 +20,20 @@ from newswire.errors import NewswireError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# CPython looks for reference cycles every 700 new container objects. Polling a feed or tagging
+# a batch makes hundreds of thousands of them (feedparser's dicts, models, spaCy's objects) and
+# frees nearly all by reference counting, so those collections find little, and the older
+# generations' ones walk everything alive. In a 50,000-item first pass of ingest the collector
+# took 1.4 s of 27 s of CPU at 700, 0.1 s at this; tagging 248 articles, 0.7 s and 0.2 s.
+# Cycles still go, a few megabytes later.
+YOUNG_COLLECTION_THRESHOLD = 50_000
+
+
+def collect_garbage_in_bulk() -> None:
+    """Sets the collector's young-generation threshold for a throughput-bound process."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
 
 
 def stop_on_signals() -> threading.Event:

@@ -1,5 +1,6 @@
 """The command line end to end on the real broker: what a person types, what they get back."""
 
+import gc
 import json
 import os
 import subprocess
@@ -7,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from newswire.cli import cli
+from newswire.lifecycle import YOUNG_COLLECTION_THRESHOLD
 from services.enrich.settings import EnrichSettings
 from tests.conftest import REPO, free_port
 
@@ -130,6 +133,17 @@ def test_every_command_has_help() -> None:
         result = newswire(command, "--help", env=NO_KAFKA_ENV)
         assert result.returncode == 0
         assert "Usage:" in result.stdout
+
+
+def test_every_command_runs_with_the_collector_set_for_throughput() -> None:
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])  # CPython's default
+    try:
+        result = CliRunner().invoke(cli, ["enrich", "--workers", "0"])
+        assert result.exit_code == 2  # a usage error: the command's own options come later
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *before[1:])
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_run_takes_its_seeds_directory_from_the_environment_unless_given(
