@@ -87,11 +87,21 @@ class ServiceSettings(BaseSettings):
         gt=0,
         description="A replica silent this long (crashed) loses its partitions to the others.",
     )
+    once_kafka_wait: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a one-shot run (`ingest --once`, `enrich --until-idle`) waits for "
+        "Kafka before it gives up (a one-shot job must end); a service waits as long as it takes.",
+    )
 
     @property
     def heartbeat_interval_ms(self) -> int:
         """A third of the session timeout (Kafka's advice), and no more than Kafka's default."""
         return min(3000, math.ceil(self.session_timeout * 1000 / 3))
+
+    def kafka_wait(self, one_shot: bool) -> float | None:
+        """How long a run waits for Kafka before it gives up: forever for a service."""
+        return self.once_kafka_wait if one_shot else None
 
 
 def settings_error(exc: ValidationError) -> str | None:

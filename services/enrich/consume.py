@@ -21,9 +21,10 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
@@ -67,6 +68,7 @@ NOT_READY_REPEAT_S = 60.0
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 15.0
 _SERIALIZER = ArticleSerializer()
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -147,12 +149,15 @@ class EnrichService:
         self._failures = 0  # consecutive; sets the next back-off
         self._next_probe = 0.0
         self._said_not_ready_at = -math.inf
+        self._unready: tuple[float, BaseException] | None = None  # since (monotonic), last error
+        self._kafka_wait: float | None = None  # how long a one-shot run waits for Kafka
         self._lag: int | None = None  # unknown until a probe of the current assignment answers
         self._membership = _Membership()
 
     def run(self, until_idle: float | None = None) -> int:
         """Processes the raw topic until stopped, or until drained and idle for `until_idle` s."""
         settings = self._settings
+        self._kafka_wait = settings.kafka_wait(one_shot=until_idle is not None)
         try:
             with ExitStack() as stack:
                 stack.enter_context(
@@ -161,12 +166,8 @@ class EnrichService:
                 self._follow_stop()
                 topics = settings.topics
                 specs = [TopicSpec(topics.raw), TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
-                retry_until_stopped(
-                    self._stop,
-                    "create topics",
-                    lambda: ensure_topics(settings.kafka, topics, specs),
-                )
-                consumer = retry_until_stopped(self._stop, "connect consumer", self._make_consumer)
+                self._retry("create topics", lambda: ensure_topics(settings.kafka, topics, specs))
+                consumer = self._retry("connect consumer", self._make_consumer)
                 stack.callback(_close_consumer, consumer, settings.close_timeout)
                 stack.callback(self._discard_checkpoint)  # runs first: no transaction left open
                 self._loop(consumer, until_idle)
@@ -200,6 +201,7 @@ class EnrichService:
     def _loop(self, consumer: KafkaConsumer, until_idle: float | None) -> None:
         last_work = time.monotonic()
         while not self._stop.is_set():
+            self._give_up_if_unready()
             checkpoint = self._checkpoint or self._open_checkpoint(consumer)
             try:
                 polled = consumer.poll(
@@ -265,19 +267,19 @@ class EnrichService:
             return  # nothing of the batch is committed: a restart reads it again
         self._open_checkpoint(consumer)
         timeout_ms = int(self._settings.commit_timeout * 1000)
-        retry_until_stopped(
-            self._stop,
-            "rewind to the committed offsets",
-            lambda: _rewind(consumer, records, timeout_ms),
+        self._retry(
+            "rewind to the committed offsets", lambda: _rewind(consumer, records, timeout_ms)
         )
 
     def _open_checkpoint(self, consumer: KafkaConsumer) -> Checkpoint:
-        self._checkpoint = retry_until_stopped(
-            self._stop,
+        self._checkpoint = self._retry(
             "open a checkpoint",
             lambda: open_checkpoint(self._settings, consumer, self._transactional_id),
         )
         return self._checkpoint
+
+    def _retry(self, what: str, action: Callable[[], _T]) -> _T:
+        return retry_until_stopped(self._stop, what, action, self._kafka_wait)
 
     def _discard_checkpoint(self) -> None:
         checkpoint, self._checkpoint = self._checkpoint, None
@@ -342,6 +344,7 @@ class EnrichService:
         return self._membership.settled
 
     def _ready(self) -> None:
+        self._unready = None
         self._readiness.ready()
         if self._stop.is_set():  # a stop requested meanwhile wins
             self._readiness.not_ready("stopping")
@@ -351,10 +354,22 @@ class EnrichService:
         (the probe that finds it runs every second)."""
         before, now = self._readiness.reason, time.monotonic()
         self._readiness.not_ready(f"{what}: {exc}")
+        self._unready = (self._unready[0] if self._unready else now, exc)
         repeated = before is not None and before.startswith(what)
         if not repeated or now - self._said_not_ready_at >= NOT_READY_REPEAT_S:
             self._said_not_ready_at = now
             log.warning(what, extra={"error": repr(exc)})
+
+    def _give_up_if_unready(self) -> None:
+        """A one-shot run (`--until-idle`) must end: it gives up once Kafka has not answered for
+        `NEWSWIRE_ONCE_KAFKA_WAIT`; the service waits as long as it takes."""
+        unready, wait = self._unready, self._kafka_wait
+        if unready is None or wait is None:
+            return
+        since, error = unready
+        if time.monotonic() - since > wait:
+            at = self._settings.kafka.bootstrap_servers
+            raise KafkaUnavailableError(f"cannot reach Kafka at {at} for {wait:g} s: {error!r}")
 
     def _back_off(self) -> None:
         """Waits longer after each consecutive failure, up to `BACKOFF_MAX`, or until stopped."""

@@ -65,12 +65,6 @@ class IngestSettings(ServiceSettings):
     )
     max_concurrent_polls: int = Field(default=16, ge=1, description="Feeds polled at once.")
     max_polls_per_host: int = Field(default=2, ge=1, description="Feeds of one host at once.")
-    once_kafka_wait: float = Field(
-        default=60.0,
-        gt=0,
-        description="With --once, how long each step of the start waits for Kafka before the "
-        "run gives up (a one-shot job must end); the service itself waits as long as it takes.",
-    )
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> "IngestSettings":
@@ -79,10 +73,6 @@ class IngestSettings(ServiceSettings):
         if self.backoff_base > self.backoff_cap:
             raise ValueError("NEWSWIRE_BACKOFF_BASE must not be larger than NEWSWIRE_BACKOFF_CAP")
         return self
-
-    def kafka_wait(self, once: bool) -> float | None:
-        """How long a step waits for Kafka before the run gives up: forever for the service."""
-        return self.once_kafka_wait if once else None
 
     def producer_transactional_id(self) -> str:
         """One writer per state topic and host: a restart on the same host fences the process it

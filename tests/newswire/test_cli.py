@@ -196,13 +196,17 @@ def test_a_bad_setting_is_one_line_naming_its_variable(
     assert result.stderr.count("\n") == 1  # no traceback
 
 
-def test_ingest_once_gives_up_when_kafka_cannot_be_reached(tmp_path: Path) -> None:
-    # A one-shot job (cron, CI) must end; the service itself waits for Kafka as long as it takes.
+@pytest.mark.parametrize("one_shot", [["ingest", "--once"], ["enrich", "--until-idle", "1"]])
+def test_a_one_shot_run_gives_up_when_kafka_cannot_be_reached(
+    one_shot: list[str], tmp_path: Path
+) -> None:
+    # A one-shot job (cron, CI) must end; the services themselves wait as long as it takes.
     env = NO_KAFKA_ENV | {
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",  # nothing listens there
         "NEWSWIRE_ONCE_KAFKA_WAIT": "2",
+        "NEWSWIRE_SEEDS_DIR": str(tmp_path),
     }
-    result = newswire("ingest", "--once", "--metrics-port", "0", "--seeds", str(tmp_path), env=env)
+    result = newswire(*one_shot, "--metrics-port", "0", env=env)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].startswith("newswire: error: cannot reach Kafka at")
 

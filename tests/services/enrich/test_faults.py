@@ -176,6 +176,37 @@ def test_broker_outage_of_30_s_is_ridden_out_without_a_restart(
 
 
 @pytest.mark.timeout(240)
+def test_until_idle_gives_up_when_the_broker_goes_away(
+    topics: TopicSettings, service_env: dict[str, str], tmp_path: Path, spawn: Spawn
+) -> None:
+    # A one-shot run must end, where the service rides the same outage out (the test above).
+    broker = EmbeddedBroker(port=free_port(), data_dir=tmp_path / "kafka")
+    broker.start(timeout=120)
+    try:
+        kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+        env = {
+            **service_env,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "NEWSWIRE_ONCE_KAFKA_WAIT": "5",
+        }
+        ensure_topics(kafka, topics, [TopicSpec(topics.raw)])
+        articles = short_articles(40)
+        publish(kafka, topics.raw, articles)
+        enrich = spawn(env, "one-shot", "--until-idle", "600")
+        wait_for(lambda: enrich.enriched >= len(articles), 90, "every article enriched")
+        broker.stop()
+        stopped = time.monotonic()
+        code = enrich.wait(timeout=90)
+        seconds = time.monotonic() - stopped
+        assert code == 1, enrich.log_tail()
+        last = enrich.log_tail().splitlines()[-1]
+        assert last.startswith(f"newswire: error: cannot reach Kafka at {kafka.bootstrap_servers}")
+        print(f"\nenrich --until-idle, broker gone: exit 1 after {seconds:.1f} s ({last[:100]})")
+    finally:
+        broker.stop()
+
+
+@pytest.mark.timeout(240)
 def test_a_second_replica_joining_and_leaving_changes_nothing(
     kafka_settings: KafkaSettings,
     topics: TopicSettings,
