@@ -196,7 +196,9 @@ def test_a_bad_setting_is_one_line_naming_its_variable(
     assert result.stderr.count("\n") == 1  # no traceback
 
 
-@pytest.mark.parametrize("one_shot", [["ingest", "--once"], ["enrich", "--until-idle", "1"]])
+@pytest.mark.parametrize(
+    "one_shot", [["ingest", "--once"], ["enrich", "--until-idle", "1"]], ids=["ingest", "enrich"]
+)
 def test_a_one_shot_run_gives_up_when_kafka_cannot_be_reached(
     one_shot: list[str], tmp_path: Path
 ) -> None:
