@@ -63,7 +63,11 @@ class RawArticle(Record):
     categories: list[str] = Field(default_factory=list, description="As given by the feed.")
     language: str | None = Field(default=None, description="ISO 639-1 code, if known.")
     published_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the source says the article changed after `published_at`; on a "
+        "republished update without one, the fetch that found the change.",
+    )
     fetched_at: AwareDatetime
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of title and body.")
     source: Source

@@ -528,6 +528,7 @@ def _draft(
     title = title or _title_from(body or summary) or (link or "")
     if not title:
         return _EMPTY_ITEM
+    published = published or updated
     return ArticleDraft(
         guid=None if guid is None else str(guid),
         title=title,
@@ -537,9 +538,11 @@ def _draft(
         authors=[str(author) for author in authors if author],
         categories=[str(category) for category in categories if category],
         language=language,
-        published_at=published or updated,
-        updated_at=updated,
-        published_at_inferred=(published or updated) is None,
+        published_at=published,
+        # A feed's only date (RSS's dc:date, Atom's required <updated>) says when the item was
+        # published, not that it changed since.
+        updated_at=updated if updated != published else None,
+        published_at_inferred=published is None,
         enclosures=_enclosures(enclosures, base),
     )
 

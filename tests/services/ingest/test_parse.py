@@ -263,6 +263,40 @@ def test_rss_dates_with_a_zone_name_are_read_only_when_the_name_is_known(
     assert (item.published_at, item.published_at_inferred) == (published, published is None)
 
 
+def test_a_feed_s_only_date_is_the_publication_not_an_update() -> None:
+    (dublin_core,) = rss(
+        '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>T</title>'
+        "<dc:date>2026-12-01T10:00:00Z</dc:date></item>"
+    ).items
+    body = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id>'
+        "<updated>2026-12-01T12:00:00Z</updated>"
+        '<entry><title>One</title><id>urn:1</id><link href="https://a.example/1"/>'
+        "<updated>2026-12-01T10:00:00Z</updated></entry>"
+        '<entry><title>Two</title><id>urn:2</id><link href="https://a.example/2"/>'
+        "<published>2026-12-01T09:00:00Z</published><updated>2026-12-01T10:00:00Z</updated>"
+        "</entry></feed>"
+    )
+    only_updated, edited = parse_feed(body.encode(), {}, "https://a.example/atom").items
+    for item in (dublin_core, only_updated):
+        assert (item.published_at, item.updated_at) == (utc(2026, 12, 1, 10, 0), None)
+    assert (edited.published_at, edited.updated_at) == (
+        utc(2026, 12, 1, 9, 0),
+        utc(2026, 12, 1, 10, 0),
+    )
+    (same,) = json_feed(
+        items=[
+            {
+                "id": "1",
+                "content_text": "x",
+                "date_published": "2026-12-01T10:00:00Z",
+                "date_modified": "2026-12-01T10:00:00Z",
+            }
+        ]
+    ).items
+    assert (same.published_at, same.updated_at) == (utc(2026, 12, 1, 10, 0), None)
+
+
 def test_a_guid_that_is_no_url_does_not_become_the_link() -> None:
     bare, uuid, address, marked = rss(
         "<item><title>Episode 2</title><guid>2</guid></item>"
