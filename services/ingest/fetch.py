@@ -195,7 +195,8 @@ class Fetcher:
     ) -> FetchResult:
         headers = response.headers
         status = response.status_code
-        not_modified = status == 304
+        # A 304 to a request without validators leaves nothing to keep: a broken server.
+        not_modified = status == 304 and bool(_conditional_headers(previous))
         try:
             retry_after = _retry_after(headers)
             if status >= 300 and not not_modified:

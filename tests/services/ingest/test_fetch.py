@@ -174,6 +174,15 @@ def test_conditional_get_sends_validators_and_reports_304(
     assert server.requests[1].headers["if-modified-since"] == "Mon, 05 Jan 2026 10:00:00 GMT"
 
 
+def test_a_304_to_a_request_without_validators_is_an_error(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    server.routes["/feed"] = Reply(304, b"")
+    with pytest.raises(FeedHTTPStatusError) as raised:
+        fetcher.fetch(server.url("/feed"))
+    assert (raised.value.status, raised.value.reason) == (304, "http_3xx")
+
+
 @pytest.mark.parametrize(
     ("coding", "compress"),
     [
