@@ -22,7 +22,7 @@ from calendar import timegm
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parseaddr
+from email.utils import getaddresses
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from xml.parsers import expat
@@ -201,11 +201,11 @@ def _xml_authors(element: dict[str, Any]) -> list[str | None]:
     details = _get(element, "authors") or []
     raw = _get(element, "author") or ""
     if len(details) <= 1 and "@" in raw.partition(" ")[0]:
-        # RSS's "mail@host (Name)", which feedparser splits with a pattern that cuts top-level
-        # domains longer than four letters ("a@x.online" gives the name "ne"); the standard
-        # library's address parser does not. (Atom's name and email come apart already.)
-        name, address = parseaddr(raw)
-        return [name or address or raw]
+        # RSS's "mail@host (Name)", one or several, which feedparser splits with a pattern that
+        # cuts top-level domains longer than four letters ("a@x.online" gives the name "ne") and
+        # reads as one author; the standard library's address parser does neither. (Atom's name
+        # and email come apart already.)
+        return [name or address for name, address in getaddresses([raw]) if name or address]
     return [_get(author, "name") or _get(author, "email") for author in details]
 
 

@@ -263,6 +263,18 @@ def test_rss_dates_with_a_zone_name_are_read_only_when_the_name_is_known(
     assert (item.published_at, item.published_at_inferred) == (published, published is None)
 
 
+def test_rss_authors_given_as_addresses_one_or_several() -> None:
+    one, several, bare = rss(
+        "<item><title>1</title><author>ann@news.online (Ann Example)</author></item>"
+        "<item><title>2</title><author>ann@x.example (Ann Example), bo@x.example (Bo Roe)"
+        "</author></item>"
+        "<item><title>3</title><author>desk@x.example</author></item>"
+    ).items
+    assert one.authors == ["Ann Example"]
+    assert several.authors == ["Ann Example", "Bo Roe"]
+    assert bare.authors == ["desk@x.example"]
+
+
 def test_a_feed_s_only_date_is_the_publication_not_an_update() -> None:
     (dublin_core,) = rss(
         '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>T</title>'
