@@ -10,6 +10,7 @@ from schemas.models import (
     Source,
     SourceKind,
     Topic,
+    language_code,
     utc_now,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "Source",
     "SourceKind",
     "Topic",
+    "language_code",
     "utc_now",
 ]

@@ -11,10 +11,27 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def language_code(tag: object) -> str | None:
+    """The ISO 639-1 part of a language tag (`en-US` and `en_US` give `en`), if it has one."""
+    if not isinstance(tag, str):
+        return None
+    primary = tag.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if len(primary) == 2 and primary.isalpha() and primary.isascii() else None
+
+
+# Whoever wrote the record (a feed, a seed, another producer): a tag without such a code
+# ("English", "zz-top") is no known language, and enrich identifies the language itself.
+LanguageCode = Annotated[
+    str | None,
+    BeforeValidator(language_code),
+    Field(description="ISO 639-1 code, if known."),
+]
 
 
 class Record(BaseModel):
@@ -61,7 +78,7 @@ class RawArticle(Record):
     body: str = Field(default="", description="Plain text.")
     authors: list[str] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list, description="As given by the feed.")
-    language: str | None = Field(default=None, description="ISO 639-1 code, if known.")
+    language: LanguageCode = None
     published_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = Field(
         default=None,

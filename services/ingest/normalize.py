@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -77,6 +78,8 @@ def build_article(
     published_at = draft.published_at
     if published_at is None and draft.published_at_inferred:
         published_at = fetched_at
+    if source.site is None and keys.url is not None:  # a seed's: the site its link is on
+        source = source.model_copy(update={"site": urlsplit(keys.url).hostname})
     return RawArticle(
         id=keys.id,
         url=keys.url,
@@ -85,7 +88,7 @@ def build_article(
         body=draft.body,
         authors=_distinct(draft.authors),
         categories=_distinct(draft.categories),
-        language=draft.language.lower() if draft.language else None,
+        language=draft.language,
         published_at=published_at.astimezone(UTC) if published_at else None,
         updated_at=draft.updated_at.astimezone(UTC) if draft.updated_at else None,
         fetched_at=fetched_at,

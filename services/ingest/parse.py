@@ -33,7 +33,7 @@ from feedparser.datetimes.rfc822 import day_names, timezone_names
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from newswire.errors import FeedParseError
-from schemas import SourceKind
+from schemas import SourceKind, language_code
 from services.ingest.identity import canonical_url, is_plain_http_url
 from services.ingest.normalize import ArticleDraft, Enclosure
 from services.ingest.sanitize import html_to_text, plain_text
@@ -128,7 +128,7 @@ def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
         if problem is not None and not isinstance(problem, _HARMLESS):
             raise FeedParseError(url, f"no items could be read: {_describe(problem)}")
     feed = result.feed
-    language = _language(_get(feed, "language"))
+    language = language_code(_get(feed, "language"))
     base = _http_url(_get(feed, "link"), url) or url
     atom = result.version.startswith("atom")
     inherited = _Inherited(base, language, _xml_authors(feed) if atom else [])
@@ -161,7 +161,7 @@ def _xml_item(entry: dict[str, Any], inherited: _Inherited) -> ArticleDraft | Sk
         authors=_xml_authors(entry) or inherited.authors,
         # An Atom category's label is for people, its term may be a URI; RSS has only the term.
         categories=[_get(tag, "label") or _get(tag, "term") for tag in _get(entry, "tags", [])],
-        language=next((code for code in map(_language, languages) if code), inherited.language),
+        language=next((code for code in map(language_code, languages) if code), inherited.language),
         published=published,
         updated=updated,
         enclosures=_xml_enclosures(entry),
@@ -443,7 +443,7 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         raise FeedParseError(url, f"not a JSON Feed: {exc.errors()[0]['msg']}") from exc
     if not feed.version.startswith(("https://jsonfeed.org/version/", "http://jsonfeed.org/")):
         raise FeedParseError(url, f"JSON, but not a JSON Feed (version {feed.version[:80]!r})")
-    language = _language(feed.language)
+    language = language_code(feed.language)
     base = _http_url(feed.home_page_url, url) or url
     inherited = _Inherited(base, language, feed.author_names())
     items, skipped = _sorted_out([_json_item(item, inherited) for item in feed.items])
@@ -477,7 +477,7 @@ def _json_item(raw: object, inherited: _Inherited) -> ArticleDraft | SkippedItem
         link=_http_url(item.url, inherited.base) or _http_url(item.external_url, inherited.base),
         authors=item.author_names() or inherited.authors,
         categories=item.tags,
-        language=_language(item.language) or inherited.language,
+        language=language_code(item.language) or inherited.language,
         published=_json_date(item.date_published),
         updated=_json_date(item.date_modified),
         enclosures=[
@@ -604,14 +604,6 @@ def _host(link: str | None) -> str | None:
         return urlsplit(link).hostname if link else None
     except ValueError:
         return None
-
-
-def _language(code: object) -> str | None:
-    """The ISO 639-1 part of a language tag (`en-US` gives `en`), if it has one."""
-    if not isinstance(code, str):
-        return None
-    primary = code.strip().replace("_", "-").split("-", 1)[0].lower()
-    return primary if len(primary) == 2 and primary.isalpha() and primary.isascii() else None
 
 
 def _ttl(minutes: object) -> float | None:

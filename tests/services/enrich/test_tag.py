@@ -137,6 +137,22 @@ def test_language_given_by_the_feed_is_kept(tagger: Tagger) -> None:
     assert result.entities == []
 
 
+@pytest.mark.parametrize("tag", ["en_US", "EN-gb", "English"])
+def test_a_language_tag_in_another_spelling_still_gets_english_tagging(
+    tagger: Tagger, tag: str
+) -> None:
+    # Records of other producers, seeds and `newswire tag` input: "English" names no ISO 639-1
+    # code, so the language is identified from the text.
+    text = (
+        "Chancellor Olaf Scholz met President Emmanuel Macron in Paris on Monday. The two "
+        "leaders talked about the budget, the war and the price of energy, and they said that "
+        "they would meet again before the end of the year."
+    )
+    (result,) = tagger.tag([article("Scholz and Macron meet in Paris", text, tag)])
+    assert result.language == "en"
+    assert {"Olaf Scholz", "Emmanuel Macron", "Paris"} <= {e.name for e in result.entities}
+
+
 @pytest.mark.timeout(120)
 def test_hostile_input_is_tagged_without_hanging(tagger: Tagger) -> None:
     paragraph = "Officials in Kyiv and Warsaw met on Monday to discuss grain exports. " * 20

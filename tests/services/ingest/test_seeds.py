@@ -46,6 +46,22 @@ def test_json_and_jsonl_seeds(tmp_path: Path) -> None:
     assert first.published_at == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 
 
+def test_a_seed_s_language_and_site_are_as_a_feed_item_s(tmp_path: Path) -> None:
+    seed = tmp_path / "tagged.jsonl"
+    lines = [
+        {"title": "A", "url": "https://News.x.test/a", "language": "en_US"},
+        {"title": "B", "language": "English"},  # no ISO 639-1 code: enrich identifies it
+    ]
+    seed.write_text("\n".join(json.dumps(line) for line in lines))
+    linked, unlinked = seed_articles([seed], datetime.now(UTC))
+    assert (linked.language, linked.source.site, linked.source.path) == (
+        "en",
+        "news.x.test",
+        "tagged.jsonl",
+    )
+    assert (unlinked.language, unlinked.source.site) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
