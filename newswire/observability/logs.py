@@ -1,18 +1,51 @@
 """Structured logs: one JSON object per line (or plain text for a person at a terminal)."""
 
+import json
 import logging
 import math
+import re
 import sys
 import threading
 import time
 
 from kafka.errors import UnstableOffsetCommitError
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 # How long a kafka-python message, once said, stays unsaid when it comes again.
 KAFKA_REPEAT_S = 60.0
 # Bounds the memory of messages said: kafka-python's come from a few hundred format strings.
 _REMEMBERED = 1000
+
+
+_BARE_VALUE = re.compile(r"[^\s\"=\\]+")  # said as it is; anything else is quoted, as JSON
+
+
+class TextFormatter(logging.Formatter):
+    """A line for a person: time, level, logger, message, then the fields the services log with
+    it (`seed=seeds/c.jsonl:2 reason=invalid_json`), which say what and why as the JSON format's
+    keys do. Quoted values escape control characters, so a feed's text cannot drive the terminal."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = [
+            f"{key}={_field_value(value)}"
+            for key, value in record.__dict__.items()
+            if key not in RESERVED_ATTRS and not key.startswith("_")
+        ]
+        if not fields:
+            return line
+        first, newline, traceback = line.partition("\n")
+        return f"{first} {' '.join(fields)}{newline}{traceback}"
+
+
+def _field_value(value: object) -> str:
+    if isinstance(value, str) and _BARE_VALUE.fullmatch(value) and value.isprintable():
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 class KafkaRepeatFilter(logging.Filter):
@@ -73,7 +106,7 @@ def configure_logging(level: str, fmt: str) -> None:
             )
         )
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     handler.addFilter(KafkaRepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from kafka import OffsetAndMetadata, TopicPartition
@@ -18,23 +19,50 @@ from newswire.observability.logs import configure_logging
 from newswire.settings import KafkaSettings, TopicSettings
 
 
-@pytest.fixture
-def service_log() -> Iterator[io.StringIO]:
+@contextmanager
+def services_logging(fmt: str) -> Iterator[io.StringIO]:
     """What the services' logging writes, here instead of stderr; the test run's own after."""
     root, kafka = logging.getLogger(), logging.getLogger("kafka")
     coordinator = logging.getLogger("kafka.coordinator.consumer")
     handlers, level, kafka_level = root.handlers[:], root.level, kafka.level
     filters = coordinator.filters[:]
-    configure_logging("INFO", "json")
+    configure_logging("INFO", fmt)
     written = io.StringIO()
     handler = root.handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(written)
-    yield written
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    kafka.setLevel(kafka_level)
-    coordinator.filters[:] = filters
+    try:
+        yield written
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        kafka.setLevel(kafka_level)
+        coordinator.filters[:] = filters
+
+
+@pytest.fixture
+def service_log() -> Iterator[io.StringIO]:
+    with services_logging("json") as written:
+        yield written
+
+
+def test_text_logs_show_the_fields_that_say_what_and_why() -> None:
+    log = logging.getLogger("services.ingest.seeds")
+    with services_logging("text") as written:
+        fields = {"seed": "c.jsonl:2", "reason": "invalid_json", "detail": "line 1\x1b[2J"}
+        log.warning("seed skipped", extra=fields | {"items": {"empty_item": 2}})
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("feed poll failed", extra={"feed": "Example\x07News"})
+    skipped, failed, *traceback = written.getvalue().splitlines()
+    assert skipped.endswith(
+        'seed skipped seed=c.jsonl:2 reason=invalid_json detail="line 1\\u001b[2J" '
+        'items={"empty_item": 2}'
+    )
+    assert failed.endswith('feed poll failed feed="Example\\u0007News"')
+    assert traceback[0] == "Traceback (most recent call last):"
+    assert traceback[-1] == "ValueError: boom"
 
 
 def test_offsets_held_back_by_an_open_transaction_are_one_warning_not_errors(
