@@ -13,6 +13,7 @@
     │   ├── FetchNetworkError      DNS, connection, TLS or HTTP protocol failure (retriable)
     │   ├── FeedHTTPStatusError    3xx without a usable Location, 4xx, 5xx (5xx, 408, 429
     │   │                          retriable; 429 and 503 carry Retry-After)
+    │   ├── FeedConfigError        the feed's entry refers to an environment variable not set
     │   ├── TooManyRedirectsError  more redirects than allowed, or a redirect loop
     │   ├── ForbiddenAddressError  resolves to a loopback, private, link-local or reserved address
     │   ├── InvalidFeedURLError    not an http(s) URL with a host (the feed's or a redirect's)
@@ -120,6 +121,12 @@ class FeedHTTPStatusError(FeedError):
         self.status = status
         self.retry_after = retry_after
         self.retriable = status >= 500 or status in (408, 429)
+
+
+class FeedConfigError(FeedError):
+    """The feed's entry cannot be used on this replica: a header names an unset variable."""
+
+    reason = "config"
 
 
 class TooManyRedirectsError(FeedError):

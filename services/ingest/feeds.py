@@ -9,7 +9,10 @@ A file that cannot be used raises `ConfigError` naming the file and the problem.
 with defusedxml: entity declarations and external references are refused, never expanded.
 """
 
+import os
+import re
 import string
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -23,7 +26,7 @@ from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from newswire.errors import ConfigError
+from newswire.errors import ConfigError, FeedConfigError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -33,6 +36,10 @@ _RESERVED_HEADERS = frozenset(
      "if-none-match", "if-modified-since", "te", "upgrade"}
 )  # fmt: skip
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
+_UNSAFE_VALUE_CHARS = "\r\n\0"
+# `${NAME}` in a header's value stands for the environment variable NAME of the replica that
+# polls: the feed list travels through Kafka (the feed-list topic), where a secret should not.
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class FeedConfig(BaseModel):
@@ -48,7 +55,11 @@ class FeedConfig(BaseModel):
         default=None, gt=0, description="Seconds between polls; none means the service default."
     )
     enabled: bool = True
-    headers: dict[str, str] = Field(default_factory=dict, description="Sent with every request.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Sent with every request; `${NAME}` in a value is the poller's environment "
+        "variable NAME.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -74,9 +85,26 @@ class FeedConfig(BaseModel):
                 raise ValueError(f"{name!r} is not a valid header name")
             if name.lower() in _RESERVED_HEADERS:
                 raise ValueError(f"{name} is set by the fetcher and cannot be configured")
-            if any(char in value for char in "\r\n\0"):
+            if any(char in value for char in _UNSAFE_VALUE_CHARS):
                 raise ValueError(f"the value of {name} contains a line break or NUL")
         return headers
+
+    def request_headers(self, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+        """The headers to send, each `${NAME}` replaced by that variable of `environ`; a
+        `FeedConfigError` names a variable that is not set, or whose value would break the
+        request."""
+        return {name: self._resolved(name, value, environ) for name, value in self.headers.items()}
+
+    def _resolved(self, header: str, value: str, environ: Mapping[str, str]) -> str:
+        def variable(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise FeedConfigError(self.url, f"{header}: environment variable {name} is not set")
+            if any(char in environ[name] for char in _UNSAFE_VALUE_CHARS):
+                raise FeedConfigError(self.url, f"{header}: {name} holds a line break or NUL")
+            return environ[name]
+
+        return _VARIABLE.sub(variable, value)
 
 
 def derived_name(url: str) -> str:

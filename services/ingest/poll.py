@@ -90,7 +90,8 @@ class Poller:
     def _poll(self, feed: FeedConfig, base: FeedState, now: datetime) -> PollResult:
         started = time.monotonic()
         try:
-            fetched = self._fetcher.fetch(base.poll_url, base.validators, feed.headers, feed.url)
+            headers = feed.request_headers()
+            fetched = self._fetcher.fetch(base.poll_url, base.validators, headers, feed.url)
         except FeedError as error:
             http = error if isinstance(error, FeedHTTPStatusError) else None
             status = http.status if http else None

@@ -152,6 +152,24 @@ def test_a_feed_moved_to_another_origin_is_polled_there_without_its_headers(
     assert polled_there.path == "/feeds/elsewhere"
 
 
+def test_a_header_may_name_an_environment_variable_which_stays_out_of_the_feed_list(
+    farm: FeedFarm, poller: Poller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = farm.add("keyed", "rss", [Item("1", "One")])
+    feed = FeedConfig(url=url, name="f", headers={"Authorization": "Bearer ${NW_TEST_TOKEN}"})
+    monkeypatch.setenv("NW_TEST_TOKEN", "s3cret")
+    assert poller.poll(feed, FeedState(url=url)).outcome == OK
+    assert farm.requests("keyed")[-1].headers["authorization"] == "Bearer s3cret"
+    assert "s3cret" not in feed.model_dump_json()  # what the feed-list topic carries
+
+    monkeypatch.delenv("NW_TEST_TOKEN")
+    failed = poller.poll(feed, FeedState(url=url))
+    assert (failed.outcome, failed.state.error_streak) == ("config", 1)
+    assert len(farm.requests("keyed")) == 1  # nothing is sent without it
+    monkeypatch.setenv("NW_TEST_TOKEN", "s3cret\r\nX-Injected: 1")
+    assert poller.poll(feed, FeedState(url=url)).outcome == "config"
+
+
 def test_an_undated_item_keeps_its_first_seen_time_across_updates(
     farm: FeedFarm, poller: Poller
 ) -> None:
