@@ -55,6 +55,7 @@ from services.enrich.checkpoint import (
     open_checkpoint,
 )
 from services.enrich.dead_letter import DeadLetter, record_size
+from services.enrich.language import is_english
 from services.enrich.output import send_batch
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
@@ -289,6 +290,7 @@ class EnrichService:
     def _record_outcomes(self, result: BatchResult) -> None:
         now = utc_now()
         metrics.ARTICLES.labels("enriched").inc(len(result.enriched))
+        metrics.LANGUAGE_ONLY.inc(sum(not is_english(a.language) for a in result.enriched))
         for article in result.enriched:
             metrics.END_TO_END_LATENCY.observe(max(0.0, (now - article.fetched_at).total_seconds()))
         for letter in result.dead_letters:

@@ -9,6 +9,11 @@ ARTICLES = Counter(
     "Raw records handled, by outcome (enriched or dead_lettered).",
     ["outcome"],
 )
+LANGUAGE_ONLY = Counter(
+    "newswire_enrich_language_only_total",
+    "Articles enriched without entities and topics, whose models are English: language and "
+    "keywords only.",
+)
 DEAD_LETTERS = Counter(
     "newswire_enrich_dead_letters_total",
     "Records sent to the dead-letter topic, by reason.",

@@ -126,6 +126,40 @@ def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
     assert stages == {"decode", "enrich"}
 
 
+def test_an_article_in_another_language_gets_its_language_and_keywords_and_is_counted(
+    kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
+) -> None:
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
+    french = raw_bytes(
+        "Le gouvernement présente sa réforme des retraites",
+        "Le Premier ministre a présenté mardi à Paris la réforme des retraites, que les "
+        "syndicats jugent injuste. Une grève nationale est prévue jeudi dans tout le pays.",
+    )
+    english = raw_bytes("Story", "Angela Merkel met Emmanuel Macron in Paris on Monday.")
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    for key, value, headers in (french, english):
+        producer.send(topics.raw, key=key, value=value, headers=headers)
+    producer.close()
+    before = REGISTRY.get_sample_value("newswire_enrich_language_only_total") or 0
+    settings = EnrichSettings(
+        kafka=kafka_settings,
+        topics=topics,
+        metrics_port=0,
+        group_id=f"test-{uuid.uuid4().hex[:8]}",
+    )
+    assert EnrichService(settings, tagger, threading.Event()).run(until_idle=2) == 0
+
+    by_key = {
+        record.key: EnrichedArticle.model_validate_json(record.value)
+        for record in read_topic(kafka_settings, topics.enriched)
+    }
+    in_french = by_key[french[0]]
+    assert (in_french.language, in_french.entities, in_french.topics) == ("fr", [], [])
+    assert in_french.keywords
+    assert by_key[english[0]].entities
+    assert REGISTRY.get_sample_value("newswire_enrich_language_only_total") == before + 1
+
+
 def test_a_restarted_service_resumes_after_its_last_commit(
     kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
 ) -> None:

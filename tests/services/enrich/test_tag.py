@@ -16,6 +16,11 @@ from schemas.models import EnrichedArticle, EntityType, RawArticle, Source, Sour
 from services.enrich.tag import NER_MAX_CHARS, NER_MAX_TOKENS, Tagger
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_47538fdd1a9e32f6.txt"
+MEETING = (  # English, long enough for its language to be told
+    "Chancellor Olaf Scholz met President Emmanuel Macron in Paris on Monday. The two leaders "
+    "talked about the budget, the war and the price of energy, and they said that they would "
+    "meet again before the end of the year."
+)
 
 
 def article(title: str, body: str, language: str | None = None) -> RawArticle:
@@ -131,10 +136,17 @@ def test_non_english_article_keeps_language_and_keywords_only(
     assert "not English" in caplog.text
 
 
-def test_language_given_by_the_feed_is_kept(tagger: Tagger) -> None:
-    (result,) = tagger.tag([article("Kurz notiert", "Die Regierung tagt in Berlin.", "de")])
+def test_the_feed_s_language_stands_when_the_text_is_too_short_to_tell(tagger: Tagger) -> None:
+    (result,) = tagger.tag([article("Kurz notiert", "Regierung tagt.", "de")])
     assert result.language == "de"
     assert result.entities == []
+
+
+def test_the_text_s_language_wins_over_the_feed_s(tagger: Tagger) -> None:
+    # A channel declares one language for every item; this item is English all the same.
+    (result,) = tagger.tag([article("Scholz and Macron meet in Paris", MEETING, "fr")])
+    assert result.language == "en"
+    assert "Emmanuel Macron" in {entity.name for entity in result.entities}
 
 
 @pytest.mark.parametrize("tag", ["en_US", "EN-gb", "English"])
@@ -143,12 +155,7 @@ def test_a_language_tag_in_another_spelling_still_gets_english_tagging(
 ) -> None:
     # Records of other producers, seeds and `newswire tag` input: "English" names no ISO 639-1
     # code, so the language is identified from the text.
-    text = (
-        "Chancellor Olaf Scholz met President Emmanuel Macron in Paris on Monday. The two "
-        "leaders talked about the budget, the war and the price of energy, and they said that "
-        "they would meet again before the end of the year."
-    )
-    (result,) = tagger.tag([article("Scholz and Macron meet in Paris", text, tag)])
+    (result,) = tagger.tag([article("Scholz and Macron meet in Paris", MEETING, tag)])
     assert result.language == "en"
     assert {"Olaf Scholz", "Emmanuel Macron", "Paris"} <= {e.name for e in result.entities}
 
