@@ -113,7 +113,10 @@ def _serve(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
             )
         transactions = stack.enter_context(
             Transactions(
-                settings.kafka, settings.producer_transactional_id(), settings.publish_timeout, stop
+                settings.kafka,
+                settings.producer_transactional_id(once),
+                settings.publish_timeout,
+                stop,
             )
         )
         # Before the state is read: this settles any transaction a crashed predecessor left.

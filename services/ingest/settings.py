@@ -74,13 +74,16 @@ class IngestSettings(ServiceSettings):
             raise ValueError("NEWSWIRE_BACKOFF_BASE must not be larger than NEWSWIRE_BACKOFF_CAP")
         return self
 
-    def producer_transactional_id(self) -> str:
+    def producer_transactional_id(self, once: bool) -> str:
         """One writer per state topic and host: a restart on the same host fences the process it
-        replaces, which completes or aborts that process's open transaction before state is read."""
-        return (
+        replaces, which completes or aborts that process's open transaction before state is read.
+        A one-shot run is a writer of its own: beside the service on its host, it would fence it.
+        """
+        replica = (
             self.transactional_id
             or f"newswire-ingest.{self.topics.ingest_state}.{socket.gethostname()}"
         )
+        return f"{replica}.once" if once else replica
 
     @property
     def feed_group(self) -> GroupConfig:

@@ -187,3 +187,36 @@ def test_three_replicas_split_the_feeds_take_over_a_killed_one_and_publish_once(
     aborted = TRANSACTION_TIMEOUT_MS / 1000 + 1
     assert took < max(SESSION_TIMEOUT, aborted) + SESSION_TIMEOUT, took
     print(f"{len(orphans)} feeds of the killed replica polled by the others {took:.1f} s after")
+
+
+def test_a_one_shot_run_beside_the_service_on_its_host_leaves_it_running(
+    farm: FeedFarm, service_env: dict[str, str], kafka_settings: KafkaSettings,
+    topics: TopicSettings, tmp_path: Path,
+) -> None:  # fmt: skip
+    # Both take the host's default transactional id: the run must not fence the service.
+    feeds_file = write_yaml(tmp_path / "feeds.yaml", {"a": farm.add("a", "rss", [Item("1", "")])})
+    env = ingest_env(service_env, NEWSWIRE_DEFAULT_INTERVAL="1", NEWSWIRE_MIN_INTERVAL="1")
+    log = tmp_path / "service.log"
+    command = ingest_command("--feeds", str(feeds_file))
+    with log.open("wb") as stderr:
+        service = subprocess.Popen(command, env=env, stderr=stderr)
+    try:
+        wait_for(lambda: "feeds acquired" in log.read_text(), 60, "the service to own the feeds")
+        code, lines = run_once(feeds_file, env)
+        assert code == 0, lines[-5:]
+        farm.update("a", lambda items: [Item("2", ""), *items])
+        wanted = article_id(farm, Item("2", ""))
+        wait_for(
+            lambda: (
+                wanted in id_counts(published(kafka_settings, topics.raw))
+                or service.poll() is not None
+            ),
+            60,
+            "the service to publish what came after the run",
+        )
+        assert service.poll() is None, log.read_text()[-2000:]
+    finally:
+        if service.poll() is None:
+            service.send_signal(signal.SIGTERM)
+        service.wait(timeout=30)
+    assert service.returncode == 0, log.read_text()[-2000:]
