@@ -1,6 +1,10 @@
 """retry_until_stopped: retries while Kafka is away, and gives up at once when asked to stop."""
 
+import signal
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -47,3 +51,21 @@ def test_a_stop_during_the_back_off_raises_the_last_error_without_another_attemp
     with pytest.raises(KafkaUnavailableError, match="attempt"):
         retry_until_stopped(stop, "test", action)
     assert stopped_at_attempt and not any(stopped_at_attempt), stopped_at_attempt
+
+
+def test_a_second_ctrl_c_ends_the_process_at_once() -> None:
+    waiting = (
+        "import time\n"
+        "from newswire.lifecycle import stop_on_signals\n"
+        "stop = stop_on_signals()\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)  # a shutdown that takes its time\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", waiting], stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+    for first in (signal.SIGINT, signal.SIGTERM):  # each asks for a clean stop
+        child.send_signal(first)
+        time.sleep(0.5)
+        assert child.poll() is None
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=10) == 128 + signal.SIGINT

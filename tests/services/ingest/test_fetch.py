@@ -8,6 +8,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -21,6 +22,7 @@ import pytest
 from newswire.errors import (
     BodyTooLargeError,
     ContentEncodingError,
+    FeedError,
     FeedHTTPStatusError,
     FetchNetworkError,
     FetchTimeoutError,
@@ -181,6 +183,19 @@ def test_a_304_to_a_request_without_validators_is_an_error(
     with pytest.raises(FeedHTTPStatusError) as raised:
         fetcher.fetch(server.url("/feed"))
     assert (raised.value.status, raised.value.reason) == (304, "http_3xx")
+
+
+def test_closing_the_fetcher_ends_a_fetch_in_flight_at_once(server: FeedServer) -> None:
+    server.routes["/feed"] = Reply(delay=10.0)  # the answer would come after the read timeout
+    fetcher = make_fetcher(read_timeout=8.0, deadline=9.0)
+    with ThreadPoolExecutor(1) as pool:
+        fetch = pool.submit(fetcher.fetch, server.url("/feed"))
+        time.sleep(0.5)  # the request sent, its reader blocked on the socket
+        closed = time.monotonic()
+        fetcher.close()
+        with pytest.raises(FeedError):
+            fetch.result(timeout=9)
+        assert time.monotonic() - closed < 2.0
 
 
 @pytest.mark.parametrize(
