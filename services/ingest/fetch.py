@@ -104,6 +104,7 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
+        self._closed = False
         limits = httpx.Limits(
             max_connections=settings.max_connections,
             max_keepalive_connections=settings.max_connections,
@@ -124,7 +125,13 @@ class Fetcher:
         )
 
     def close(self) -> None:
+        """Ends the fetches in flight too: they fail, and `closed` says why."""
+        self._closed = True
         self._client.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def __enter__(self) -> "Fetcher":
         return self

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 OK = "ok"
 NOT_MODIFIED = "not_modified"
 INTERNAL = "internal"  # a bug met in a poll: counted and backed off like any feed error
+STOPPED = "stopped"  # the service stopped during the fetch: nothing to record
 # The broker refuses records over about 1 MiB by default (`message.max.bytes`), and one refused
 # record would fail its whole transaction over and over: such an item is skipped and counted.
 MAX_ARTICLE_BYTES = 1_000_000
@@ -93,6 +94,8 @@ class Poller:
             headers = feed.request_headers()
             fetched = self._fetcher.fetch(base.poll_url, base.validators, headers, feed.url)
         except FeedError as error:
+            if self._fetcher.closed:  # ended by a stop: no fault of the feed's
+                return PollResult(feed, base, base, STOPPED, write_state=False)
             http = error if isinstance(error, FeedHTTPStatusError) else None
             status = http.status if http else None
             _count_fetch(error.reason, status, time.monotonic() - started, 0)

@@ -16,7 +16,14 @@ from services.ingest.dedup import Outcome
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher, FetchSettings
 from services.ingest.parse import ParsedFeed, parse_feed
-from services.ingest.poll import MAX_ARTICLE_BYTES, NOT_MODIFIED, OK, Poller, PollResult
+from services.ingest.poll import (
+    MAX_ARTICLE_BYTES,
+    NOT_MODIFIED,
+    OK,
+    STOPPED,
+    Poller,
+    PollResult,
+)
 from services.ingest.settings import IngestSettings
 from services.ingest.state import FeedState
 from tests.services.ingest.farm import FeedFarm, Item
@@ -168,6 +175,23 @@ def test_a_header_may_name_an_environment_variable_which_stays_out_of_the_feed_l
     assert len(farm.requests("keyed")) == 1  # nothing is sent without it
     monkeypatch.setenv("NW_TEST_TOKEN", "s3cret\r\nX-Injected: 1")
     assert poller.poll(feed, FeedState(url=url)).outcome == "config"
+
+
+def test_a_fetch_ended_by_a_stop_is_no_error_of_the_feed(
+    farm: FeedFarm, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = farm.add("slow", "rss", [Item("1", "One")])
+    farm.server.routes["/feeds/slow"] = Reply(delay=5.0)
+    fetcher = Fetcher(SETTINGS.fetch)
+    poller = Poller(fetcher, SETTINGS, random.Random(1))
+    base = FeedState(url=url)
+    with ThreadPoolExecutor(1) as pool:
+        polling = pool.submit(poller.poll, FeedConfig(url=url, name="slow"), base)
+        time.sleep(0.5)
+        fetcher.close()  # as the service does when it stops
+        result = polling.result(timeout=5)
+    assert (result.outcome, result.state, result.write_state) == (STOPPED, base, False)
+    assert "feed poll failed" not in caplog.text
 
 
 def test_an_undated_item_keeps_its_first_seen_time_across_updates(
