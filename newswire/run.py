@@ -97,7 +97,7 @@ def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
         consumer = open_tail(kafka, [topics.enriched, topics.dlq], from_beginning=False)
         stack.callback(consumer.close)
         progress = Progress(topics)
-        ports = Ports(ingest=_free_port(9101), enrich=_free_port(9102))
+        ports = service_ports()
         page = stack.enter_context(
             StatusPage("127.0.0.1", status_port, partial(_page_status, bootstrap, ports, progress))
         )
@@ -120,23 +120,39 @@ class Ports:
     enrich: int
 
 
-def _free_port(preferred: int) -> int:
+def _free_port(preferred: int, host: str = "127.0.0.1") -> int:
     """`preferred` when nothing listens there (the documented default), else any free port."""
     for candidate in (preferred, 0):
         with socket.socket() as probe:
             try:
-                probe.bind(("127.0.0.1", candidate))
+                probe.bind((host, candidate))
             except OSError:
                 continue
             return int(probe.getsockname()[1])
     raise OSError("no free port")
 
 
-def _status_port() -> int:
-    given = os.environ.get("NEWSWIRE_STATUS_PORT", "0")
+def _port_setting(variable: str, default: str) -> int:
+    given = os.environ.get(variable, default)
     if not given.isdigit() or int(given) > 65535:
-        raise ConfigError(f"invalid setting NEWSWIRE_STATUS_PORT: not a port number, got {given!r}")
-    return int(given) or _free_port(STATUS_PORT)
+        raise ConfigError(f"invalid setting {variable}: not a port number, got {given!r}")
+    return int(given)
+
+
+def _status_port() -> int:
+    return _port_setting("NEWSWIRE_STATUS_PORT", "0") or _free_port(STATUS_PORT)
+
+
+def service_ports() -> Ports:
+    """The services' documented ports, or free ones where those are taken; with
+    NEWSWIRE_METRICS_PORT=N, N for ingest and N + 1 for enrich (0: free ones)."""
+    host = os.environ.get("NEWSWIRE_METRICS_HOST", "0.0.0.0")  # noqa: S104 - where they listen
+    given = "NEWSWIRE_METRICS_PORT" in os.environ
+    base = _port_setting("NEWSWIRE_METRICS_PORT", "0")
+    if base:
+        return Ports(ingest=base, enrich=base + 1)
+    ingest, enrich = (0, 0) if given else (9101, 9102)
+    return Ports(ingest=_free_port(ingest, host), enrich=_free_port(enrich, host))
 
 
 def _page_status(bootstrap: str, ports: Ports, progress: Progress) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """`newswire run --once`: what a person sees on a fresh machine."""
 
+import socket
 import subprocess
 import sys
 
 import pytest
 
+from newswire.errors import ConfigError
+from newswire.run import service_ports
 from tests.conftest import REPO
 
 
@@ -40,3 +43,25 @@ def test_run_once_starts_its_own_broker(service_env: dict[str, str]) -> None:
     result = run_once(env)
     assert "starting the embedded Kafka broker" in result.stdout
     assert_shows_the_seed(result)
+
+
+def test_the_services_ports_follow_newswire_metrics_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSWIRE_METRICS_PORT", "47500")
+    assert (service_ports().ingest, service_ports().enrich) == (47500, 47501)
+    monkeypatch.setenv("NEWSWIRE_METRICS_PORT", "http")
+    with pytest.raises(ConfigError, match="NEWSWIRE_METRICS_PORT: not a port number"):
+        service_ports()
+
+
+def test_a_default_port_in_use_on_any_address_is_not_given_to_a_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The services listen on every address: a port some process holds on one of them is taken.
+    monkeypatch.delenv("NEWSWIRE_METRICS_PORT", raising=False)
+    with socket.socket() as held:
+        try:
+            held.bind(("127.0.0.2", 9102))
+            held.listen()
+        except OSError:
+            pass  # taken already, which is as good
+        assert service_ports().enrich != 9102
