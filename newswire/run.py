@@ -83,6 +83,7 @@ class Progress:
 
 def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
     status_port = _status_port()  # before the broker's start, which takes a while
+    ports = service_ports()
     with ExitStack() as stack:
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if not bootstrap:
@@ -97,7 +98,6 @@ def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
         consumer = open_tail(kafka, [topics.enriched, topics.dlq], from_beginning=False)
         stack.callback(consumer.close)
         progress = Progress(topics)
-        ports = service_ports()
         page = stack.enter_context(
             StatusPage("127.0.0.1", status_port, partial(_page_status, bootstrap, ports, progress))
         )
