@@ -561,7 +561,10 @@ class _PublicOnlyBackend(_DeadlineBackend):
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         for address in addresses:
             if not is_public_address(address):
-                raise _RefusedAddressError(f"{host} resolves to {address}, not a public address")
+                raise _RefusedAddressError(
+                    f"{host} resolves to {address}, not a public address "
+                    "(NEWSWIRE_ALLOW_PRIVATE_ADDRESSES=1 allows it)"
+                )
         failure: Exception = httpcore.ConnectError(f"no address for {host}")
         for address in addresses:
             try:

@@ -507,6 +507,7 @@ def test_private_address_is_refused_before_any_request(server: FeedServer) -> No
             with pytest.raises(ForbiddenAddressError) as caught:
                 client.fetch(server.url("/feed", host))
             assert caught.value.reason == "forbidden_address" and not caught.value.retriable
+            assert "NEWSWIRE_ALLOW_PRIVATE_ADDRESSES=1 allows it" in caught.value.detail
     assert server.requests == []
 
 
