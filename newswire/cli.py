@@ -1,9 +1,10 @@
 """The `newswire` command: one entry point, one sub-command per service or tool."""
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -15,6 +16,7 @@ from newswire.settings import KafkaSettings, ServiceSettings, TopicSettings, set
 from schemas import SourceKind
 
 SECONDS = click.FloatRange(min=0)
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -24,6 +26,16 @@ def _given(**options: Any) -> dict[str, Any]:
 
 def _start(settings: ServiceSettings) -> None:
     configure_logging(settings.log_level, settings.log_format)
+
+
+def _metrics_port_option(default: int) -> Callable[[_F], _F]:
+    return click.option(
+        "--metrics-port",
+        type=click.IntRange(0, 65535),
+        default=None,
+        help="Port of /metrics, /healthz and /readyz (NEWSWIRE_METRICS_PORT); 0 picks a free "
+        f"one. Default: {default}",
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,7 +56,16 @@ def cli() -> None:
     show_envvar=True,
     show_default=True,
 )
-def run(once: bool, seeds_dir: Path) -> None:
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    envvar="NEWSWIRE_FEEDS_FILE",
+    show_envvar=True,
+    help="Feeds to poll too: YAML (.yaml, .yml) or OPML (.opml).",
+)
+def run(once: bool, seeds_dir: Path, feeds_file: Path | None) -> None:
     """Run the whole pipeline on this machine and print each enriched article.
 
     Starts the embedded broker unless KAFKA_BOOTSTRAP_SERVERS is set. Ctrl-C stops everything.
@@ -52,7 +73,7 @@ def run(once: bool, seeds_dir: Path) -> None:
     from newswire.run import run_pipeline
 
     configure_logging("WARNING", "text")
-    sys.exit(run_pipeline(once, seeds_dir, stop_on_signals()))
+    sys.exit(run_pipeline(once, seeds_dir, feeds_file, stop_on_signals()))
 
 
 @cli.command()
@@ -75,7 +96,13 @@ def broker(port: int | None, data_dir: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--seeds",
+    "seeds_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The seed folder (NEWSWIRE_SEEDS_DIR). Default: seeds",
+)
 @click.option(
     "--feeds",
     "feeds_file",
@@ -84,7 +111,7 @@ def broker(port: int | None, data_dir: Path | None) -> None:
     help="Feeds to poll: YAML (.yaml, .yml) or OPML (.opml). Reloaded on change or SIGHUP.",
 )
 @click.option("--once", is_flag=True, help="Poll every source once; exit when all is acknowledged.")
-@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None)
+@_metrics_port_option(9101)
 def ingest(
     seeds_dir: Path | None, feeds_file: Path | None, once: bool, metrics_port: int | None
 ) -> None:
@@ -106,7 +133,7 @@ def ingest(
     default=None,
     help="Exit once the raw topic is drained and has been idle this many seconds.",
 )
-@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None)
+@_metrics_port_option(9102)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),

@@ -81,7 +81,9 @@ class Progress:
         )
 
 
-def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
+def run_pipeline(
+    once: bool, seeds_dir: Path, feeds_file: Path | None, stop: threading.Event
+) -> int:
     status_port = _status_port()  # before the broker's start, which takes a while
     ports = service_ports()
     with ExitStack() as stack:
@@ -95,6 +97,8 @@ def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
         ensure_topics(kafka, topics, _all_topics(topics))
         seeds = len(seed_files(seeds_dir)) if seeds_dir.is_dir() else 0
         print(f"seeds: {seeds} file(s) in {seeds_dir}", flush=True)
+        if feeds_file is not None:
+            print(f"feeds: {feeds_file}", flush=True)
         consumer = open_tail(kafka, [topics.enriched, topics.dlq], from_beginning=False)
         stack.callback(consumer.close)
         progress = Progress(topics)
@@ -102,7 +106,7 @@ def run_pipeline(once: bool, seeds_dir: Path, stop: threading.Event) -> int:
             StatusPage("127.0.0.1", status_port, partial(_page_status, bootstrap, ports, progress))
         )
         print(f"status page: {page.url}", flush=True)
-        env = _child_environment(bootstrap)
+        env = _child_environment(bootstrap, feeds_file)
         if once:
             status = _run_once(seeds_dir, ports, env, stop)
             _drain(consumer, progress, stop)
@@ -177,10 +181,12 @@ def _all_topics(topics: TopicSettings) -> list[TopicSpec]:
     ]
 
 
-def _child_environment(bootstrap: str) -> dict[str, str]:
+def _child_environment(bootstrap: str, feeds_file: Path | None) -> dict[str, str]:
     """Children log warnings only, as text: the person watching reads the summaries."""
     env = {"NEWSWIRE_LOG_LEVEL": "WARNING", "NEWSWIRE_LOG_FORMAT": "text", **os.environ}
     env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+    if feeds_file is not None:
+        env["NEWSWIRE_FEEDS_FILE"] = str(feeds_file.resolve())
     return env
 
 

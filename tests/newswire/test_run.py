@@ -3,17 +3,20 @@
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from newswire.errors import ConfigError
 from newswire.run import service_ports
 from tests.conftest import REPO
+from tests.services.ingest.farm import FeedFarm, Item, write_yaml
+from tests.services.ingest.test_fetch import FeedServer
 
 
-def run_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_once(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newswire", "run", "--once"],
+        [sys.executable, "-m", "newswire", "run", "--once", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -35,6 +38,21 @@ def assert_shows_the_seed(result: subprocess.CompletedProcess[str]) -> None:
 
 def test_run_once_on_a_given_broker(service_env: dict[str, str]) -> None:
     assert_shows_the_seed(run_once(service_env))
+
+
+def test_run_once_polls_the_feeds_file_it_is_given(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    with FeedServer() as server:
+        farm = FeedFarm(server)
+        story = Item("1", "Parliament in Berlin passes the budget", "Lawmakers voted on Friday.")
+        feeds_file = write_yaml(tmp_path / "feeds.yaml", {"wire": farm.add("wire", "rss", [story])})
+        env = service_env | {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1"}
+        result = run_once(env, "--feeds", str(feeds_file))
+    assert result.returncode == 0, result.stderr
+    assert f"feeds: {feeds_file}" in result.stdout
+    assert "Parliament in Berlin passes the budget" in result.stdout
+    assert "done: 2 articles enriched, 0 dead letters" in result.stdout  # and the seed
 
 
 @pytest.mark.timeout(300)
