@@ -99,11 +99,12 @@ class Progress:
         return time.monotonic() - self.started
 
     def line(self) -> str:
+        # Offsets, not records: a transactional topic's commit markers take offsets too.
         share = f" ({100 * self.done // self.total}%)" if self.total else ""
         rate = self.done / self.elapsed if self.elapsed > 0 else 0.0
         return (
-            f"{self.done}/{self.total} records{share}: {self.enriched} enriched, "
-            f"{self.dead_lettered} dead-lettered, {rate:.1f} records/s"
+            f"{self.done}/{self.total} offsets{share}: {self.enriched} enriched, "
+            f"{self.dead_lettered} dead-lettered, {rate:.1f} offsets/s"
         )
 
 

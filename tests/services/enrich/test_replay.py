@@ -205,7 +205,7 @@ def test_the_command_shows_progress_and_replays_a_range(
         "replay", "--from", (now - 1.5 * HOUR).isoformat(), "--to", now.isoformat(), env=service_env
     )
     assert result.returncode == 0, result.stderr
-    assert "replay: 3/3 records (100%): 3 enriched" in result.stderr
+    assert "replay: 3/3 offsets (100%): 3 enriched" in result.stderr
     assert f"replayed {topics.raw} into {topics.enriched}" in result.stderr
     assert sorted(record.key for record in read_topic(kafka_settings, topics.enriched)) == sorted(
         inside
