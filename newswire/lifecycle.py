@@ -18,6 +18,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from newswire.errors import NewswireError
+from newswire.observability.endpoints import Readiness
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,9 +80,11 @@ def retry_until_stopped(
     what: str,
     action: Callable[[], T],
     give_up_after: float | None = None,
+    readiness: Readiness | None = None,
 ) -> T:
     """Runs `action` until it succeeds, backing off on retriable errors, until `stop` is set (or
-    `give_up_after` seconds passed, for a one-shot run that must end).
+    `give_up_after` seconds passed, for a one-shot run that must end). Each failure is what
+    `readiness` reports meanwhile (`/readyz`: "not ready: connect consumer: …").
 
     Once `stop` is set, the last retriable error is raised: after the attempt that failed, or
     at once from the back-off, as a further attempt could block (on a broker that is down, say)
@@ -94,6 +97,8 @@ def retry_until_stopped(
         error = outcome.exception() if outcome is not None else None
         if error is not None:
             failed[:] = [error]
+            if readiness is not None:
+                readiness.not_ready(f"{what}: {error}")
         log.warning(
             "retrying",
             extra={"what": what, "attempt": state.attempt_number, "error": str(error)},

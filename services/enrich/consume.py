@@ -280,7 +280,7 @@ class EnrichService:
         return self._checkpoint
 
     def _retry(self, what: str, action: Callable[[], _T]) -> _T:
-        return retry_until_stopped(self._stop, what, action, self._kafka_wait)
+        return retry_until_stopped(self._stop, what, action, self._kafka_wait, self._readiness)
 
     def _discard_checkpoint(self) -> None:
         checkpoint, self._checkpoint = self._checkpoint, None

@@ -97,7 +97,7 @@ def _serve(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
         ]
 
         def connect(what: str, action: Callable[[], _T]) -> _T:
-            return retry_until_stopped(stop, what, action, settings.kafka_wait(once))
+            return retry_until_stopped(stop, what, action, settings.kafka_wait(once), readiness)
 
         connect("create topics", lambda: ensure_topics(settings.kafka, topics, specs))
         connect(

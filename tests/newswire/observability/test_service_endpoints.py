@@ -81,3 +81,27 @@ def test_services_expose_health_readiness_and_metrics(
     assert codes == [0, 0], [
         process.stderr.read() for process in (ingest, enrich) if process.stderr
     ]
+
+
+def test_readiness_says_why_while_kafka_cannot_be_reached(service_env: dict[str, str]) -> None:
+    env = service_env | {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}  # nobody there
+    ports = {"ingest": free_port(), "enrich": free_port()}
+    services = [start(command, port, env) for command, port in ports.items()]
+
+    def reasons() -> list[str]:
+        try:
+            return [httpx.get(f"http://127.0.0.1:{port}/readyz").text for port in ports.values()]
+        except httpx.HTTPError:
+            return []
+
+    try:
+        wait_for(
+            lambda: [reason.count("cannot reach Kafka at") for reason in reasons()] == [1, 1],
+            60,
+            "/readyz to say Kafka cannot be reached",
+        )
+        ingest, enrich = reasons()
+        assert ingest.startswith("not ready: create topics: cannot reach Kafka at 127.0.0.1:")
+        assert enrich.startswith("not ready: create topics: cannot reach Kafka at 127.0.0.1:")
+    finally:
+        assert [stop_within(process, 10) for process in services] == [0, 0]
