@@ -39,7 +39,10 @@ _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~
 _UNSAFE_VALUE_CHARS = "\r\n\0"
 # `${NAME}` in a header's value stands for the environment variable NAME of the replica that
 # polls: the feed list travels through Kafka (the feed-list topic), where a secret should not.
+# Only variables named for the purpose: whoever writes the feed list chooses where a header
+# goes, and must not be able to send a replica's Kafka password there.
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+VARIABLE_PREFIX = "NEWSWIRE_FEED_"
 
 
 class FeedConfig(BaseModel):
@@ -57,8 +60,8 @@ class FeedConfig(BaseModel):
     enabled: bool = True
     headers: dict[str, str] = Field(
         default_factory=dict,
-        description="Sent with every request; `${NAME}` in a value is the poller's environment "
-        "variable NAME.",
+        description="Sent with every request; `${NEWSWIRE_FEED_…}` in a value is that environment "
+        "variable of the replica that polls.",
     )
 
     @model_validator(mode="before")
@@ -98,6 +101,9 @@ class FeedConfig(BaseModel):
     def _resolved(self, header: str, value: str, environ: Mapping[str, str]) -> str:
         def variable(match: re.Match[str]) -> str:
             name = match.group(1)
+            if not name.startswith(VARIABLE_PREFIX):
+                detail = f"{header}: only {VARIABLE_PREFIX}* variables may be used, not {name}"
+                raise FeedConfigError(self.url, detail)
             if name not in environ:
                 raise FeedConfigError(self.url, f"{header}: environment variable {name} is not set")
             if any(char in environ[name] for char in _UNSAFE_VALUE_CHARS):

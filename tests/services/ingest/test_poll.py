@@ -163,18 +163,24 @@ def test_a_header_may_name_an_environment_variable_which_stays_out_of_the_feed_l
     farm: FeedFarm, poller: Poller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = farm.add("keyed", "rss", [Item("1", "One")])
-    feed = FeedConfig(url=url, name="f", headers={"Authorization": "Bearer ${NW_TEST_TOKEN}"})
-    monkeypatch.setenv("NW_TEST_TOKEN", "s3cret")
+    headers = {"Authorization": "Bearer ${NEWSWIRE_FEED_TEST_TOKEN}"}
+    feed = FeedConfig(url=url, name="f", headers=headers)
+    monkeypatch.setenv("NEWSWIRE_FEED_TEST_TOKEN", "s3cret")
     assert poller.poll(feed, FeedState(url=url)).outcome == OK
     assert farm.requests("keyed")[-1].headers["authorization"] == "Bearer s3cret"
     assert "s3cret" not in feed.model_dump_json()  # what the feed-list topic carries
 
-    monkeypatch.delenv("NW_TEST_TOKEN")
+    monkeypatch.delenv("NEWSWIRE_FEED_TEST_TOKEN")
     failed = poller.poll(feed, FeedState(url=url))
     assert (failed.outcome, failed.state.error_streak) == ("config", 1)
     assert len(farm.requests("keyed")) == 1  # nothing is sent without it
-    monkeypatch.setenv("NW_TEST_TOKEN", "s3cret\r\nX-Injected: 1")
+    monkeypatch.setenv("NEWSWIRE_FEED_TEST_TOKEN", "s3cret\r\nX-Injected: 1")
     assert poller.poll(feed, FeedState(url=url)).outcome == "config"
+    # Whoever writes the feed list picks the host: only variables named for feeds are read.
+    monkeypatch.setenv("KAFKA_SASL_PLAIN_PASSWORD", "kafka-secret")
+    leak = FeedConfig(url=url, name="f", headers={"X-Leak": "${KAFKA_SASL_PLAIN_PASSWORD}"})
+    assert poller.poll(leak, FeedState(url=url)).outcome == "config"
+    assert len(farm.requests("keyed")) == 1
 
 
 def test_a_fetch_ended_by_a_stop_is_no_error_of_the_feed(
