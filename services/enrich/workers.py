@@ -29,7 +29,7 @@ import time
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
-from newswire.lifecycle import stop_on_signals
+from newswire.lifecycle import collect_garbage_in_bulk, stop_on_signals
 from newswire.observability.logs import configure_logging
 from services.enrich.settings import EnrichSettings
 
@@ -51,6 +51,7 @@ def run_worker(index: int, settings: EnrichSettings, until_idle: float | None) -
     from services.enrich.consume import EnrichService  # imported here: spaCy loads in workers
     from services.enrich.tag import Tagger
 
+    collect_garbage_in_bulk()  # a spawned interpreter starts with CPython's collector
     configure_logging(settings.log_level, settings.log_format)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_WorkerIndex(index))
