@@ -125,7 +125,9 @@ class Fetcher:
         )
 
     def close(self) -> None:
-        """Ends the fetches in flight too: they fail, and `closed` says why."""
+        """Ends the fetches in flight too: they fail, and `closed` says why. (One still
+        connecting or in its TLS handshake has no socket to end yet: it fails at its connect
+        timeout.)"""
         self._closed = True
         self._client.close()
 

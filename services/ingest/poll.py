@@ -84,6 +84,8 @@ class Poller:
         try:
             return self._poll(feed, base, now)
         except Exception as exc:
+            if self._fetcher.closed:  # httpx refuses a closed client's next hop: a stop
+                return PollResult(feed, base, base, STOPPED, write_state=False)
             log.exception("feed poll failed unexpectedly", extra={"feed": feed.name})
             metrics.FETCHES.labels(INTERNAL, "none").inc()
             return self._failed(feed, base, now, INTERNAL, f"{type(exc).__name__}: {exc}", None)

@@ -197,6 +197,9 @@ def test_a_fetch_ended_by_a_stop_is_no_error_of_the_feed(
         fetcher.close()  # as the service does when it stops
         result = polling.result(timeout=5)
     assert (result.outcome, result.state, result.write_state) == (STOPPED, base, False)
+    # A poll that starts after the stop (the next in the queue, a redirect's next hop) too.
+    later = poller.poll(FeedConfig(url=url, name="slow"), base)
+    assert (later.outcome, later.write_state) == (STOPPED, False)
     assert "feed poll failed" not in caplog.text
 
 
