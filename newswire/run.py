@@ -153,6 +153,8 @@ def service_ports() -> Ports:
     host = os.environ.get("NEWSWIRE_METRICS_HOST", "0.0.0.0")  # noqa: S104 - where they listen
     given = "NEWSWIRE_METRICS_PORT" in os.environ
     base = _port_setting("NEWSWIRE_METRICS_PORT", "0")
+    if base == 65535:
+        raise ConfigError("invalid setting NEWSWIRE_METRICS_PORT: 65535 leaves enrich no port")
     if base:
         return Ports(ingest=base, enrich=base + 1)
     ingest, enrich = (0, 0) if given else (9101, 9102)

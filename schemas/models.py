@@ -25,8 +25,9 @@ def language_code(tag: object) -> str | None:
     return primary if len(primary) == 2 and primary.isalpha() and primary.isascii() else None
 
 
-# Whoever wrote the record (a feed, a seed, another producer): a tag without such a code
-# ("English", "zz-top") is no known language, and enrich identifies the language itself.
+# Whoever wrote the record (a feed, a seed, another producer): a tag without a two-letter
+# primary subtag ("English", "eng") is no known language, and enrich identifies the language
+# itself. Two letters are taken as they come, without a check against the ISO 639-1 list.
 LanguageCode = Annotated[
     str | None,
     BeforeValidator(language_code),

@@ -12,6 +12,8 @@ from kafka.errors import UnstableOffsetCommitError
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
+from newswire.render import shown
+
 # How long a kafka-python message, once said, stays unsaid when it comes again.
 KAFKA_REPEAT_S = 60.0
 # Bounds the memory of messages said: kafka-python's come from a few hundred format strings.
@@ -45,7 +47,7 @@ class TextFormatter(logging.Formatter):
 def _field_value(value: object) -> str:
     if isinstance(value, str) and _BARE_VALUE.fullmatch(value) and value.isprintable():
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return shown(json.dumps(value, ensure_ascii=False, default=str))  # C1 and bidi escaped too
 
 
 class KafkaRepeatFilter(logging.Filter):

@@ -66,9 +66,10 @@ def test_run_once_starts_its_own_broker(service_env: dict[str, str]) -> None:
 def test_the_services_ports_follow_newswire_metrics_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSWIRE_METRICS_PORT", "47500")
     assert (service_ports().ingest, service_ports().enrich) == (47500, 47501)
-    monkeypatch.setenv("NEWSWIRE_METRICS_PORT", "http")
-    with pytest.raises(ConfigError, match="NEWSWIRE_METRICS_PORT: not a port number"):
-        service_ports()
+    for wrong in ("http", "65535"):  # enrich's would be 65536
+        monkeypatch.setenv("NEWSWIRE_METRICS_PORT", wrong)
+        with pytest.raises(ConfigError, match="invalid setting NEWSWIRE_METRICS_PORT"):
+            service_ports()
 
 
 def test_a_default_port_in_use_on_any_address_is_not_given_to_a_service(

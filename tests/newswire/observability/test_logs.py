@@ -54,13 +54,13 @@ def test_text_logs_show_the_fields_that_say_what_and_why() -> None:
         try:
             raise ValueError("boom")
         except ValueError:
-            log.exception("feed poll failed", extra={"feed": "Example\x07News"})
+            log.exception("feed poll failed", extra={"feed": "Example\x07News\x9b\u202e"})
     skipped, failed, *traceback = written.getvalue().splitlines()
     assert skipped.endswith(
         'seed skipped seed=c.jsonl:2 reason=invalid_json detail="line 1\\u001b[2J" '
         'items={"empty_item": 2}'
     )
-    assert failed.endswith('feed poll failed feed="Example\\u0007News"')
+    assert failed.endswith('feed poll failed feed="Example\\u0007News\\x9b\\u202e"')
     assert traceback[0] == "Traceback (most recent call last):"
     assert traceback[-1] == "ValueError: boom"
 
