@@ -42,7 +42,7 @@ _UNSAFE_VALUE_CHARS = "\r\n\0"
 # Only variables named for the purpose: whoever writes the feed list chooses where a header
 # goes, and must not be able to send a replica's Kafka password there.
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-VARIABLE_PREFIX = "NEWSWIRE_FEED_"
+_VARIABLE_PREFIX = "NEWSWIRE_FEED_"
 
 
 class FeedConfig(BaseModel):
@@ -101,8 +101,8 @@ class FeedConfig(BaseModel):
     def _resolved(self, header: str, value: str, environ: Mapping[str, str]) -> str:
         def variable(match: re.Match[str]) -> str:
             name = match.group(1)
-            if not name.startswith(VARIABLE_PREFIX):
-                detail = f"{header}: only {VARIABLE_PREFIX}* variables may be used, not {name}"
+            if not name.startswith(_VARIABLE_PREFIX):
+                detail = f"{header}: only {_VARIABLE_PREFIX}* variables may be used, not {name}"
                 raise FeedConfigError(self.url, detail)
             if name not in environ:
                 raise FeedConfigError(self.url, f"{header}: environment variable {name} is not set")
