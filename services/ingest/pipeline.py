@@ -49,7 +49,7 @@ from services.ingest.ownership import (
     Revoked,
     check_co_partitioned,
 )
-from services.ingest.poll import Poller, PollResult
+from services.ingest.poll import NOT_MODIFIED, OK, Poller, PollResult
 from services.ingest.publish import Fence, Outgoing, Transactions
 from services.ingest.reload import FeedList
 from services.ingest.scheduler import Scheduler
@@ -63,6 +63,9 @@ log = logging.getLogger(__name__)
 PROBE_INTERVAL = 10.0
 # The loop wakes at least this often for reloads, seeds, gauges and stop requests.
 TICK = 1.0
+# `ingest --once`'s exit status when feeds were polled and not one could be read: the pass did
+# its work, but a cron job must hear that the network, the list or a proxy is wrong.
+NO_FEED_READ = 3
 _T = TypeVar("_T")
 
 
@@ -70,8 +73,9 @@ def run(settings: IngestSettings, once: bool, stop: threading.Event) -> int:
     """Publishes seeds and feeds until stopped; with `once`, one pass over every source.
 
     Returns 0 when everything was acknowledged, or when stopped before Kafka could be reached;
-    1 when a transaction failed in a `once` pass. Feed errors are counted and logged, and are
-    no failure of the process.
+    1 when a transaction failed in a `once` pass; `NO_FEED_READ` when a `once` pass could read
+    none of the feeds it polled. Other feed errors are counted and logged, and are no failure of
+    the process.
     """
     try:
         return _serve(settings, once, stop)
@@ -220,8 +224,16 @@ class Ingest:
                 seeds_done = True
             if self._scheduler.idle:
                 log.info("ingest pass done", extra=dict(self._summary))
-                return 0
+                return self._pass_status()
         return 1
+
+    def _pass_status(self) -> int:
+        """0, or `NO_FEED_READ` when feeds were polled and not one could be read."""
+        polls = {name: n for name, n in self._summary.items() if name.startswith("polls_")}
+        if polls and not polls.get(f"polls_{OK}") and not polls.get(f"polls_{NOT_MODIFIED}"):
+            log.error("no feed could be read in this pass", extra=polls)
+            return NO_FEED_READ
+        return 0
 
     @property
     def _settled(self) -> bool:

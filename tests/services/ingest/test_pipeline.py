@@ -103,6 +103,24 @@ def test_good_feeds_are_all_published_next_to_hostile_ones_and_a_rerun_adds_noth
     print(f"first run {first_run:.1f}s: {len(articles)} articles, {len(failures)} feeds failed")
 
 
+def test_a_pass_that_could_read_no_feed_exits_3(
+    farm: FeedFarm, service_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Partly failing is a feed's life; all failing is a broken network, list or proxy.
+    server = farm.server
+    server.routes["/gone"] = Reply(404, b"")
+    server.routes["/error"] = Reply(500, b"oops")
+    urls = {"gone": server.url("/gone"), "error": server.url("/error")}
+    env = ingest_env(service_env)
+    code, logs = run_once(write_opml(tmp_path / "broken.opml", urls), env)
+    assert code == 3, logs[-5:]
+    assert logs[-1]["message"] == "no feed could be read in this pass"
+
+    urls["good"] = farm.add("good", "rss", items("good", 1))
+    code, logs = run_once(write_opml(tmp_path / "partly.opml", urls), env)
+    assert code == 0, logs[-5:]
+
+
 def test_restart_publishes_changes_with_the_same_id_and_what_appeared_meanwhile(
     farm: FeedFarm, service_env: dict[str, str], kafka_settings: KafkaSettings,
     topics: TopicSettings, tmp_path: Path,
