@@ -19,7 +19,7 @@ with nothing usable raises `FeedParseError`.
 import html
 import io
 from calendar import timegm
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import getaddresses
@@ -132,7 +132,8 @@ def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
     base = _http_url(_get(feed, "link"), url) or url
     atom = result.version.startswith("atom")
     inherited = _Inherited(base, language, _xml_authors(feed) if atom else [])
-    items, skipped = _sorted_out([_xml_item(entry, inherited) for entry in result.entries])
+    read = [_guarded(_xml_item, entry, inherited) for entry in result.entries]
+    items, skipped = _sorted_out(read)
     return ParsedFeed(
         kind=SourceKind.ATOM if atom else SourceKind.RSS,
         title=_detail_text(_get(feed, "title_detail")) or None,
@@ -247,7 +248,10 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
     text = _get(entry, key, "")
     if _is_naive_iso(text) or _has_unknown_zone_name(text):
         return None
-    return datetime.fromtimestamp(timegm(parsed), UTC)
+    try:
+        return datetime.fromtimestamp(timegm(parsed), UTC)
+    except (ValueError, OverflowError, OSError):  # MySQL's "0000-00-00 00:00:00" is year -1
+        return None
 
 
 def _is_naive_iso(text: str) -> bool:
@@ -446,7 +450,7 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     language = language_code(feed.language)
     base = _http_url(feed.home_page_url, url) or url
     inherited = _Inherited(base, language, feed.author_names())
-    items, skipped = _sorted_out([_json_item(item, inherited) for item in feed.items])
+    items, skipped = _sorted_out([_guarded(_json_item, item, inherited) for item in feed.items])
     return ParsedFeed(
         kind=SourceKind.JSONFEED,
         title=_json_text(feed.title) or None,
@@ -557,6 +561,21 @@ def _enclosures(found: Iterable[tuple[object, object, object]], base: str) -> li
                 url=href, mime_type=str(kind) if kind else None, length=_length(length)
             )
     return list(files.values())
+
+
+_Entry = TypeVar("_Entry")  # a feed item as its parser gave it
+
+
+def _guarded(
+    read: Callable[[_Entry, _Inherited], ArticleDraft | SkippedItem],
+    entry: _Entry,
+    inherited: _Inherited,
+) -> ArticleDraft | SkippedItem:
+    """`read(entry, inherited)`; an item it fails on is skipped, not the feed's other items."""
+    try:
+        return read(entry, inherited)
+    except Exception as exc:  # hostile input meets two parsers' corners: one item, not the feed
+        return SkippedItem("invalid_item", f"{type(exc).__name__}: {exc}")
 
 
 def _sorted_out(

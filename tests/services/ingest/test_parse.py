@@ -7,6 +7,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -581,3 +582,29 @@ def _measured(work: Callable[[], ParsedFeed]) -> tuple[ParsedFeed, float, int]:
         return result, time.monotonic() - started, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_an_item_the_parser_fails_on_is_skipped_and_the_others_read() -> None:
+    zero_date, good = rss(
+        "<item><title>Zero</title><pubDate>0000-00-00 00:00:00</pubDate></item>"
+        "<item><title>Good</title><pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item>"
+    ).items  # MySQL's zero date, which feedparser reads as year -1
+    assert (zero_date.title, zero_date.published_at) == ("Zero", None)
+    assert good.published_at == utc(2026, 12, 1, 10, 0)
+
+
+def test_a_failure_reading_one_item_skips_that_item_not_the_feed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_date = parse._xml_date
+
+    def failing_on_boom(entry: dict[str, Any], key: str) -> datetime | None:
+        if entry.get("title") == "Boom":
+            raise OverflowError("a corner of a parser no test found yet")
+        return read_date(entry, key)
+
+    monkeypatch.setattr(parse, "_xml_date", failing_on_boom)
+    parsed = rss("<item><title>Boom</title></item><item><title>Fine</title></item>")
+    assert [item.title for item in parsed.items] == ["Fine"]
+    (skipped,) = parsed.skipped
+    assert skipped.reason == "invalid_item" and "OverflowError" in skipped.detail
