@@ -39,8 +39,10 @@ STOPPED = "stopped"  # the service stopped during the fetch: nothing to record
 # record would fail its whole transaction over and over: such an item is skipped and counted.
 MAX_ARTICLE_BYTES = 1_000_000
 # Items read from one document at most (feeds list their newest first); this bounds the windows,
-# and so the size of the feed's state record.
-MAX_ITEMS = 1000
+# and so the size of the feed's state record: 40 bytes an item, about 540 KB at this many once
+# base64-coded, under the 1 MiB a Kafka record may have by default. Archive feeds carry
+# thousands of items.
+MAX_ITEMS = 10_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)  # first-seen times are kept exactly, as integers
 

@@ -18,6 +18,7 @@ from services.ingest.fetch import Fetcher, FetchSettings
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.poll import (
     MAX_ARTICLE_BYTES,
+    MAX_ITEMS,
     NOT_MODIFIED,
     OK,
     STOPPED,
@@ -201,6 +202,16 @@ def test_a_fetch_ended_by_a_stop_is_no_error_of_the_feed(
     later = poller.poll(FeedConfig(url=url, name="slow"), base)
     assert (later.outcome, later.write_state) == (STOPPED, False)
     assert "feed poll failed" not in caplog.text
+
+
+@pytest.mark.parametrize("count", [1500, MAX_ITEMS])
+def test_an_archive_feed_is_read_whole_and_its_state_fits_in_one_record(
+    farm: FeedFarm, poller: Poller, count: int
+) -> None:
+    url = farm.add("archive", "rss", [Item(f"{n}", f"Story {n}") for n in range(count)])
+    result = poll(poller, url)
+    assert outcomes(result) == {"new": count}
+    assert len(result.state.model_dump_json()) < 1_000_000  # Kafka's default record limit
 
 
 def test_an_undated_item_keeps_its_first_seen_time_across_updates(
