@@ -194,9 +194,10 @@ class Poller:
         candidates: list[Candidate] = []
         settled: Counter[Outcome] = Counter()
         carried: list[tuple[int, int]] = []
+        shared = _shared_links(decisions)
         for decision in decisions:
             try:
-                keys = _item_keys(decision, feed.url)
+                keys = _item_keys(decision, feed.url, shared)
                 word = article_word(keys.id)
                 first_seen = articles.first_seen(word)
                 if decision.outcome is Outcome.UPDATED and first_seen is None:
@@ -265,15 +266,22 @@ class Poller:
         )
 
 
-def _item_keys(decision: Decision, feed_url: str) -> ArticleKeys:
-    """The keys of an item's article; ValueError when its link is not a URL. An item without a
-    link that the feed knows by its GUID keeps one id when it is edited: an id from its text,
-    which is what an edit changes, would make each version another article."""
+def _item_keys(decision: Decision, feed_url: str, shared_links: set[str]) -> ArticleKeys:
+    """The keys of an item's article; ValueError when its link is not a URL. An item the feed
+    knows by its GUID is that GUID's article when its link names no article of its own: when it
+    has none (an id from its text, which an edit changes, would make each version another
+    article), or when other items of the document share it (a podcast's episodes all linking to
+    the show's page would be one article)."""
     # Without keys the link is not a URL: working them out raises why, as it should.
     keys = decision.keys or article_keys(decision.draft)
-    if keys.url is None and decision.guid is not None:
+    if decision.guid is not None and (keys.url is None or keys.url in shared_links):
         return replace(keys, id=id_from_guid(feed_url, decision.guid))
     return keys
+
+
+def _shared_links(decisions: list[Decision]) -> set[str]:
+    links = Counter(d.keys.url for d in decisions if d.keys is not None and d.keys.url)
+    return {link for link, count in links.items() if count > 1}
 
 
 def _article(

@@ -214,6 +214,28 @@ def test_an_archive_feed_is_read_whole_and_its_state_fits_in_one_record(
     assert len(result.state.model_dump_json()) < 1_000_000  # Kafka's default record limit
 
 
+def test_items_that_share_one_link_are_articles_of_their_own(
+    farm: FeedFarm, poller: Poller
+) -> None:
+    # A podcast whose episodes all link to the show's page.
+    episodes = "".join(
+        f"<item><guid>ep-{n}</guid><title>Episode {n}</title><link>https://show.example/</link>"
+        "</item>"
+        for n in range(3)
+    )
+    farm.server.routes["/show"] = Reply(
+        body=f'<rss version="2.0"><channel><title>Show</title>{episodes}</channel></rss>'.encode()
+    )
+    url = farm.server.url("/show")
+    first = poll(poller, url)
+    assert outcomes(first) == {"new": 3}
+    ids = {candidate.article.id for candidate in first.candidates}
+    assert len(ids) == 3
+    assert {candidate.article.url for candidate in first.candidates} == {"https://show.example/"}
+    again = poll(poller, url, first.state)
+    assert outcomes(again) == {"unchanged": 3}
+
+
 def test_an_undated_item_keeps_its_first_seen_time_across_updates(
     farm: FeedFarm, poller: Poller
 ) -> None:
