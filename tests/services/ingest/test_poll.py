@@ -14,17 +14,20 @@ from prometheus_client import REGISTRY
 from schemas import utc_now
 from services.ingest.dedup import Outcome
 from services.ingest.feeds import FeedConfig
-from services.ingest.fetch import Fetcher, FetchSettings
+from services.ingest.fetch import FeedValidators, Fetcher, FetchSettings
+from services.ingest.identity import content_hash
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.poll import (
     MAX_ARTICLE_BYTES,
     MAX_ITEMS,
     NOT_MODIFIED,
     OK,
+    SHORTENED_SUMMARY_CHARS,
     STOPPED,
     Poller,
     PollResult,
 )
+from services.ingest.sanitize import html_to_text
 from services.ingest.settings import IngestSettings
 from services.ingest.state import FeedState
 from tests.services.ingest.farm import FeedFarm, Item
@@ -268,17 +271,28 @@ def test_a_guid_reused_for_another_story_is_a_new_article_not_an_update(
     assert second.article.id != first.candidates[0].article.id
 
 
-def test_an_item_too_large_for_a_record_is_skipped(farm: FeedFarm, poller: Poller) -> None:
+def test_an_item_too_large_for_a_record_is_shortened_and_one_with_a_huge_title_skipped(
+    farm: FeedFarm, poller: Poller
+) -> None:
     def skipped() -> float:
         labels = {"source_kind": "rss", "reason": "too_large"}
         return REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
 
     before = skipped()
-    huge = "word " * (MAX_ARTICLE_BYTES // 5 + 1)
-    url = farm.add("a", "rss", [Item("1", "Small"), Item("2", "Huge", huge)])
-    result = poll(poller, url)
-    assert [candidate.article.title for candidate in result.candidates] == ["Small"]
-    assert skipped() == before + 1
+    paragraph = "<p>" + "Ein Wort über Größe. " * 50 + "</p>"  # not ASCII: two-byte characters
+    huge = paragraph * (2 * MAX_ARTICLE_BYTES // len(paragraph))
+    items = [Item("1", "Small"), Item("2", "Huge", huge), Item("3", "T" * MAX_ARTICLE_BYTES)]
+    url = farm.add("a", "rss", items)
+    first = poll(poller, url)
+    small, shortened = (candidate.article for candidate in first.candidates)
+    assert (small.title, shortened.title) == ("Small", "Huge")
+    assert len(shortened.model_dump_json().encode()) <= MAX_ARTICLE_BYTES
+    assert len(shortened.summary) == SHORTENED_SUMMARY_CHARS
+    assert html_to_text(huge).startswith(shortened.body) and shortened.body.endswith("Größe.")
+    assert shortened.content_hash == content_hash("Huge", shortened.body)  # what it carries
+    assert skipped() == before + 1  # the title alone is too large
+    unconditional = first.state.model_copy(update={"validators": FeedValidators()})
+    assert outcomes(poll(poller, url, unconditional)) == {"unchanged": 3}  # not cut again
 
 
 def test_items_the_parser_skips_are_counted_and_logged(
