@@ -18,10 +18,11 @@ with nothing usable raises `FeedParseError`.
 
 import html
 import io
+import re
 from calendar import timegm
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import getaddresses
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -246,12 +247,31 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
     if parsed is None:
         return None
     text = _get(entry, key, "")
-    if _is_naive_iso(text) or _has_unknown_zone_name(text):
+    if _is_naive_iso(text) or _has_unknown_zone_name(text) or _is_impossible(text):
         return None
     try:
         return datetime.fromtimestamp(timegm(parsed), UTC)
     except (ValueError, OverflowError, OSError):  # MySQL's "0000-00-00 00:00:00" is year -1
         return None
+
+
+_ISO_PARTS = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def _is_impossible(text: str) -> bool:
+    """A date feedparser reads into another one: a number (a Unix time it takes for a year and
+    a day) or an ISO date out of range ("2024-13-45T99:00" rolls over into the next year)."""
+    if text.strip().isdigit():
+        return True
+    parts = _ISO_PARTS.match(text)
+    if parts is None:
+        return False
+    day, hour, minute, second = parts.groups()
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return True
+    return hour is not None and (int(hour) > 24 or int(minute) > 59 or int(second or 0) > 60)
 
 
 def _is_naive_iso(text: str) -> bool:

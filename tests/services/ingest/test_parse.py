@@ -608,3 +608,22 @@ def test_a_failure_reading_one_item_skips_that_item_not_the_feed(
     assert [item.title for item in parsed.items] == ["Fine"]
     (skipped,) = parsed.skipped
     assert skipped.reason == "invalid_item" and "OverflowError" in skipped.detail
+
+
+@pytest.mark.parametrize(
+    ("date", "published"),
+    [
+        ("2024-13-45T99:00:00Z", None),  # feedparser rolls it over into 2025
+        ("1709632800", None),  # a Unix time, which feedparser reads as a year and a day
+        ("2024-03-05T10:00:00 GMT", utc(2024, 3, 5, 10, 0)),  # odd, but a real date
+        ("2024-03-05T10:00:00+01", utc(2024, 3, 5, 9, 0)),
+    ],
+)
+def test_a_date_feedparser_would_read_as_another_is_not_taken(
+    date: str, published: datetime | None
+) -> None:
+    (item,) = rss(
+        '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>T</title>'
+        f"<dc:date>{date}</dc:date></item>"
+    ).items
+    assert (item.published_at, item.published_at_inferred) == (published, published is None)
