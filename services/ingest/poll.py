@@ -90,7 +90,7 @@ class Poller:
         try:
             return self._poll(feed, base, now)
         except Exception as exc:
-            if self._fetcher.closed:  # httpx refuses a closed client's next hop: a stop
+            if self._fetcher.closed:  # a fetch the stop ended, or a hop the closed client refused
                 return PollResult(feed, base, base, STOPPED, write_state=False)
             log.exception("feed poll failed unexpectedly", extra={"feed": feed.name})
             metrics.FETCHES.labels(INTERNAL, "none").inc()
@@ -102,8 +102,8 @@ class Poller:
             headers = feed.request_headers()
             fetched = self._fetcher.fetch(base.poll_url, base.validators, headers, feed.url)
         except FeedError as error:
-            if self._fetcher.closed:  # ended by a stop: no fault of the feed's
-                return PollResult(feed, base, base, STOPPED, write_state=False)
+            if self._fetcher.closed:
+                raise  # ended by a stop, no fault of the feed's: `poll` says so
             http = error if isinstance(error, FeedHTTPStatusError) else None
             status = http.status if http else None
             _count_fetch(error.reason, status, time.monotonic() - started, 0)
