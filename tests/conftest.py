@@ -29,6 +29,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive ports free on every address (`enrich --workers` serves
+    on `metrics_port + i`). They are chosen below the kernel's ephemeral range: a port next to a
+    free one from that range may be any outgoing connection's local port a moment later (seen:
+    a worker that could not listen on its port)."""
+    ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        first = random.randrange(10_000, ephemeral_low - count)
+        if all(_bindable(port) for port in range(first, first + count)):
+            return first
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+        return True
+
+
 @pytest.fixture
 def kafka_settings(kafka_broker: EmbeddedBroker | ExternalBroker) -> KafkaSettings:
     return KafkaSettings(bootstrap_servers=kafka_broker.bootstrap_servers)

@@ -23,7 +23,7 @@ from schemas import Source, SourceKind
 from services.enrich.settings import EnrichSettings
 from services.enrich.workers import worker_settings
 from services.ingest.normalize import ArticleDraft, build_article
-from tests.conftest import free_port, read_topic
+from tests.conftest import free_ports, read_topic
 
 ARTICLES = 100
 # Idle seconds before a drained worker exits, counted from its start: long enough for the later
@@ -109,14 +109,16 @@ def publish(kafka: KafkaSettings, topics: TopicSettings, count: int) -> set[byte
     return keys
 
 
-def wait_for(condition: object, timeout: float, what: str) -> None:
-    assert callable(condition)
+def wait_until_ready(replica: Replica, timeout: float) -> None:
+    """Both workers answer `/readyz` with 200; a replica that ends first fails at once, with its
+    log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():
+        if replica.ready(0) and replica.ready(1):
             return
+        assert replica.process.poll() is None, ("the replica ended", replica.logs[-10:])
         time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(("timed out waiting for both workers to be ready", replica.logs[-10:]))
 
 
 def test_worker_endpoints_are_on_consecutive_ports() -> None:
@@ -137,7 +139,7 @@ def test_two_workers_share_the_partitions_and_enrich_every_article_once(
     replicas: list[Replica],
 ) -> None:
     keys = publish(kafka_settings, topics, ARTICLES)
-    replica = Replica(service_env, free_port(), "--until-idle", UNTIL_IDLE)
+    replica = Replica(service_env, free_ports(2), "--until-idle", UNTIL_IDLE)
     replicas.append(replica)
     partitions: list[set[str]] = [set(), set()]
     young_collections: list[list[float]] = [[], []]
@@ -171,9 +173,9 @@ def test_two_workers_share_the_partitions_and_enrich_every_article_once(
 def test_sigterm_stops_every_worker_within_ten_seconds(
     service_env: dict[str, str], replicas: list[Replica]
 ) -> None:
-    replica = Replica(service_env, free_port())
+    replica = Replica(service_env, free_ports(2))
     replicas.append(replica)
-    wait_for(lambda: replica.ready(0) and replica.ready(1), 120, "both workers to be ready")
+    wait_until_ready(replica, 120)
     pids = replica.worker_pids()
     assert len(pids) == 2
 
@@ -190,9 +192,9 @@ def test_sigterm_stops_every_worker_within_ten_seconds(
 def test_a_worker_that_dies_ends_the_replica_with_an_error(
     service_env: dict[str, str], replicas: list[Replica]
 ) -> None:
-    replica = Replica(service_env, free_port())
+    replica = Replica(service_env, free_ports(2))
     replicas.append(replica)
-    wait_for(lambda: replica.ready(0) and replica.ready(1), 120, "both workers to be ready")
+    wait_until_ready(replica, 120)
     doomed, survivor = replica.worker_pids()
 
     os.kill(doomed, signal.SIGKILL)
