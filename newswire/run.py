@@ -30,6 +30,7 @@ from newswire.settings import KafkaSettings, TopicSettings
 from newswire.status_page import StatusPage, service_figures
 from newswire.tail import caught_up, open_tail, records
 from schemas import EnrichedArticle
+from services.ingest.pipeline import NO_FEED_READ
 from services.ingest.seeds import seed_files
 
 STATUS_INTERVAL = 15.0
@@ -197,20 +198,32 @@ def _command(*args: str) -> list[str]:
 
 
 def _run_once(seeds_dir: Path, ports: Ports, env: dict[str, str], stop: threading.Event) -> int:
-    """Ingest every source once, then enrich until the raw topic is drained."""
-    for args in (
-        ("ingest", "--once", "--seeds", str(seeds_dir), "--metrics-port", str(ports.ingest)),
-        ("enrich", "--until-idle", "2", "--metrics-port", str(ports.enrich)),
-    ):
-        with _child(_command(*args), env) as child:
-            while child.poll() is None and not stop.wait(0.2):
-                pass
-        if stop.is_set():
-            return 130
-        if child.returncode:
-            print(f"{args[0]} failed with exit code {child.returncode}", flush=True)
-            return child.returncode
-    return 0
+    """Ingest every source once, then enrich until the raw topic is drained. A pass that could
+    read no feed may still have published seeds: they are enriched, and the run ends with
+    ingest's status."""
+    ingest = ("ingest", "--once", "--seeds", str(seeds_dir), "--metrics-port", str(ports.ingest))
+    ingested = _run_child(ingest, env, stop)
+    if ingested == NO_FEED_READ:
+        print("ingest could read none of the feeds (its log says why)", flush=True)
+    elif ingested:
+        return _failed("ingest", ingested)
+    enrich = ("enrich", "--until-idle", "2", "--metrics-port", str(ports.enrich))
+    enriched = _run_child(enrich, env, stop)
+    return _failed("enrich", enriched) if enriched else ingested
+
+
+def _run_child(args: tuple[str, ...], env: dict[str, str], stop: threading.Event) -> int:
+    """Runs `newswire <args>` to its end: its exit status, or 130 when stopped."""
+    with _child(_command(*args), env) as child:
+        while child.poll() is None and not stop.wait(0.2):
+            pass
+    return 130 if stop.is_set() else int(child.returncode)
+
+
+def _failed(name: str, status: int) -> int:
+    if status != 130:  # a stop the person asked for is no failure to report
+        print(f"{name} failed with exit code {status}", flush=True)
+    return status
 
 
 def _drain(consumer: KafkaConsumer, progress: Progress, stop: threading.Event) -> None:

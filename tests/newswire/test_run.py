@@ -26,8 +26,8 @@ def run_once(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     )
 
 
-def assert_shows_the_seed(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, result.stderr
+def assert_shows_the_seed(result: subprocess.CompletedProcess[str], status: int = 0) -> None:
+    assert result.returncode == status, result.stderr
     out = result.stdout
     assert "broker: " in out
     assert "seeds: 1 file(s)" in out
@@ -53,6 +53,18 @@ def test_run_once_polls_the_feeds_file_it_is_given(
     assert f"feeds: {feeds_file}" in result.stdout
     assert "Parliament in Berlin passes the budget" in result.stdout
     assert "done: 2 articles enriched, 0 dead letters" in result.stdout  # and the seed
+
+
+def test_run_once_that_reads_no_feed_enriches_the_seeds_and_says_so(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    with FeedServer() as server:  # it has no feed: every request is a 404
+        feeds_file = write_yaml(tmp_path / "feeds.yaml", {"gone": server.url("/gone.xml")})
+        env = service_env | {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1"}
+        result = run_once(env, "--feeds", str(feeds_file))
+    assert_shows_the_seed(result, status=3)  # ingest's: feeds were polled, none could be read
+    assert "ingest could read none of the feeds (its log says why)" in result.stdout
+    assert "failed with exit code" not in result.stdout
 
 
 @pytest.mark.timeout(300)
