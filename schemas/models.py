@@ -7,10 +7,12 @@ version, and with it a new `schema` header value.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
+import pycountry
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
@@ -22,12 +24,18 @@ def language_code(tag: object) -> str | None:
     if not isinstance(tag, str):
         return None
     primary = tag.strip().replace("_", "-").split("-", 1)[0].lower()
-    return primary if len(primary) == 2 and primary.isalpha() and primary.isascii() else None
+    return primary if primary in _iso_639_1() else None
 
 
-# Whoever wrote the record (a feed, a seed, another producer): a tag without a two-letter
-# primary subtag ("English", "eng") is no known language, and enrich identifies the language
-# itself. Two letters are taken as they come, without a check against the ISO 639-1 list.
+@functools.cache
+def _iso_639_1() -> frozenset[str]:
+    codes = (getattr(language, "alpha_2", None) for language in pycountry.languages)
+    return frozenset(code for code in codes if code)
+
+
+# Whoever wrote the record (a feed, a seed, another producer): a tag whose primary subtag is no
+# ISO 639-1 code ("English", "eng", "xx") is no known language, and enrich identifies the
+# language itself.
 LanguageCode = Annotated[
     str | None,
     BeforeValidator(language_code),

@@ -149,13 +149,15 @@ def test_the_text_s_language_wins_over_the_feed_s(tagger: Tagger) -> None:
     assert "Emmanuel Macron" in {entity.name for entity in result.entities}
 
 
-@pytest.mark.parametrize(("tag", "code"), [("en_US", "en"), ("EN-gb", "en"), ("English", None)])
+@pytest.mark.parametrize(
+    ("tag", "code"), [("en_US", "en"), ("EN-gb", "en"), ("English", None), ("xx-XX", None)]
+)
 def test_a_language_tag_in_another_spelling_still_gets_english_tagging(
     tagger: Tagger, tag: str, code: str | None
 ) -> None:
     # Records of other producers, seeds and `newswire tag` input, on a text too short for its
-    # language to be told: the tag decides. "English" is no ISO 639-1 code: the language is
-    # unknown, and unknown may be English.
+    # language to be told: the tag decides. "English" and "xx" are no ISO 639-1 codes: the
+    # language is unknown, and unknown may be English.
     (result,) = tagger.tag([article("Scholz in Paris", "Olaf Scholz met Emmanuel Macron.", tag)])
     assert result.language == code
     assert {"Olaf Scholz", "Emmanuel Macron"} <= {entity.name for entity in result.entities}
