@@ -47,8 +47,12 @@ def ensure_topics(kafka: KafkaSettings, topics: TopicSettings, specs: Iterable[T
 
 
 def _create(admin: KafkaAdminClient, missing: list[NewTopic]) -> None:
+    """Creates `missing` and returns once brokers serve them: KRaft confirms a creation before
+    brokers know of it, and a client asking at once finds a topic with no partitions."""
     try:
-        admin.create_topics(missing)
+        admin.create_topics(missing, wait_for_metadata=True)
     except TopicAlreadyExistsError:
-        return  # another replica created it between our list and our create
+        # Another replica created it between our list and our create, a moment ago.
+        admin.wait_for_topics([topic.name for topic in missing])
+        return
     log.info("created topics", extra={"topics": [topic.name for topic in missing]})
