@@ -24,16 +24,15 @@ NEWSWIRE = REPO / ".venv" / "bin" / "newswire"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free on every address, for a server (a child, a broker) that listens on it later."""
+    return free_ports(1)
 
 
 def free_ports(count: int) -> int:
     """The first of `count` consecutive ports free on every address (`enrich --workers` serves
-    on `metrics_port + i`). They are chosen below the kernel's ephemeral range: a port next to a
-    free one from that range may be any outgoing connection's local port a moment later (seen:
-    a worker that could not listen on its port)."""
+    on `metrics_port + i`). They are chosen below the kernel's ephemeral range: a port from that
+    range, free now, may be an outgoing connection's local port by the time a server binds it
+    (seen: a worker that could not listen on its port)."""
     ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     while True:
         first = random.randrange(10_000, ephemeral_low - count)
