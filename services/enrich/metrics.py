@@ -46,6 +46,13 @@ CONSUMER_LAG = Gauge(
     ["partition"],
 )
 
+# Series whose labels are a small fixed set exist from the start, at 0: a dashboard shows 0
+# rather than no data, and rate() has a sample from before the first event.
+for _outcome in ("enriched", "dead_lettered"):
+    ARTICLES.labels(_outcome)
+for _reason in ("unavailable", "timeout", "rebalance", "fenced", "error"):
+    CHECKPOINT_FAILURES.labels(_reason)
+
 
 def set_consumer_lag(lags: Mapping[int, int]) -> None:
     """The lag of each partition owned now; the partitions given away lose theirs, so a replica

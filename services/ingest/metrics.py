@@ -6,6 +6,8 @@ set is bounded by it); a feed removed from the file has its series removed too.
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from services.ingest.dedup import Outcome
+
 ARTICLES_PUBLISHED = Counter(
     "newswire_ingest_articles_published_total",
     "Articles committed to the raw topic, by source kind.",
@@ -75,7 +77,7 @@ FEEDS_HEALTHY = Gauge("newswire_ingest_feeds_healthy", "Enabled feeds whose last
 FEEDS_FAILING = Gauge("newswire_ingest_feeds_failing", "Enabled feeds whose last poll failed.")
 FEED_LAST_SUCCESS = Gauge(
     "newswire_ingest_feed_last_success_timestamp_seconds",
-    "When the feed was last polled successfully (Unix time).",
+    "When the feed was last polled successfully (Unix time; 0: never).",
     ["feed"],
 )
 FEED_ERROR_STREAK = Gauge(
@@ -83,6 +85,15 @@ FEED_ERROR_STREAK = Gauge(
     "Polls of the feed that failed in a row; 0 after a success.",
     ["feed"],
 )
+
+# Series whose labels are a small fixed set exist from the start, at 0: a dashboard shows 0
+# rather than no data, and rate() has a sample from before the first event.
+for _item in Outcome:
+    ITEMS.labels(_item.value)
+for _outcome in ("committed", "failed"):
+    TRANSACTIONS.labels(_outcome)
+for _outcome in ("ok", "error"):
+    FEED_LIST_RELOADS.labels(_outcome)
 
 
 def status_class(status: int | None) -> str:

@@ -583,8 +583,10 @@ class Ingest:
 
     def _feed_metrics(self, feed: FeedConfig, state: FeedState) -> None:
         metrics.FEED_ERROR_STREAK.labels(feed.name).set(state.error_streak)
-        if state.last_success_at is not None:
-            metrics.FEED_LAST_SUCCESS.labels(feed.name).set(state.last_success_at.timestamp())
+        # 0 for a feed that never succeeded, so that an alert on the time since a success fires
+        # for it too (a missing series would never fire).
+        last_success = state.last_success_at.timestamp() if state.last_success_at else 0
+        metrics.FEED_LAST_SUCCESS.labels(feed.name).set(last_success)
 
     def _update_gauges(self) -> None:
         self._next_gauges = time.monotonic() + TICK

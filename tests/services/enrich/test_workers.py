@@ -178,6 +178,9 @@ def test_sigterm_stops_every_worker_within_ten_seconds(
     wait_until_ready(replica, 120)
     pids = replica.worker_pids()
     assert len(pids) == 2
+    # Series of a fixed label set are there before their first event.
+    failures = replica.scrape(1)["newswire_enrich_checkpoint_failures_total"]
+    assert ({"reason": "fenced"}, 0.0) in failures
 
     started = time.monotonic()
     replica.process.send_signal(signal.SIGTERM)
