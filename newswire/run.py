@@ -30,7 +30,7 @@ from newswire.settings import KafkaSettings, TopicSettings
 from newswire.status_page import StatusPage, service_figures
 from newswire.tail import caught_up, open_tail, records
 from schemas import EnrichedArticle
-from services.ingest.pipeline import NO_FEED_READ
+from services.ingest import NO_FEED_READ
 from services.ingest.seeds import seed_files
 
 STATUS_INTERVAL = 15.0

@@ -30,7 +30,7 @@ from newswire.kafka.topics import COMPACTED, TopicSpec, ensure_topics
 from newswire.lifecycle import retry_until_stopped
 from newswire.observability.endpoints import EndpointServer, Readiness
 from schemas import RawArticle, utc_now
-from services.ingest import metrics
+from services.ingest import NO_FEED_READ, metrics
 from services.ingest.catalog import publish_list
 from services.ingest.crossfeed import (
     ARTICLE_LOG_BYTES,
@@ -63,9 +63,6 @@ log = logging.getLogger(__name__)
 PROBE_INTERVAL = 10.0
 # The loop wakes at least this often for reloads, seeds, gauges and stop requests.
 TICK = 1.0
-# `ingest --once`'s exit status when feeds were polled and not one could be read: the pass did
-# its work, but a cron job must hear that the network, the list or a proxy is wrong.
-NO_FEED_READ = 3
 _T = TypeVar("_T")
 
 
