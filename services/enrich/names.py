@@ -4,10 +4,11 @@ Two signals, each one extra vote in `entities.resolve_entities`:
 
 - an organisation's head word: the last word of the name, or the word before "of" or "for"
   ("Bank of England", "Office for National Statistics", "Manchester United"); spaCy's small
-  model calls "Bank of Ireland" a place and "the All England Club" a building;
+  model called "Bank of Ireland" a place and "the All England Club" a building;
 - a given name as the first of two to four words ("Jafar Panahi", "Erling Haaland"), which
-  spaCy's small model calls an organisation or a place now and then when the name is not
-  English, unless the last word names a building ("Johnson Space Center"). The
+  spaCy calls an organisation or a place now and then when the name is not English (its
+  medium model: "Erling Haaland left Molde" a place), unless the last word names a building
+  ("Johnson Space Center"). The
   given names are Faker's lists for some 80 locales, which name their sources (national name
   statistics, Wikipedia categories). Its generic English list is left out: it holds common
   words that begin company names ("General", "Royal", "Sterling"); English names are the ones

