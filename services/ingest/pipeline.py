@@ -457,8 +457,8 @@ class Ingest:
             return False
         metrics.TRANSACTIONS.labels("committed").inc()
         metrics.PUBLISH_DURATION.observe(time.perf_counter() - started)
-        for article in articles:
-            metrics.ARTICLES_PUBLISHED.labels(article.source.kind.value).inc()
+        for kind, count in Counter(article.source.kind.value for article in articles).items():
+            metrics.ARTICLES_PUBLISHED.labels(kind).inc(count)
         self._readiness.ready()
         self._next_probe = time.monotonic() + PROBE_INTERVAL
         return True

@@ -51,7 +51,7 @@ def test_yml_suffix_and_empty_list(tmp_path: Path) -> None:
         ("feeds: https://x.example/\n", "must be a list"),
         ("feed:\n  - url: https://x.example/\n", "one key, `feeds:`"),
         ("", "one key"),
-        ("feeds:\n  - url: [unclosed\n", r"not valid YAML: line \d+: expected"),
+        ("feeds:\n  - url: [unclosed\n", r"not valid YAML: line \d+: did not find expected"),
         (
             "feeds:\n  - url: https://a.example/\n    name: Same\n"
             "  - url: https://b.example/\n    name: Same\n",
