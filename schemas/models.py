@@ -24,7 +24,13 @@ def language_code(tag: object) -> str | None:
     if not isinstance(tag, str):
         return None
     primary = tag.strip().replace("_", "-").split("-", 1)[0].lower()
+    primary = _WITHDRAWN.get(primary, primary)
     return primary if primary in _iso_639_1() else None
+
+
+# ISO 639-1 codes withdrawn for new ones, which old software (Java's Locale, for one) still
+# writes into feeds; pycountry lists only the codes in force.
+_WITHDRAWN = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
 
 
 @functools.cache
