@@ -8,11 +8,10 @@ Two signals, each one extra vote in `entities.resolve_entities`:
 - a given name as the first of two to four words ("Jafar Panahi", "Erling Haaland"), which
   spaCy calls an organisation or a place now and then when the name is not English (its
   medium model: "Erling Haaland left Molde" a place), unless the last word names a building
-  ("Johnson Space Center"). The
-  given names are Faker's lists for some 80 locales, which name their sources (national name
-  statistics, Wikipedia categories). Its generic English list is left out: it holds common
-  words that begin company names ("General", "Royal", "Sterling"); English names are the ones
-  spaCy gets right anyway.
+  ("Johnson Space Center"). The given names are Faker's lists for some 80 locales, which name
+  their sources (national name statistics, Wikipedia categories). Its generic English list is
+  left out: it holds common words that begin company names ("General", "Royal", "Sterling");
+  English names are the ones spaCy gets right anyway.
 """
 
 from __future__ import annotations
