@@ -29,6 +29,8 @@
 at stage boundaries with `raise ... from`, so the original stays in the traceback.
 """
 
+from typing import ClassVar
+
 
 class NewswireError(Exception):
     """Root of every error newswire raises on purpose."""
@@ -53,12 +55,13 @@ class KafkaUnavailableError(NewswireError):
 class CheckpointError(NewswireError):
     """A batch's output and consumed offsets were not made durable; the batch runs again.
 
-    `reason` is one of a small fixed set (a metric label): `unavailable` (Kafka cannot be
-    reached), `timeout` (no answer in time: the commit may or may not have happened),
-    `rebalance` (the consumer lost its partitions or its group generation), `fenced` (a newer
-    producer took over the transactional id) or `error` (anything else).
+    `reason` is one of `REASONS` (a metric label): `unavailable` (Kafka cannot be reached),
+    `timeout` (no answer in time: the commit may or may not have happened), `rebalance` (the
+    consumer lost its partitions or its group generation), `fenced` (a newer producer took over
+    the transactional id) or `error` (anything else).
     """
 
+    REASONS: ClassVar[tuple[str, ...]] = ("unavailable", "timeout", "rebalance", "fenced", "error")
     retriable = True
 
     def __init__(self, reason: str, detail: str) -> None:

@@ -4,6 +4,8 @@ from collections.abc import Mapping
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from newswire.errors import CheckpointError
+
 ARTICLES = Counter(
     "newswire_enrich_articles_total",
     "Raw records handled, by outcome (enriched or dead_lettered).",
@@ -50,7 +52,7 @@ CONSUMER_LAG = Gauge(
 # rather than no data, and rate() has a sample from before the first event.
 for _outcome in ("enriched", "dead_lettered"):
     ARTICLES.labels(_outcome)
-for _reason in ("unavailable", "timeout", "rebalance", "fenced", "error"):
+for _reason in CheckpointError.REASONS:
     CHECKPOINT_FAILURES.labels(_reason)
 
 

@@ -123,7 +123,7 @@ class Tagger:
         self._enricher = Enricher(
             version=version("newswire"),
             models={
-                model_name(self._nlp): self._nlp.meta["version"],
+                _model_name(self._nlp): self._nlp.meta["version"],
                 **{package: version(package) for package in _DATA_PACKAGES},
                 "iptc_topics": vocabulary().version,
             },
@@ -247,7 +247,7 @@ def load_ner() -> Language:
     return nlp
 
 
-def model_name(nlp: Language) -> str:
+def _model_name(nlp: Language) -> str:
     """The spaCy model's own name (`en_core_web_md`), whatever the package holding it is called."""
     return f"{nlp.meta['lang']}_{nlp.meta['name']}"
 
