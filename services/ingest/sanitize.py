@@ -41,7 +41,18 @@ MAX_TAGS = 5000
 
 
 def html_to_text(markup: str) -> str:
-    """Plain text of an HTML fragment: a blank line between paragraphs, whitespace collapsed."""
+    """Plain text of an HTML fragment: a blank line between paragraphs, whitespace collapsed.
+
+    Some feeds escape their markup twice (`&amp;lt;p&amp;gt;`, or `&lt;p&gt;` inside CDATA), so
+    its first reading is markup again. A text that begins with an element is read once more:
+    prose does not begin with a tag, while a text that mentions one later ("use the <p>
+    element") keeps it. Once more only: what is left after that is the publisher's text.
+    """
+    text = _text_of(markup)
+    return _text_of(text) if text.startswith("<") and _has_elements(text) else text
+
+
+def _text_of(markup: str) -> str:
     markup = _REMOVED.sub("", markup)
     if "<" not in markup:
         return _collapse(html.unescape(markup) if "&" in markup else markup)
@@ -55,6 +66,11 @@ def html_to_text(markup: str) -> str:
     for node in list(body.traverse()):
         _mark_breaks(node)
     return _collapse(body.text())
+
+
+def _has_elements(markup: str) -> bool:
+    body = LexborHTMLParser(_first_tags(markup, MAX_TAGS)).body
+    return body is not None and next(body.iter(), None) is not None
 
 
 def plain_text(text: str) -> str:

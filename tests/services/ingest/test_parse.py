@@ -343,6 +343,24 @@ def test_multi_line_titles_become_one_line() -> None:
     assert item.title == "Storm warning for the coast"
 
 
+@pytest.mark.parametrize(
+    "description",
+    [
+        "&amp;lt;p&amp;gt;Polls close at 8 &amp;amp;amp; results follow&amp;lt;/p&amp;gt;",
+        "<![CDATA[&lt;p&gt;Polls close at 8 &amp;amp; results follow&lt;/p&gt;]]>",
+    ],
+)
+def test_markup_escaped_twice_becomes_text(description: str) -> None:
+    (item,) = rss(f"<item><title>T</title><description>{description}</description></item>").items
+    assert item.summary == "Polls close at 8 & results follow"
+
+
+def test_a_tag_the_text_mentions_is_kept() -> None:
+    description = "Use the &amp;lt;p&amp;gt; element for paragraphs."
+    (item,) = rss(f"<item><title>T</title><description>{description}</description></item>").items
+    assert item.summary == "Use the <p> element for paragraphs."
+
+
 def test_feed_level_authors_stand_for_entries_without_their_own() -> None:
     body = (
         '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id>'

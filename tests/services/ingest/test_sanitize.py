@@ -32,6 +32,22 @@ def test_html_becomes_readable_text(markup: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        ("&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two &amp;amp; three&lt;/p&gt;", "One\n\nTwo & three"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;visible&lt;/b&gt;", "visible"),
+        # Escaped three times: read twice, and what is left is the publisher's text.
+        ("&amp;lt;p&amp;gt;x&amp;lt;/p&amp;gt;", "&lt;p&gt;x&lt;/p&gt;"),
+        # Text that begins with "<" but no element.
+        ("&lt;3 from the team", "<3 from the team"),
+        ("&lt;&lt; back", "<< back"),
+    ],
+)
+def test_markup_escaped_twice_is_read_as_markup(markup: str, text: str) -> None:
+    assert html_to_text(markup) == text
+
+
+@pytest.mark.parametrize(
     "markup",
     [
         "<script>alert('x')</script>visible",
