@@ -38,6 +38,7 @@ from schemas import SourceKind, language_code
 from services.ingest.identity import canonical_url, is_plain_http_url
 from services.ingest.normalize import ArticleDraft, Enclosure
 from services.ingest.sanitize import html_to_text, plain_text
+from services.ingest.zones import utc_offset
 
 # How `<!DOCTYPE` and `<!ENTITY` look in every encoding feedparser can detect.
 _ENCODINGS = ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037")
@@ -239,20 +240,26 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
     """feedparser's reading of a date, in UTC; None for a time of unknown zone.
 
     feedparser already refuses RFC 822 dates without a zone, but reads W3C-DTF ones without an
-    offset as UTC, and RFC 822 ones with a zone name it does not know ("CET", "JST",
-    "Europe/Berlin") as UTC too, which would move them by hours; those are turned down here.
+    offset as UTC, which are turned down here. It reads RFC 822 ones with a zone name it does not
+    know ("CET", "JST", "Europe/Berlin") as UTC too, hours off: those are moved by the offset the
+    name stands for (`zones.utc_offset`), or turned down when it stands for none or several.
     """
     # As stored: feedparser's own get would answer `updated` with `published` when missing.
     parsed = _get(entry, f"{key}_parsed")
     if parsed is None:
         return None
     text = _get(entry, key, "")
-    if _is_naive_iso(text) or _has_unknown_zone_name(text) or _is_impossible(text):
+    if _is_naive_iso(text) or _is_impossible(text):
         return None
     try:
-        return datetime.fromtimestamp(timegm(parsed), UTC)
+        moment = datetime.fromtimestamp(timegm(parsed), UTC)
     except (ValueError, OverflowError, OSError):  # MySQL's "0000-00-00 00:00:00" is year -1
         return None
+    zone = _unknown_zone_name(text)
+    if zone is None:
+        return moment
+    offset = utc_offset(zone, moment.replace(tzinfo=None))  # the clock time the feed wrote
+    return None if offset is None else moment - offset
 
 
 _ISO_PARTS = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2}))?)?")
@@ -281,19 +288,18 @@ def _is_naive_iso(text: str) -> bool:
         return False
 
 
-def _has_unknown_zone_name(text: str) -> bool:
-    """Whether `text` is an RFC 822 date whose zone is a name feedparser does not know.
-
-    The zone is the fifth field after the day name, as feedparser's RFC 822 reader splits it.
-    Names are ambiguous ("IST" is India, Ireland or Israel), so none is guessed.
-    """
-    fields = text.lower().split()
-    if fields and fields[0][:3] in _DAY_NAMES:
+def _unknown_zone_name(text: str) -> str | None:
+    """The zone of an RFC 822 date in `text`, as written, when it is a name feedparser does not
+    know. The zone is the fifth field after the day name, as feedparser's RFC 822 reader splits
+    it."""
+    fields = text.split()
+    if fields and fields[0][:3].lower() in _DAY_NAMES:
         fields = fields[1:]
     if len(fields) != 5:
-        return False
-    zone = fields[4].removeprefix("etc/")
-    return zone[:1].isalpha() and not zone.startswith("gmt") and zone not in _KNOWN_ZONES
+        return None
+    zone = fields[4].lower().removeprefix("etc/")
+    known = not zone[:1].isalpha() or zone.startswith("gmt") or zone in _KNOWN_ZONES
+    return None if known else fields[4]
 
 
 def _response_headers(body: bytes, headers: Mapping[str, str]) -> dict[str, str]:

@@ -251,13 +251,20 @@ def json_feed(**fields: object) -> ParsedFeed:
         ("Tue, 01 Dec 2026 10:00:00 EST", utc(2026, 12, 1, 15, 0)),
         ("Tue, 01 Dec 2026 10:00:00 +0530", utc(2026, 12, 1, 4, 30)),
         ("01 Dec 2026 10:00 -0100", utc(2026, 12, 1, 11, 0)),
-        # Zone names feedparser does not know, which it would read as UTC: hours off.
-        ("Tue, 01 Dec 2026 10:00:00 CET", None),
+        # Zone names feedparser does not know, and would read as UTC: the time-zone database's.
+        ("Tue, 01 Dec 2026 10:00:00 CET", utc(2026, 12, 1, 9, 0)),
+        ("Wed, 01 Jul 2026 10:00:00 CEST", utc(2026, 7, 1, 8, 0)),
+        ("Tue, 01 Dec 2026 10:00:00 JST", utc(2026, 12, 1, 1, 0)),
+        ("01 Dec 2026 10:00:00 Europe/Berlin", utc(2026, 12, 1, 9, 0)),
+        ("01 Jul 2026 10:00:00 Europe/Berlin", utc(2026, 7, 1, 8, 0)),  # summer time
+        # India's, Ireland's or Israel's; no zone; a path out of the database.
         ("Tue, 01 Dec 2026 10:00:00 IST", None),
-        ("01 Dec 2026 10:00:00 Europe/Berlin", None),
+        ("Tue, 01 Dec 2026 10:00:00 MEZ", None),
+        ("01 Dec 2026 10:00:00 Mars/Olympus_Mons", None),
+        ("01 Dec 2026 10:00:00 Europe/../../etc/passwd", None),
     ],
 )
-def test_rss_dates_with_a_zone_name_are_read_only_when_the_name_is_known(
+def test_rss_dates_with_a_zone_name_are_read_only_when_the_name_is_unambiguous(
     date: str, published: datetime | None
 ) -> None:
     (item,) = rss(f"<item><title>T</title><pubDate>{date}</pubDate></item>").items
