@@ -39,3 +39,8 @@ def test_names_the_database_gives_one_offset(name: str, winter: float, summer: f
 )
 def test_other_names_give_none(name: str) -> None:
     assert utc_offset(name, WINTER) is None
+
+
+def test_dates_of_any_year_are_read() -> None:
+    assert utc_offset("CET", datetime(1, 1, 1)) == timedelta(hours=1)
+    assert utc_offset("JST", datetime(9999, 12, 31)) == timedelta(hours=9)
