@@ -49,15 +49,26 @@ def html_to_text(markup: str) -> str:
     element") keeps it. Once more only: what is left after that is the publisher's text.
     """
     text = _text_of(markup)
-    return _text_of(text) if text.startswith("<") and _has_elements(text) else text
+    if text.startswith("<"):
+        tree = _parsed(text)
+        if tree.body is not None and next(tree.body.iter(), None) is not None:
+            return _text_of_tree(tree)
+    return text
 
 
 def _text_of(markup: str) -> str:
     markup = _REMOVED.sub("", markup)
     if "<" not in markup:
         return _collapse(html.unescape(markup) if "&" in markup else markup)
+    return _text_of_tree(_parsed(markup))
+
+
+def _parsed(markup: str) -> LexborHTMLParser:
     # With scripting on, as in a browser, `<noscript>` holds raw text and goes with its element.
-    tree = LexborHTMLParser(_first_tags(markup, MAX_TAGS), scripting=True)
+    return LexborHTMLParser(_first_tags(markup, MAX_TAGS), scripting=True)
+
+
+def _text_of_tree(tree: LexborHTMLParser) -> str:
     tree.strip_tags(_DROPPED, recursive=True)
     body = tree.body
     if body is None:
@@ -66,11 +77,6 @@ def _text_of(markup: str) -> str:
     for node in list(body.traverse()):
         _mark_breaks(node)
     return _collapse(body.text())
-
-
-def _has_elements(markup: str) -> bool:
-    body = LexborHTMLParser(_first_tags(markup, MAX_TAGS)).body
-    return body is not None and next(body.iter(), None) is not None
 
 
 def plain_text(text: str) -> str:

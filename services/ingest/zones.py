@@ -14,7 +14,7 @@ from functools import cache
 
 # A winter and a summer of each hemisphere: the abbreviations each zone uses in a year.
 _SAMPLE_MONTHS = (1, 7)
-# Years whose abbreviations are worked out (about 10 ms each, then kept); a date outside is read
+# Years whose abbreviations are worked out (a few ms each, then kept); a date outside is read
 # with the nearest one's. A feed of dates over thousands of years would otherwise cost seconds.
 _FIRST_YEAR, _LAST_YEAR = 1970, 2037
 
@@ -37,11 +37,17 @@ def utc_offset(name: str, local: datetime) -> timedelta | None:
 def _abbreviations(year: int) -> dict[str, frozenset[timedelta]]:
     """Each alphabetic abbreviation the database's zones use in `year`, with its offsets."""
     offsets: defaultdict[str, set[timedelta]] = defaultdict(set)
-    for key in zoneinfo.available_timezones():
-        zone = zoneinfo.ZoneInfo(key)
+    for zone in _zones():
         for month in _SAMPLE_MONTHS:
             moment = datetime(year, month, 15, 12, tzinfo=UTC).astimezone(zone)
             name, offset = moment.tzname(), moment.utcoffset()
             if name and name.isalpha() and offset is not None:
                 offsets[name.upper()].add(offset)
     return {name: frozenset(found) for name, found in offsets.items()}
+
+
+@cache
+def _zones() -> tuple[zoneinfo.ZoneInfo, ...]:
+    """Every zone of the database, read once: listing them walks its directory, and zoneinfo
+    keeps only the last few it loaded."""
+    return tuple(zoneinfo.ZoneInfo(key) for key in zoneinfo.available_timezones())
