@@ -11,6 +11,8 @@ many threads as ingest polls at once. The bar: at least 500 feeds per second per
 `feeds[memory]`: `newswire ingest --feeds FILE` (running on) with 10,000 feeds of 5 items, its
 VmRSS once every item is published; the bare component is the same service with no feeds. The
 bar: under 250 MB.
+`feeds[fetch]`: the CPU per fetch of every feed's whole body, 16 at a time, by ingest's fetcher
+(connections pooled per host) against a bare httpx client (one pool for all hosts).
 
     .venv/bin/python -m bench.feeds [--quick] [--feeds N] [--items N] [--memory-feeds N]
 """
@@ -46,6 +48,7 @@ from bench.harness import (
 from bench.topics import Reader
 from newswire.kafka.clients import make_consumer
 from newswire.settings import KafkaSettings, TopicSettings
+from services.ingest.fetch import Fetcher, FetchSettings
 from services.ingest.settings import IngestSettings
 
 CONTENT_TYPE = "application/rss+xml; charset=utf-8"
@@ -130,6 +133,37 @@ def _timed_polls(urls: list[str], etags: list[str]) -> float:
     return per_second(len(urls), span.wall)
 
 
+def fetch_cost(farm: Farm) -> tuple[float, float]:
+    """CPU milliseconds per fetch of every feed's whole body, `CONCURRENCY` threads at once: by
+    ingest's `Fetcher`, and by a bare httpx client with the same connection limit. Each runs in a
+    process of its own (the farm's server runs in this one), whose CPU is what is measured."""
+    context = multiprocessing.get_context("spawn")
+    costs = []
+    for bare in (False, True):
+        with ProcessPoolExecutor(1, mp_context=context) as process:
+            future = process.submit(_timed_fetches, farm.urls(), bare)
+            costs.append(future.result(timeout=RUN_TIMEOUT))
+    return costs[0], costs[1]
+
+
+def _timed_fetches(urls: list[str], bare: bool) -> float:
+    settings = FetchSettings(allow_private_addresses=True)
+    limits = httpx.Limits(max_connections=settings.max_connections)
+    with Fetcher(settings) as fetcher, httpx.Client(limits=limits, timeout=30) as client:
+
+        def fetch(url: str) -> int:
+            if not bare:
+                return len(fetcher.fetch(url).body)
+            with client.stream("GET", url) as response:
+                return len(response.read())
+
+        with ThreadPoolExecutor(CONCURRENCY) as pool, clock() as span:
+            sizes = list(pool.map(fetch, urls))
+    if not all(sizes):
+        raise RuntimeError("a fetch of the farm came back empty")
+    return round(span.cpu / len(urls) * 1000, 3)
+
+
 def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
     kafka = shared.kafka
     topics = fresh_topics(kafka, "feeds")
@@ -156,6 +190,7 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
             polls, span = served.count, served.last - served.first  # before the bare client's
             added = end_offsets(kafka, topics.raw) - offsets
             bare_rate = bare_polls(farm)
+            fetch_ms, bare_fetch_ms = fetch_cost(farm)
     finally:
         farm.stop()
     rate = per_second(published, cpu)
@@ -195,7 +230,19 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
         target="polls_per_s >= 500, nothing new published",
         met=poll_rate >= 500 and polls == feeds and added == 0,
     )
-    return [first, steady]
+    fetch = Result(
+        name="feeds[fetch]",
+        figures={"feeds": feeds, "hosts": farm.hosts, "cpu_ms_per_fetch": fetch_ms},
+        bare={
+            "component": f"httpx.Client, one pool, {CONCURRENCY} threads",
+            "cpu_ms_per_fetch": bare_fetch_ms,
+        },
+        ratio=ratio(fetch_ms, bare_fetch_ms),
+        ratio_basis="cpu_ms_per_fetch",
+        target="cpu_ms_per_fetch <= bare",
+        met=fetch_ms <= bare_fetch_ms,
+    )
+    return [first, steady, fetch]
 
 
 def memory(shared: Broker, feeds: int) -> Result:

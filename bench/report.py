@@ -30,6 +30,7 @@ HEADLINE = {  # the figure the summary shows, by benchmark family
     "feeds[first_pass]": "items_per_cpu_s",
     "feeds[steady]": "polls_per_s",
     "feeds[memory]": "rss_mb",
+    "feeds[fetch]": "cpu_ms_per_fetch",
 }
 
 

@@ -39,6 +39,7 @@ from newswire.errors import (
     InvalidFeedURLError,
     TooManyRedirectsError,
 )
+from services.ingest.pools import OriginPools
 
 USER_AGENT = f"newswire/{version('newswire')}"
 ACCEPT = (
@@ -48,6 +49,9 @@ ACCEPT = (
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS  # zlib reads the header to tell which
+# Idle connections kept per origin: enough for the next polls of a host's feeds, which ingest
+# polls two at a time by default (`max_polls_per_host`).
+_IDLE_PER_ORIGIN = 4
 
 
 class FetchSettings(BaseSettings):
@@ -64,7 +68,10 @@ class FetchSettings(BaseSettings):
     )
     max_body_bytes: int = Field(default=15 * 1024 * 1024, gt=0, description="Decompressed.")
     max_redirects: int = Field(default=5, ge=0)
-    max_connections: int = Field(default=100, ge=1, description="Open connections, all hosts.")
+    max_connections: int = Field(default=100, ge=1, description="Connections in use, all hosts.")
+    keepalive_expiry: float = Field(
+        default=5.0, gt=0, description="Seconds an idle connection is kept for its host."
+    )
     user_agent: str = USER_AGENT
     allow_private_addresses: bool = Field(
         default=False,
@@ -106,8 +113,7 @@ class Fetcher:
         self._settings = settings
         self._closed = False
         limits = httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
+            max_connections=settings.max_connections, keepalive_expiry=settings.keepalive_expiry
         )
         backend = _DeadlineBackend() if settings.allow_private_addresses else _PublicOnlyBackend()
         transport = _GuardedTransport(limits, backend)
@@ -579,13 +585,21 @@ class _PublicOnlyBackend(_DeadlineBackend):
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, limits: httpx.Limits, backend: httpcore.SyncBackend) -> None:
         super().__init__(limits=limits, trust_env=False)
-        # httpx takes no network backend, so the pool it built is replaced by the same pool on
-        # our backend. httpx is pinned, and the deadline and private-address tests fail if this
-        # breaks.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
+        # httpx takes neither a network backend nor a pool, so the pool it built is replaced by
+        # pools per origin on our backend. httpx is pinned, and the deadline, private-address and
+        # pool tests fail if this breaks.
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+
+        def new_pool() -> httpcore.ConnectionPool:
+            return httpcore.ConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=_IDLE_PER_ORIGIN,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=backend,
+            )
+
+        # httpx calls only `handle_request` and `close` on its pool.
+        self._pool = OriginPools(  # type: ignore[assignment]
+            new_pool, limits.max_connections or 1, limits.keepalive_expiry or 0.0
         )

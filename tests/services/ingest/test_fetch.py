@@ -53,6 +53,7 @@ class Reply:
 class Seen:
     path: str
     headers: dict[str, str]
+    connection: int = 0  # the client's port: requests on one connection share it
     at: float = field(default_factory=time.monotonic)
 
 
@@ -60,18 +61,21 @@ Route = Reply | Callable[[Seen], Reply]
 
 
 class FeedServer:
-    """A ThreadingHTTPServer on 127.0.0.1, port 0; `routes` maps a path to its reply."""
+    """A ThreadingHTTPServer on 127.0.0.1, port 0; `routes` maps a path to its reply. `closed`
+    lists the connections (client ports) the client closed."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
+        self.closed: list[int] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                seen = Seen(self.path, headers, self.client_address[1])
                 server.requests.append(seen)
                 route = server.routes.get(self.path.split("?")[0], Reply(404, b"not found"))
                 reply = route(seen) if callable(route) else route
@@ -98,6 +102,10 @@ class FeedServer:
                     self.wfile.write(bytes([byte]))
                     self.wfile.flush()
                     time.sleep(reply.drip)
+
+            def finish(self) -> None:
+                super().finish()
+                server.closed.append(self.client_address[1])
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
