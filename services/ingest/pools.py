@@ -9,8 +9,8 @@ with a pool per origin.
 `OriginPools` keeps a small httpcore pool per origin and bounds them together: connections in use
 across all origins (`max_in_flight`; a request waits at most its pool timeout for one), idle
 connections per origin (the pool's own keep-alive limit), and how long an origin's pool outlives
-its last use (`keepalive_expiry`), so sockets to a host polled once an hour are not kept open for
-an hour.
+its last use: it is closed at the first request to any origin `keepalive_expiry` after, so the
+sockets to a host polled once an hour are not kept open for that hour while other hosts are polled.
 """
 
 import threading
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import httpcore
 
-Origin = tuple[bytes, bytes, int]
+OriginKey = tuple[bytes, bytes, int]  # scheme, host, port
 
 
 @dataclass(slots=True)
@@ -45,7 +45,7 @@ class OriginPools:
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._expiry = keepalive_expiry
         self._lock = threading.Lock()
-        self._pools: dict[Origin, _Entry] = {}  # least recently checked out first
+        self._pools: dict[OriginKey, _Entry] = {}  # least recently checked out first
 
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:
         timeouts = request.extensions.get("timeout", {})
@@ -95,7 +95,7 @@ class OriginPools:
         """The pools of origins nothing was sent to for `keepalive_expiry`, and none is in use;
         only the oldest are looked at, up to the first one checked out since."""
         cutoff = now - self._expiry
-        expired: list[Origin] = []
+        expired: list[OriginKey] = []
         for key, entry in self._pools.items():
             if entry.checked_out_at >= cutoff:
                 break
