@@ -19,6 +19,7 @@ bar: under 250 MB.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import tempfile
 import time
@@ -148,14 +149,20 @@ def fetch_cost(farm: Farm) -> tuple[float, float]:
 
 def _timed_fetches(urls: list[str], bare: bool) -> float:
     settings = FetchSettings(allow_private_addresses=True)
-    limits = httpx.Limits(max_connections=settings.max_connections)
-    with Fetcher(settings) as fetcher, httpx.Client(limits=limits, timeout=30) as client:
+    with contextlib.ExitStack() as stack:
+        if bare:
+            limits = httpx.Limits(max_connections=settings.max_connections)
+            client = stack.enter_context(httpx.Client(limits=limits, timeout=30))
 
-        def fetch(url: str) -> int:
-            if not bare:
+            def fetch(url: str) -> int:
+                with client.stream("GET", url) as response:
+                    return len(response.read())
+
+        else:
+            fetcher = stack.enter_context(Fetcher(settings))
+
+            def fetch(url: str) -> int:
                 return len(fetcher.fetch(url).body)
-            with client.stream("GET", url) as response:
-                return len(response.read())
 
         with ThreadPoolExecutor(CONCURRENCY) as pool, clock() as span:
             sizes = list(pool.map(fetch, urls))

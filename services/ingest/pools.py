@@ -53,16 +53,16 @@ class OriginPools:
             raise httpcore.PoolTimeout("no connection became free within the pool timeout")
         try:
             entry = self._check_out(request.url.origin)
-            try:
-                response = entry.pool.handle_request(request)
-            except BaseException:
-                self._check_in(entry)
-                raise
         except BaseException:
             self._slots.release()
             raise
+        try:
+            response = entry.pool.handle_request(request)
+        except BaseException:
+            self._check_in(entry)
+            raise
         assert isinstance(response.stream, Iterable)  # a sync pool's, as httpx asserts too
-        response.stream = _Released(response.stream, lambda: self._check_in(entry, slot=True))
+        response.stream = _Released(response.stream, lambda: self._check_in(entry))
         return response
 
     def close(self) -> None:
@@ -84,12 +84,11 @@ class OriginPools:
             old.pool.close()
         return entry
 
-    def _check_in(self, entry: _Entry, slot: bool = False) -> None:
+    def _check_in(self, entry: _Entry) -> None:
         with self._lock:
             entry.in_flight -= 1
             entry.idle_since = time.monotonic()
-        if slot:
-            self._slots.release()
+        self._slots.release()
 
     def _take_expired(self, now: float) -> list[_Entry]:
         """The pools of origins nothing was sent to for `keepalive_expiry`, and none is in use;

@@ -10,6 +10,7 @@ import pytest
 
 from newswire.errors import FetchNetworkError, FetchTimeoutError
 from services.ingest.fetch import Fetcher
+from tests.endpoints import wait_for
 from tests.services.ingest.test_fetch import RSS, FeedServer, Reply, make_fetcher
 
 EXPIRY = 0.3
@@ -26,15 +27,6 @@ def servers() -> Iterator[tuple[FeedServer, FeedServer]]:
 
 def body(fetcher: Fetcher, url: str) -> bytes:
     return fetcher.fetch(url).body
-
-
-def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def in_background(action: Callable[[], bytes]) -> tuple[threading.Thread, list[object]]:
@@ -71,7 +63,7 @@ def test_an_origin_left_unused_has_its_connections_closed(
         time.sleep(EXPIRY * 1.5)
         assert connection not in first.closed  # open as long as nothing else happens
         body(fetcher, second.url("/feed"))  # any later fetch closes what expired
-        assert eventually(lambda: connection in first.closed)
+        wait_for(lambda: connection in first.closed, 5, "the expired connection closed")
         assert second.requests[-1].connection not in second.closed
 
 
@@ -93,7 +85,7 @@ def test_connections_in_use_are_bounded_across_origins(
     first, second = servers
     with make_fetcher(max_connections=1, connect_timeout=0.1) as fetcher:
         slow, outcome = in_background(lambda: body(fetcher, first.url("/slow")))
-        assert eventually(lambda: bool(first.requests))
+        wait_for(lambda: bool(first.requests), 5, "the slow fetch under way")
         with pytest.raises(FetchTimeoutError):
             fetcher.fetch(second.url("/feed"))
         slow.join(10)
@@ -120,4 +112,8 @@ def test_closing_the_fetcher_closes_every_origins_connections(
         for server in servers:
             body(fetcher, server.url("/feed"))
         opened = [(server, server.requests[-1].connection) for server in servers]
-    assert eventually(lambda: all(connection in server.closed for server, connection in opened))
+    wait_for(
+        lambda: all(connection in server.closed for server, connection in opened),
+        5,
+        "every connection closed",
+    )
