@@ -1,7 +1,4 @@
-"""Reading a running service's endpoints from a test: readiness, metric samples, waiting."""
-
-import time
-from collections.abc import Callable
+"""Reading a running service's endpoints from a test: readiness and metric samples."""
 
 import httpx
 
@@ -20,15 +17,3 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 def is_ready(port: int) -> bool:
     return httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

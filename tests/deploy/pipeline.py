@@ -21,7 +21,8 @@ from kafka import KafkaProducer
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from tests.conftest import REPO, free_port, incompressible_text
-from tests.endpoints import is_ready, wait_for
+from tests.endpoints import is_ready
+from tests.waiting import wait_for
 
 # Small enough that the oversized seed is refused by the broker, large enough for every real one.
 RAW_MAX_MESSAGE_BYTES = 256 * 1024

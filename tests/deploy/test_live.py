@@ -37,7 +37,8 @@ from tests.deploy.pipeline import (
     send_undecodable_record,
     write_oversized_seed,
 )
-from tests.endpoints import scrape, value, wait_for
+from tests.endpoints import scrape, value
+from tests.waiting import wait_for
 
 # Metrics the dashboard and alerts use that the feed work (issue 3) is adding to ingest. Until
 # ingest exports one, queries reading it are only checked for validity, with a warning.

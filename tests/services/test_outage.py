@@ -24,9 +24,9 @@ from tests.services.enrich.delivery import (
     Service,
     assert_exactly_once,
     read_settled,
-    wait_for,
 )
 from tests.services.ingest.farm import FeedFarm, Item, article_id, ingest_env, prepend, write_yaml
+from tests.waiting import wait_for
 
 OUTAGE = 30.0
 # Ingest notices within a transaction's timeout (10 s), enrich within a probe's interval and

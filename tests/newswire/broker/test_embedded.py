@@ -15,7 +15,7 @@ from newswire.broker.embedded import _answers
 from newswire.broker.jars import default_cache_dir
 from newswire.errors import BrokerError
 from tests.broker_fixture import START_TIMEOUT, ExternalBroker
-from tests.endpoints import wait_for
+from tests.waiting import wait_for
 
 Broker = EmbeddedBroker | ExternalBroker
 

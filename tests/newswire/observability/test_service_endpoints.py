@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import REPO, free_port
-from tests.endpoints import is_ready, scrape, value, wait_for
+from tests.endpoints import is_ready, scrape, value
+from tests.waiting import wait_for
 
 
 def start(command: str, port: int, env: dict[str, str], *args: str) -> subprocess.Popen[str]:

@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from newswire.settings import KafkaSettings
 from schemas import Source, SourceKind
 from services.ingest.normalize import ArticleDraft, build_article
 from tests.conftest import free_port, read_topic
+from tests.waiting import wait_for
 
 
 @dataclass(frozen=True)
@@ -102,16 +103,6 @@ class Feed:
         self._stop.set()
         self._thread.join(timeout=30)
         return self.published
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    """Polls `condition` until it holds; returns the seconds that took."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 class Service:

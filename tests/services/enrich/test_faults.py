@@ -27,8 +27,8 @@ from tests.services.enrich.delivery import (
     read_settled,
     read_uncommitted,
     short_articles,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 # The broker's smallest session timeout: a killed replica's partitions move on after 6 s.
 FAST_FAILOVER = {"NEWSWIRE_SESSION_TIMEOUT": "6"}

@@ -18,9 +18,9 @@ from tests.services.enrich.delivery import (
     publish,
     read_settled,
     short_articles,
-    wait_for,
 )
 from tests.services.enrich.test_faults import EXIT_WITHIN, FAST_FAILOVER, feed
+from tests.waiting import wait_for
 
 PARTITIONS = 6  # more than the processes of one replica, fewer than of all three
 # Worker i serves on the replica's port + i: port 0 lets each pick a free one instead.

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 from newswire.settings import KafkaSettings, TopicSettings
@@ -26,6 +25,7 @@ from tests.services.ingest.farm import (
     write_yaml,
 )
 from tests.services.ingest.test_fetch import Reply
+from tests.waiting import wait_for
 
 FEEDS = Path(__file__).parent / "feeds"
 HTML = {"Content-Type": "text/html"}
@@ -169,13 +169,6 @@ def _start(feeds_file: Path, env: dict[str, str], log_file: Path) -> subprocess.
         return subprocess.Popen(ingest_command("--feeds", str(feeds_file)), env=env, stderr=stderr)
 
 
-def _wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.2)
-
-
 def _logged(log_file: Path, message: str) -> list[dict[str, object]]:
     return [line for line in json_lines(log_file.read_text()) if line.get("message") == message]
 
@@ -199,16 +192,24 @@ def test_sighup_reloads_the_feed_list_and_a_broken_file_keeps_the_old_one(
     log_file = tmp_path / "ingest.log"
     child = _start(feeds_file, env, log_file)
     try:
-        _wait_for(lambda: published_count(kafka_settings, topics.raw) == 2)
+        wait_for(
+            lambda: published_count(kafka_settings, topics.raw) == 2, 60, "the first two items"
+        )
         urls["second"] = farm.add("second", "json", items("second", 3))
         urls["gone"] = farm.url("gone")  # no such feed: a 404 from its first poll on
         write_yaml(feeds_file, urls)
         child.send_signal(signal.SIGHUP)
-        _wait_for(lambda: published_count(kafka_settings, topics.raw) == 5)
+        wait_for(
+            lambda: published_count(kafka_settings, topics.raw) == 5, 60, "the edited list's items"
+        )
 
         feeds_file.write_text("feeds: [unclosed")
         child.send_signal(signal.SIGHUP)
-        _wait_for(lambda: _logged(log_file, "feeds file not reloaded; the previous list stays"))
+        wait_for(
+            lambda: _logged(log_file, "feeds file not reloaded; the previous list stays"),
+            60,
+            "the broken file logged",
+        )
         (endpoints,) = _logged(log_file, "serving endpoints")
         status, _ = _get(endpoints["port"], "/readyz")
         assert status == 200
@@ -252,7 +253,7 @@ def test_not_ready_while_kafka_cannot_be_reached(
     log_file = tmp_path / "ingest.log"
     child = _start(feeds_file, env, log_file)
     try:
-        _wait_for(lambda: _logged(log_file, "serving endpoints"))
+        wait_for(lambda: _logged(log_file, "serving endpoints"), 60, "the endpoints served")
         (endpoints,) = _logged(log_file, "serving endpoints")
         assert _get(endpoints["port"], "/healthz")[0] == 200
         assert _get(endpoints["port"], "/readyz")[0] == 503

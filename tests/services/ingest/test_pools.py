@@ -10,8 +10,8 @@ import pytest
 
 from newswire.errors import FetchNetworkError, FetchTimeoutError
 from services.ingest.fetch import Fetcher
-from tests.endpoints import wait_for
 from tests.services.ingest.test_fetch import RSS, FeedServer, Reply, make_fetcher
+from tests.waiting import wait_for
 
 EXPIRY = 0.3
 
