@@ -91,13 +91,27 @@ class Child:
     def cpu_s(self) -> float:
         """CPU time so far, user and system, of every thread of the child and its children."""
         total = 0.0
-        for process in [self._ps, *self._ps.children(recursive=True)]:
+        for process in self._tree():
             try:
                 times = process.cpu_times()
             except psutil.NoSuchProcess:
                 continue
             total += times.user + times.system
         return total
+
+    def tree_pss_mb(self) -> float:
+        """The memory of the child and its children, in MiB: the sum of their proportional set
+        sizes (PSS), in which a page several of them share counts once in all, not once each."""
+        total = 0
+        for process in self._tree():
+            try:
+                total += process.memory_full_info().pss
+            except psutil.NoSuchProcess:
+                continue
+        return round(total / 2**20, 1)
+
+    def _tree(self) -> list[psutil.Process]:
+        return [self._ps, *self._ps.children(recursive=True)]
 
     def check_alive(self) -> None:
         code = self.process.poll()

@@ -13,6 +13,8 @@ service's wall-clock rate includes its start-up (joining the group) and its fina
 then 2 replicas, then one replica of `--workers 2` and of `--workers 4`: articles per
 wall-clock second from the moment the articles are published to the moment the last enriched
 one is readable (read_committed), after every member has joined and tagged a warm-up batch.
+`memory_mb` is what the processes of every replica hold once done: the sum of their PSS, so
+pages that workers share (their models, see services/enrich/workers.py) count once.
 
     .venv/bin/python -m bench.enrich [--quick] [--articles N] [--rounds N] [--scaling-articles N]
 """
@@ -154,6 +156,7 @@ def children_rate(
             found = len(reader.read(len(articles), timeout=600))
             wall = time.perf_counter() - started
         cpu = sum(child.cpu_s() for child in children) - cpu
+        memory = sum(child.tree_pss_mb() for child in children)
     finally:
         for child in children:
             child.stop()
@@ -167,6 +170,7 @@ def children_rate(
         "articles_per_s": rate,
         "articles_per_cpu_s": per_second(len(articles), cpu),
         "wall_s": round(wall, 2),
+        "memory_mb": round(memory, 1),
     }
 
 

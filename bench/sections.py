@@ -136,8 +136,10 @@ def enrich_section(results: list[Figures], _all: list[Figures]) -> list[str]:
             rows.append(
                 [
                     f"`{result['name']}`",
-                    f"{what}: {fmt(figures.get('articles_per_s'))} art/s",
-                    f"1 x 1: {fmt(bare.get('articles_per_s'))} art/s",
+                    f"{what}: {fmt(figures.get('articles_per_s'))} art/s, "
+                    f"{fmt(figures.get('memory_mb'))} MB",
+                    f"1 x 1: {fmt(bare.get('articles_per_s'))} art/s, "
+                    f"{fmt(bare.get('memory_mb'))} MB",
                     result.get("ratio"),
                 ]
             )
@@ -157,7 +159,9 @@ def enrich_section(results: list[Figures], _all: list[Figures]) -> list[str]:
         "`tag_speed` is the tagger alone on one pinned core against spaCy's NER alone; `enrich` "
         "runs the service in-process (exactly-once, batches of 32) against the same tagger on "
         "the same articles, per CPU-second of the process (all threads, unpinned); "
-        "`enrich_scaling` runs child processes and is per wall-clock second.",
+        "`enrich_scaling` runs child processes and is per wall-clock second; its memory is "
+        "the sum of the processes' PSS once the articles are enriched (pages that workers "
+        "share count once).",
         "",
         *commands(results),
     ]

@@ -12,7 +12,8 @@ ENGLISH = "en"
 
 
 @functools.cache
-def _identifier() -> LanguageIdentifier:
+def identifier() -> LanguageIdentifier:
+    """py3langid's model (about 70 MB in memory), loaded once per process."""
     # Normalised probabilities make "too short to tell" visible as a low confidence.
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
@@ -26,7 +27,7 @@ def detect_language(text: str) -> str | None:
     sample = text[:SAMPLE_CHARS]
     if not any(char.isalpha() for char in sample):
         return None
-    for language, probability in _identifier().rank(sample):
+    for language, probability in identifier().rank(sample):
         # py3langid also knows languages with only a three-letter ISO 639-3 code ("wuu").
         if len(language) == 2:
             return str(language) if probability >= MIN_CONFIDENCE else None

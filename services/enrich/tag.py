@@ -37,7 +37,7 @@ from schemas.models import (
 )
 from services.enrich.entities import Mention, position_weight, resolve_entities
 from services.enrich.keywords import extract_keywords
-from services.enrich.language import detect_language, is_english
+from services.enrich.language import detect_language, identifier, is_english
 from services.enrich.names import given_names
 from services.enrich.places import gazetteer, name_key
 from services.enrich.topics import score_topics, vocabulary
@@ -233,8 +233,10 @@ class Tagger:
         return start_char, text[start_char : ent.end_char], label
 
 
+@functools.cache
 def load_ner() -> Language:
-    """The spaCy model with only its entity recognizer, as the tagger runs it."""
+    """The spaCy model with only its entity recognizer, as the tagger runs it; loaded once per
+    process."""
     # thinc's default matrix multiply (BLIS, as built into its wheel) uses a generic kernel on
     # this class of CPU; with numpy's BLAS instead, NER takes about half the time here and finds
     # exactly the same entities.
@@ -245,6 +247,16 @@ def load_ner() -> Language:
         nlp = spacy.load(SPACY_MODEL, exclude=list(_UNUSED_PIPES))
     nlp.max_length = NER_MAX_CHARS + 1
     return nlp
+
+
+def preload() -> None:
+    """Loads, once per process, every model and table a `Tagger` reads (each is cached): the
+    processes forked from this one afterwards share that memory instead of loading their own."""
+    load_ner()
+    identifier()
+    gazetteer()
+    given_names()
+    vocabulary()
 
 
 def _model_name(nlp: Language) -> str:

@@ -1,11 +1,15 @@
 """`newswire enrich --workers N`: N enrich processes in one replica, and their supervisor.
 
 Tagging is CPU-bound Python, so a replica uses more than one core only with more processes.
-Each worker runs the ordinary enrich service (`EnrichService.run`) in a process of its own,
-started with 'spawn' (nothing of the parent's Kafka clients, threads or locks is inherited):
+Each worker runs the ordinary enrich service (`EnrichService.run`) in a process of its own:
 it is its own consumer-group member with its own transactional producer, so exactly-once
 delivery holds just as it does across replicas, and Kafka shares the raw topic's partitions
 among the workers (more workers than partitions leaves the extra ones idle).
+
+Workers are forked from a 'forkserver': a fresh interpreter, started by the supervisor, that
+loads the tagger's models once (`preload.py`) and forks a worker per request. So nothing of the
+supervisor's threads or locks is inherited, and the workers share the models' memory: each adds
+what it writes (its own objects, the pages it touches), not another copy of the models.
 
 Each worker serves `/metrics`, `/healthz` and `/readyz` on its own port, `metrics_port + i`
 for worker i (0, 1, ...); with `metrics_port` 0 each picks a free port and logs it.
@@ -37,6 +41,7 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE = 8.0  # seconds; within the 10 s Docker gives between SIGTERM and SIGKILL
 WATCH_INTERVAL = 0.5  # seconds between checks of the stop flag while the workers run
+PRELOAD = "services.enrich.preload"
 
 
 def worker_settings(settings: EnrichSettings, index: int) -> EnrichSettings:
@@ -48,10 +53,11 @@ def worker_settings(settings: EnrichSettings, index: int) -> EnrichSettings:
 
 def run_worker(index: int, settings: EnrichSettings, until_idle: float | None) -> None:
     """A worker process's entry point: the enrich service, with its own signal handling."""
-    from services.enrich.consume import EnrichService  # imported here: spaCy loads in workers
+    # Imported here: the supervisor itself never loads spaCy.
+    from services.enrich.consume import EnrichService
     from services.enrich.tag import Tagger
 
-    collect_garbage_in_bulk()  # a spawned interpreter starts with CPython's collector
+    collect_garbage_in_bulk()  # the forkserver runs with CPython's collector settings
     configure_logging(settings.log_level, settings.log_format)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_WorkerIndex(index))
@@ -69,7 +75,8 @@ def supervise(
             "more workers than raw topic partitions: the extra ones will wait idle",
             extra={"workers": workers, "partitions": settings.topics.partitions},
         )
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([PRELOAD])
     running: list[BaseProcess] = []
     for index in range(workers):
         process = context.Process(
