@@ -2,8 +2,10 @@
 
 `feeds[first_pass]`: `newswire ingest --feeds FILE --once` (a child process, every feed new)
 polls F feeds of 50 items and publishes them; the bare component is `feedparser.parse` (its
-defaults) on the same bytes in this process. Items per CPU-second of each (the child's CPU, all
-threads, from its exit); the bar: at least 60% of bare feedparser.
+defaults) on the same bytes in this process, once just before the pass and once just after: on a
+shared machine one reading drifts with the load, and the pass is measured between the two. Items
+per CPU-second of each (the child's CPU, all threads, from its exit; bare feedparser's over both
+readings); the bar: at least 60% of bare feedparser.
 `feeds[steady]`: the same command again: every feed answers 304 to the conditional GET, and
 nothing new may be published. Polls per second from the farm's first to its last 304; the bare
 component is an httpx client, in a process of its own, making the same conditional GETs with as
@@ -182,9 +184,10 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
             seeds = Path(directory) / "no-seeds"
             seeds.mkdir()
             env = ingest_env(kafka, topics)
+            before_cpu, expected = bare_parse(farm)
             log(f"feeds: first pass over {feeds} feeds of {items} items")
             wall, cpu = ingest_once(env, feeds_file, seeds, shared.results / "feeds-first-pass.log")
-            bare_cpu, expected = bare_parse(farm)
+            after_cpu, _ = bare_parse(farm)
             with Reader(kafka, [topics.raw]) as reader:
                 published = len(reader.read(expected, timeout=120))
             offsets = end_offsets(kafka, topics.raw)
@@ -201,7 +204,8 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
     finally:
         farm.stop()
     rate = per_second(published, cpu)
-    parse_ratio = ratio(rate, per_second(expected, bare_cpu))
+    bare_rate_of_pass = per_second(2 * expected, before_cpu + after_cpu)
+    parse_ratio = ratio(rate, bare_rate_of_pass)
     first = Result(
         name="feeds[first_pass]",
         figures={
@@ -213,7 +217,12 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
             "items_per_s": per_second(published, wall),
             "wall_s": round(wall, 1),
         },
-        bare={"component": "feedparser.parse", "items_per_cpu_s": per_second(expected, bare_cpu)},
+        bare={
+            "component": "feedparser.parse, before and after the pass",
+            "items_per_cpu_s": bare_rate_of_pass,
+            "before": per_second(expected, before_cpu),
+            "after": per_second(expected, after_cpu),
+        },
         ratio=parse_ratio,
         ratio_basis="items_per_cpu_s",
         target=">= 0.6, and >= 98% of the items published",
