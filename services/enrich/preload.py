@@ -4,9 +4,9 @@ instead of each loading a copy of its own."""
 
 import gc
 
-from services.enrich.tag import preload
+from services.enrich.tag import load_models
 
-preload()
+load_models()
 # Moved out of the collector's reach: a collection writes to every object it walks, and each page
 # a worker writes to stops being shared.
 gc.freeze()

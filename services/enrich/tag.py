@@ -249,7 +249,7 @@ def load_ner() -> Language:
     return nlp
 
 
-def preload() -> None:
+def load_models() -> None:
     """Loads, once per process, every model and table a `Tagger` reads (each is cached): the
     processes forked from this one afterwards share that memory instead of loading their own."""
     load_ner()
