@@ -87,6 +87,15 @@ def replicas() -> Iterator[list[Replica]]:
             replica.process.wait()
 
 
+@pytest.fixture
+def replica(service_env: dict[str, str], replicas: list[Replica]) -> Replica:
+    """A replica of two workers, both ready."""
+    started = Replica(service_env, free_ports(2))
+    replicas.append(started)
+    wait_until_ready(started, 120)
+    return started
+
+
 def publish(kafka: KafkaSettings, topics: TopicSettings, count: int) -> set[bytes]:
     ensure_topics(kafka, topics, [TopicSpec(topics.raw)])
     producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
@@ -171,12 +180,7 @@ def test_two_workers_share_the_partitions_and_enrich_every_article_once(
 
 
 @pytest.mark.timeout(180)
-def test_workers_share_the_models_they_are_forked_with(
-    service_env: dict[str, str], replicas: list[Replica]
-) -> None:
-    replica = Replica(service_env, free_ports(2))
-    replicas.append(replica)
-    wait_until_ready(replica, 120)
+def test_workers_share_the_models_they_are_forked_with(replica: Replica) -> None:
     pids = replica.worker_pids()
     assert len(pids) == 2
     for pid in pids:
@@ -187,12 +191,7 @@ def test_workers_share_the_models_they_are_forked_with(
 
 
 @pytest.mark.timeout(180)
-def test_sigterm_stops_every_worker_within_ten_seconds(
-    service_env: dict[str, str], replicas: list[Replica]
-) -> None:
-    replica = Replica(service_env, free_ports(2))
-    replicas.append(replica)
-    wait_until_ready(replica, 120)
+def test_sigterm_stops_every_worker_within_ten_seconds(replica: Replica) -> None:
     pids = replica.worker_pids()
     assert len(pids) == 2
     # Series of a fixed label set are there before their first event.
@@ -209,12 +208,7 @@ def test_sigterm_stops_every_worker_within_ten_seconds(
 
 
 @pytest.mark.timeout(180)
-def test_a_worker_that_dies_ends_the_replica_with_an_error(
-    service_env: dict[str, str], replicas: list[Replica]
-) -> None:
-    replica = Replica(service_env, free_ports(2))
-    replicas.append(replica)
-    wait_until_ready(replica, 120)
+def test_a_worker_that_dies_ends_the_replica_with_an_error(replica: Replica) -> None:
     doomed, survivor = replica.worker_pids()
 
     os.kill(doomed, signal.SIGKILL)
