@@ -25,6 +25,7 @@ import contextlib
 import multiprocessing
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -106,15 +107,18 @@ def bare_parse(farm: Farm) -> tuple[float, int]:
     return span.cpu, found
 
 
-def bare_polls(farm: Farm) -> float:
-    """Conditional GETs per second of an httpx client, `CONCURRENCY` threads, every feed once.
-
-    The client runs in a process of its own, as ingest does: in this one it would share the GIL
-    with the farm's server.
-    """
-    etags = [farm.etag(number) for number in range(farm.feeds)]
+def _in_own_process(function: Callable[..., float], *args: object) -> float:
+    """`function(*args)` in a fresh process: in this one it would share the GIL with the farm's
+    server, and its CPU would be counted with the server's."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as process:
-        return process.submit(_timed_polls, farm.urls(), etags).result(timeout=RUN_TIMEOUT)
+        return process.submit(function, *args).result(timeout=RUN_TIMEOUT)
+
+
+def bare_polls(farm: Farm) -> float:
+    """Conditional GETs per second of an httpx client, `CONCURRENCY` threads, every feed once,
+    in a process of its own as ingest is."""
+    etags = [farm.etag(number) for number in range(farm.feeds)]
+    return _in_own_process(_timed_polls, farm.urls(), etags)
 
 
 def _timed_polls(urls: list[str], etags: list[str]) -> float:
@@ -140,13 +144,8 @@ def fetch_cost(farm: Farm) -> tuple[float, float]:
     """CPU milliseconds per fetch of every feed's whole body, `CONCURRENCY` threads at once: by
     ingest's `Fetcher`, and by a bare httpx client with the same connection limit. Each runs in a
     process of its own (the farm's server runs in this one), whose CPU is what is measured."""
-    context = multiprocessing.get_context("spawn")
-    costs = []
-    for bare in (False, True):
-        with ProcessPoolExecutor(1, mp_context=context) as process:
-            future = process.submit(_timed_fetches, farm.urls(), bare)
-            costs.append(future.result(timeout=RUN_TIMEOUT))
-    return costs[0], costs[1]
+    urls = farm.urls()
+    return _in_own_process(_timed_fetches, urls, False), _in_own_process(_timed_fetches, urls, True)
 
 
 def _timed_fetches(urls: list[str], bare: bool) -> float:
