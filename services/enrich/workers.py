@@ -61,9 +61,20 @@ def run_worker(index: int, settings: EnrichSettings, until_idle: float | None) -
     configure_logging(settings.log_level, settings.log_format)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_WorkerIndex(index))
+    warn_unless_preloaded()
     stop = stop_on_signals()
     mine = worker_settings(settings, index)
     sys.exit(EnrichService(mine, Tagger(batch_size=mine.batch_size), stop).run(until_idle))
+
+
+def warn_unless_preloaded() -> None:
+    """Says so when this worker was forked without the models: the forkserver skips, without a
+    word, a preload module that fails to import, and each worker then loads a copy of its own."""
+    if PRELOAD not in sys.modules:
+        log.warning(
+            "the forkserver did not preload the models: this worker loads its own copy",
+            extra={"preload": PRELOAD},
+        )
 
 
 def supervise(

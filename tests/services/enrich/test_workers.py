@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from schemas import Source, SourceKind
 from services.enrich.settings import EnrichSettings
-from services.enrich.workers import worker_settings
+from services.enrich.workers import PRELOAD, warn_unless_preloaded, worker_settings
 from services.ingest.normalize import ArticleDraft, build_article
 from tests.conftest import free_ports, read_topic
 
@@ -181,6 +182,8 @@ def test_two_workers_share_the_partitions_and_enrich_every_article_once(
 
 @pytest.mark.timeout(180)
 def test_workers_share_the_models_they_are_forked_with(replica: Replica) -> None:
+    warnings = [entry for entry in replica.logs if entry.get("preload")]
+    assert not warnings, warnings
     pids = replica.worker_pids()
     assert len(pids) == 2
     for pid in pids:
@@ -188,6 +191,19 @@ def test_workers_share_the_models_they_are_forked_with(replica: Replica) -> None
         # (seen: 566 of 606 MB); one forked after they were loaded, about 9 of 494 MB.
         memory = psutil.Process(pid).memory_full_info()
         assert memory.uss < memory.rss / 2, (pid, memory)
+
+
+def test_a_worker_forked_without_the_models_says_so(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, PRELOAD, raising=False)
+    warn_unless_preloaded()
+    assert [getattr(record, "preload", None) for record in caplog.records] == [PRELOAD]
+
+    caplog.clear()
+    monkeypatch.setitem(sys.modules, PRELOAD, types.ModuleType(PRELOAD))
+    warn_unless_preloaded()
+    assert not caplog.records
 
 
 @pytest.mark.timeout(180)
