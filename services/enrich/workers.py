@@ -22,7 +22,9 @@ The supervisor only starts, watches and stops:
   no `until_idle`), stops the others and the supervisor exits 1, so that whatever supervises
   the replica (Docker, systemd, Kubernetes) restarts it whole;
 - with `until_idle`, each worker exits once the partitions it has are drained, and the
-  supervisor exits 0 when all of them have.
+  supervisor exits 0 when all of them have;
+- a supervisor killed outright (SIGKILL) cannot stop anything: each worker notices it is gone and
+  stops as if sent SIGTERM, and the forkserver ends with the last of them.
 """
 
 import logging
@@ -63,6 +65,7 @@ def run_worker(index: int, settings: EnrichSettings, until_idle: float | None) -
         handler.addFilter(_WorkerIndex(index))
     warn_unless_preloaded()
     stop = stop_on_signals()
+    _stop_without_supervisor(stop)
     mine = worker_settings(settings, index)
     sys.exit(EnrichService(mine, Tagger(batch_size=mine.batch_size), stop).run(until_idle))
 
@@ -75,6 +78,24 @@ def warn_unless_preloaded() -> None:
             "the forkserver did not preload the models: this worker loads its own copy",
             extra={"preload": PRELOAD},
         )
+
+
+def _stop_without_supervisor(stop: threading.Event) -> None:
+    """Stops this worker as SIGTERM would once its supervisor is gone, killed with SIGKILL say:
+    nothing else would, since a worker's parent is the forkserver, which each worker keeps alive.
+    """
+    supervisor = multiprocessing.parent_process()
+    if supervisor is None:
+        return
+
+    def watch(sentinel: int) -> None:
+        wait([sentinel])  # ready once the supervisor's end of the pipe to this worker closed
+        log.warning("the supervisor is gone; stopping")
+        stop.set()
+
+    threading.Thread(
+        target=watch, args=(supervisor.sentinel,), name="supervisor-watch", daemon=True
+    ).start()
 
 
 def supervise(

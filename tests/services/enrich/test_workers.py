@@ -1,5 +1,6 @@
 """`newswire enrich --workers N` on the real broker: shared work, clean stop, a failed worker."""
 
+import contextlib
 import json
 import os
 import signal
@@ -23,14 +24,17 @@ from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from schemas import Source, SourceKind
 from services.enrich.settings import EnrichSettings
-from services.enrich.workers import PRELOAD, warn_unless_preloaded, worker_settings
+from services.enrich.workers import PRELOAD, STOP_GRACE, warn_unless_preloaded, worker_settings
 from services.ingest.normalize import ArticleDraft, build_article
 from tests.conftest import free_ports, read_topic
+from tests.waiting import wait_for
 
 ARTICLES = 100
 # Idle seconds before a drained worker exits, counted from its start: long enough for the later
 # of the two to join the group, be given partitions and be seen with them on its endpoint.
 UNTIL_IDLE = "8"
+# Set to a tag of its own in each replica's environment.
+REPLICA_VARIABLE = "TEST_ENRICH_REPLICA"
 
 
 class Replica:
@@ -38,9 +42,10 @@ class Replica:
 
     def __init__(self, env: dict[str, str], metrics_port: int, *args: str) -> None:
         self.metrics_port = metrics_port
+        self.tag = uuid.uuid4().hex
         self.process = subprocess.Popen(
             [sys.executable, "-m", "newswire", "enrich", "--workers", "2", *args],
-            env={**env, "NEWSWIRE_METRICS_PORT": str(metrics_port)},
+            env={**env, "NEWSWIRE_METRICS_PORT": str(metrics_port), REPLICA_VARIABLE: self.tag},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -61,6 +66,17 @@ class Replica:
         pids = started[0]["pids"] if started else []
         assert isinstance(pids, list)
         return [int(pid) for pid in pids]
+
+    def family(self) -> list[psutil.Process]:
+        """The replica's processes still running: the supervisor, and the forkserver, the workers
+        and the resource tracker it started, found by the environment they inherit from it (a
+        worker outlives its supervisor if nothing stops it)."""
+        found = []
+        for process in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if process.environ().get(REPLICA_VARIABLE) == self.tag:
+                    found.append(process)
+        return found
 
     def scrape(self, worker: int) -> dict[str, list[tuple[dict[str, str], float]]]:
         url = f"http://127.0.0.1:{self.metrics_port + worker}/metrics"
@@ -84,8 +100,15 @@ def replicas() -> Iterator[list[Replica]]:
     yield started
     for replica in started:
         if replica.process.poll() is None:
-            replica.process.kill()
-            replica.process.wait()
+            replica.process.terminate()
+            try:
+                replica.process.wait(timeout=STOP_GRACE + 5)
+            except subprocess.TimeoutExpired:
+                replica.process.kill()
+                replica.process.wait()
+        for process in replica.family():  # what a failed test left: workers without supervisor
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
 
 
 @pytest.fixture
@@ -221,6 +244,26 @@ def test_sigterm_stops_every_worker_within_ten_seconds(replica: Replica) -> None
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+@pytest.mark.timeout(180)
+def test_workers_stop_when_their_supervisor_is_killed(replica: Replica) -> None:
+    family = replica.family()
+    assert set(replica.worker_pids()) < {process.pid for process in family}
+
+    replica.process.kill()
+    replica.process.wait()
+    wait_for(
+        lambda: not [process for process in family if process.is_running()],
+        STOP_GRACE + 5,
+        "the workers, the forkserver and the resource tracker to end",
+    )
+    stopping = [
+        entry
+        for entry in replica.logs
+        if entry.get("message") == "the supervisor is gone; stopping"
+    ]
+    assert {entry.get("worker") for entry in stopping} == {0, 1}, replica.logs[-10:]
 
 
 @pytest.mark.timeout(180)
