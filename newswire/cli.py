@@ -309,7 +309,7 @@ def main() -> None:
         cli()
     except NewswireError as exc:
         click.echo(f"newswire: error: {exc}", err=True)
-        sys.exit(2 if not exc.retriable else 1)
+        sys.exit(exc.exit_code)
     except ValidationError as exc:
         message = settings_error(exc)
         if message is None:

@@ -37,6 +37,11 @@ class NewswireError(Exception):
 
     retriable: bool = False
 
+    @property
+    def exit_code(self) -> int:
+        """A command's exit status for it: 1 if trying again later may work, else 2."""
+        return 1 if self.retriable else 2
+
 
 class ConfigError(NewswireError):
     """Settings or command-line options that cannot work."""

@@ -19,8 +19,9 @@ The supervisor only starts, watches and stops:
   group; one still running after `STOP_GRACE` seconds is killed (its open transaction, if any,
   is aborted by Kafka, so nothing is delivered twice);
 - a worker that exits with an error, or exits at all while it should run on (no stop asked and
-  no `until_idle`), stops the others and the supervisor exits 1, so that whatever supervises
-  the replica (Docker, systemd, Kubernetes) restarts it whole;
+  no `until_idle`), stops the others, and the supervisor exits with that worker's status (2 for
+  settings that cannot work, as without workers; 1 if a signal ended it), so that whatever
+  supervises the replica (Docker, systemd, Kubernetes) restarts it whole;
 - with `until_idle`, each worker exits once the partitions it has are drained, and the
   supervisor exits 0 when all of them have;
 - a supervisor killed outright (SIGKILL) cannot stop anything: each worker notices it is gone and
@@ -29,12 +30,15 @@ The supervisor only starts, watches and stops:
 
 import logging
 import multiprocessing
+import signal
 import sys
 import threading
 import time
+from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
+from newswire.errors import ConfigError, NewswireError
 from newswire.lifecycle import collect_garbage_in_bulk, stop_on_signals
 from newswire.observability.logs import configure_logging
 from services.enrich.settings import EnrichSettings
@@ -44,6 +48,7 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 8.0  # seconds; within the 10 s Docker gives between SIGTERM and SIGKILL
 WATCH_INTERVAL = 0.5  # seconds between checks of the stop flag while the workers run
 PRELOAD = "services.enrich.preload"
+MAX_PORT = 65535
 
 
 def worker_settings(settings: EnrichSettings, index: int) -> EnrichSettings:
@@ -67,7 +72,11 @@ def run_worker(index: int, settings: EnrichSettings, until_idle: float | None) -
     stop = stop_on_signals()
     _stop_without_supervisor(stop)
     mine = worker_settings(settings, index)
-    sys.exit(EnrichService(mine, Tagger(batch_size=mine.batch_size), stop).run(until_idle))
+    try:
+        sys.exit(EnrichService(mine, Tagger(batch_size=mine.batch_size), stop).run(until_idle))
+    except NewswireError as exc:  # one line, as `newswire enrich` without workers says it
+        log.error("worker failed", extra={"error": str(exc)})
+        sys.exit(exc.exit_code)
 
 
 def warn_unless_preloaded() -> None:
@@ -101,7 +110,14 @@ def _stop_without_supervisor(stop: threading.Event) -> None:
 def supervise(
     settings: EnrichSettings, workers: int, until_idle: float | None, stop: threading.Event
 ) -> int:
-    """Runs `workers` enrich processes until stopped, drained, or one of them fails."""
+    """Runs `workers` enrich processes until stopped, drained, or one of them fails; then the
+    replica's exit status: 0, or the failed worker's (1 if a signal ended it)."""
+    last_port = settings.metrics_port + workers - 1
+    if settings.metrics_port and last_port > MAX_PORT:
+        raise ConfigError(
+            f"{workers} workers from metrics port {settings.metrics_port} need ports up to "
+            f"{last_port}; choose a lower port"
+        )
     if workers > settings.topics.partitions:
         log.warning(
             "more workers than raw topic partitions: the extra ones will wait idle",
@@ -109,6 +125,7 @@ def supervise(
         )
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([PRELOAD])
+    _start_forkserver()
     running: list[BaseProcess] = []
     for index in range(workers):
         process = context.Process(
@@ -129,9 +146,22 @@ def supervise(
                     extra={"worker": ended.name, "exit_code": ended.exitcode},
                 )
                 _stop_all(running)
-                return 1
+                return ended.exitcode if ended.exitcode and ended.exitcode > 0 else 1
     _stop_all(running)
     return 0
+
+
+def _start_forkserver() -> None:
+    """Starts the forkserver deaf to SIGINT. A terminal's Ctrl-C reaches the whole process group,
+    and one that came while the forkserver started or loaded the models would end it with a
+    traceback; the supervisor stops the workers itself. An ignored signal stays ignored through
+    `exec`, and the forkserver hands that on to the workers, which set their own handler first
+    thing. (A Ctrl-C in the few milliseconds of the start is lost.)"""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _stop_all(processes: list[BaseProcess]) -> None:

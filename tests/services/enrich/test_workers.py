@@ -4,6 +4,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,12 +20,19 @@ import pytest
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from newswire.errors import ConfigError
 from newswire.kafka.serde import ArticleSerializer, Headers
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from schemas import Source, SourceKind
 from services.enrich.settings import EnrichSettings
-from services.enrich.workers import PRELOAD, STOP_GRACE, warn_unless_preloaded, worker_settings
+from services.enrich.workers import (
+    PRELOAD,
+    STOP_GRACE,
+    supervise,
+    warn_unless_preloaded,
+    worker_settings,
+)
 from services.ingest.normalize import ArticleDraft, build_article
 from tests.conftest import free_ports, read_topic
 from tests.waiting import wait_for
@@ -49,6 +57,7 @@ class Replica:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # a process group of its own, as a terminal's command has
         )
         self.logs: list[dict[str, object]] = []
         threading.Thread(target=self._collect, daemon=True).start()
@@ -264,6 +273,46 @@ def test_workers_stop_when_their_supervisor_is_killed(replica: Replica) -> None:
         if entry.get("message") == "the supervisor is gone; stopping"
     ]
     assert {entry.get("worker") for entry in stopping} == {0, 1}, replica.logs[-10:]
+
+
+def test_more_workers_than_ports_left_is_a_settings_error() -> None:
+    settings = EnrichSettings(metrics_port=65535)
+    with pytest.raises(ConfigError, match="need ports up to 65536"):
+        supervise(settings, 2, None, threading.Event())
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_whose_port_is_taken_ends_the_replica_with_one_error_line(
+    service_env: dict[str, str], replicas: list[Replica]
+) -> None:
+    port = free_ports(2)
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", port + 1))
+        taken.listen()
+        replica = Replica(service_env, port)
+        replicas.append(replica)
+        assert replica.process.wait(timeout=120) == 2, replica.logs[-10:]
+    failed = [entry for entry in replica.logs if entry.get("message") == "worker failed"]
+    assert [entry.get("worker") for entry in failed] == [1], replica.logs[-10:]
+    assert "cannot listen on" in str(failed[0]["error"])
+    assert not [entry for entry in replica.logs if "Traceback" in str(entry)]
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_while_the_models_load_stops_the_replica_cleanly(
+    service_env: dict[str, str], replicas: list[Replica]
+) -> None:
+    replica = Replica(service_env, free_ports(2))
+    replicas.append(replica)
+    wait_for(
+        lambda: any("forkserver" in " ".join(p.cmdline()) for p in replica.family()),
+        60,
+        "the forkserver to start loading the models",
+    )
+
+    os.killpg(replica.process.pid, signal.SIGINT)  # what the terminal sends its foreground group
+    assert replica.process.wait(timeout=60) == 0, replica.logs[-10:]
+    assert not [entry for entry in replica.logs if "Traceback" in str(entry)]
 
 
 @pytest.mark.timeout(180)
