@@ -155,8 +155,8 @@ def _start_forkserver() -> None:
     """Starts the forkserver deaf to SIGINT. A terminal's Ctrl-C reaches the whole process group,
     and one that came while the forkserver started or loaded the models would end it with a
     traceback; the supervisor stops the workers itself. An ignored signal stays ignored through
-    `exec`, and the forkserver hands that on to the workers, which set their own handler first
-    thing. (A Ctrl-C in the few milliseconds of the start is lost.)"""
+    `exec`, and the forkserver hands that on to the workers, which set their own handler as they
+    start (`stop_on_signals`). A Ctrl-C in the few milliseconds of the start is lost."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         forkserver.ensure_running()
