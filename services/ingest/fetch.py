@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from importlib.metadata import version
 from typing import Any, Protocol
 
@@ -49,6 +50,10 @@ ACCEPT = (
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS  # zlib reads the header to tell which
+# A gzip body may be several members back to back (RFC 1952); servers send one, or a few where
+# they concatenate compressed parts. Each costs a new decompressor and a copy of what follows
+# it, so a body of thousands of tiny members is refused rather than worked through.
+MAX_GZIP_MEMBERS = 1000
 # Idle connections kept per origin: enough for the next polls of a host's feeds, which ingest
 # polls two at a time by default (`max_polls_per_host`).
 _IDLE_PER_ORIGIN = 4
@@ -122,6 +127,9 @@ class Fetcher:
         self._client = httpx.Client(
             transport=transport,
             trust_env=False,
+            # A feed is the same document for every reader, so no cookie is kept: a jar shared
+            # by every feed would grow with each cookie a server sets and send them all back.
+            cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
             follow_redirects=False,
             headers={
                 "User-Agent": settings.user_agent,
@@ -337,7 +345,7 @@ def _seconds_until(http_date: str, headers: Mapping[str, str]) -> float | None:
 def _http_date(value: str) -> datetime | None:
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: year 10**30
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -383,9 +391,25 @@ class _ZlibDecoder:
         self._feed_url = feed_url
         self._raw_fallback = raw_fallback
         self._started = False
+        self._members = 1
         self._zlib = zlib.decompressobj(wbits=_GZIP_OR_ZLIB)
 
     def decode(self, data: bytes, max_length: int) -> bytes:
+        parts = [self._decompress(data, max_length)]
+        produced = len(parts[0])
+        # The next gzip members (trailing zero bytes, which some servers add, are no member).
+        while self._zlib.eof and self._zlib.unused_data.strip(b"\x00") and produced < max_length:
+            self._members += 1
+            if self._members > MAX_GZIP_MEMBERS:
+                raise ContentEncodingError(
+                    self._feed_url, f"more than {MAX_GZIP_MEMBERS} gzip members"
+                )
+            rest, self._zlib = self._zlib.unused_data, zlib.decompressobj(wbits=_GZIP_OR_ZLIB)
+            parts.append(self._decompress(rest, max_length - produced))
+            produced += len(parts[-1])
+        return b"".join(parts)
+
+    def _decompress(self, data: bytes, max_length: int) -> bytes:
         try:
             output = self._zlib.decompress(data, max_length)
         except zlib.error as exc:
@@ -395,12 +419,8 @@ class _ZlibDecoder:
                 ) from exc
             self._zlib = zlib.decompressobj(wbits=-zlib.MAX_WBITS)
             self._raw_fallback = False
-            return self.decode(data, max_length)
+            return self._decompress(data, max_length)
         self._started = True
-        if self._zlib.eof and self._zlib.unused_data.strip(b"\x00") and len(output) < max_length:
-            # The next gzip member (trailing zero bytes, which some servers add, are no member).
-            rest, self._zlib = self._zlib.unused_data, zlib.decompressobj(wbits=_GZIP_OR_ZLIB)
-            output += self.decode(rest, max_length - len(output))
         return output
 
     def finish(self) -> None:

@@ -31,7 +31,13 @@ from newswire.errors import (
     TooManyRedirectsError,
 )
 from services.ingest import fetch
-from services.ingest.fetch import FeedValidators, Fetcher, FetchSettings, is_public_address
+from services.ingest.fetch import (
+    MAX_GZIP_MEMBERS,
+    FeedValidators,
+    Fetcher,
+    FetchSettings,
+    is_public_address,
+)
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
 
@@ -228,6 +234,20 @@ def test_a_gzip_body_of_several_members_is_read_whole(server: FeedServer, fetche
     assert fetcher.fetch(server.url("/feed")).body == RSS
 
 
+def test_a_gzip_body_of_thousands_of_members_is_refused_not_recursed_through(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    text = (RSS * 13)[:MAX_GZIP_MEMBERS]
+    members = [gzip.compress(bytes([byte])) for byte in text]
+    server.routes["/most"] = Reply(body=b"".join(members), headers={"Content-Encoding": "gzip"})
+    assert fetcher.fetch(server.url("/most")).body == text
+
+    many = b"".join(members) * 5  # 5,000 members: deeper than Python's recursion limit
+    server.routes["/many"] = Reply(body=many, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(ContentEncodingError, match=f"more than {MAX_GZIP_MEMBERS} gzip members"):
+        fetcher.fetch(server.url("/many"))
+
+
 @pytest.mark.parametrize(
     ("coding", "compress"),
     [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress)],
@@ -368,6 +388,25 @@ def test_cache_hints_are_seconds_from_now(server: FeedServer, fetcher: Fetcher) 
     )
     result = fetcher.fetch(server.url("/feed"))
     assert (result.cache_max_age, result.expires, result.retry_after) == (900.0, 3600.0, None)
+
+
+def test_dates_past_any_calendar_are_ignored(server: FeedServer, fetcher: Fetcher) -> None:
+    endless = "Mon, 01 Jan 99999999999999999999999 00:00:00 GMT"
+    server.routes["/feed"] = Reply(headers={"Date": endless, "Expires": endless})
+    result = fetcher.fetch(server.url("/feed"))
+    assert (result.body, result.expires) == (RSS, None)
+
+    server.routes["/busy"] = Reply(503, b"", {"Retry-After": endless})
+    with pytest.raises(FeedHTTPStatusError) as caught:
+        fetcher.fetch(server.url("/busy"))
+    assert (caught.value.reason, caught.value.retry_after) == ("http_5xx", None)
+
+
+def test_cookies_are_neither_kept_nor_sent(server: FeedServer, fetcher: Fetcher) -> None:
+    server.routes["/feed"] = Reply(headers={"Set-Cookie": "visitor=1; Path=/; Max-Age=3600"})
+    fetcher.fetch(server.url("/feed"))
+    fetcher.fetch(server.url("/feed"))
+    assert [seen.headers.get("cookie") for seen in server.requests] == [None, None]
 
 
 def test_slow_headers_trip_the_read_timeout(server: FeedServer) -> None:
