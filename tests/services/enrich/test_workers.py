@@ -60,7 +60,8 @@ class Replica:
             start_new_session=True,  # a process group of its own, as a terminal's command has
         )
         self.logs: list[dict[str, object]] = []
-        threading.Thread(target=self._collect, daemon=True).start()
+        self._collector = threading.Thread(target=self._collect, daemon=True)
+        self._collector.start()
 
     def _collect(self) -> None:
         assert self.process.stderr is not None
@@ -69,6 +70,19 @@ class Replica:
                 self.logs.append(json.loads(line))
             except json.JSONDecodeError:
                 self.logs.append({"message": line.rstrip()})
+
+    def final_logs(self) -> list[dict[str, object]]:
+        """Every line logged, once the last process that could write one has ended."""
+        self._collector.join(timeout=STOP_GRACE + 5)
+        assert not self._collector.is_alive(), "a process of the replica still runs"
+        return self.logs
+
+    def forkserver_started(self) -> bool:
+        for process in self.family():
+            with contextlib.suppress(psutil.Error):
+                if "multiprocessing.forkserver" in " ".join(process.cmdline()):
+                    return True
+        return False
 
     def worker_pids(self) -> list[int]:
         started = [entry for entry in self.logs if entry.get("message") == "workers started"]
@@ -267,12 +281,11 @@ def test_workers_stop_when_their_supervisor_is_killed(replica: Replica) -> None:
         STOP_GRACE + 5,
         "the workers, the forkserver and the resource tracker to end",
     )
+    logs = replica.final_logs()
     stopping = [
-        entry
-        for entry in replica.logs
-        if entry.get("message") == "the supervisor is gone; stopping"
+        entry for entry in logs if entry.get("message") == "the supervisor is gone; stopping"
     ]
-    assert {entry.get("worker") for entry in stopping} == {0, 1}, replica.logs[-10:]
+    assert {entry.get("worker") for entry in stopping} == {0, 1}, logs[-10:]
 
 
 def test_more_workers_than_ports_left_is_a_settings_error() -> None:
@@ -292,10 +305,11 @@ def test_a_worker_whose_port_is_taken_ends_the_replica_with_one_error_line(
         replica = Replica(service_env, port)
         replicas.append(replica)
         assert replica.process.wait(timeout=120) == 2, replica.logs[-10:]
-    failed = [entry for entry in replica.logs if entry.get("message") == "worker failed"]
-    assert [entry.get("worker") for entry in failed] == [1], replica.logs[-10:]
+    logs = replica.final_logs()
+    failed = [entry for entry in logs if entry.get("message") == "worker failed"]
+    assert [entry.get("worker") for entry in failed] == [1], logs[-10:]
     assert "cannot listen on" in str(failed[0]["error"])
-    assert not [entry for entry in replica.logs if "Traceback" in str(entry)]
+    assert not [entry for entry in logs if "Traceback" in str(entry)]
 
 
 @pytest.mark.timeout(180)
@@ -304,15 +318,11 @@ def test_ctrl_c_while_the_models_load_stops_the_replica_cleanly(
 ) -> None:
     replica = Replica(service_env, free_ports(2))
     replicas.append(replica)
-    wait_for(
-        lambda: any("forkserver" in " ".join(p.cmdline()) for p in replica.family()),
-        60,
-        "the forkserver to start loading the models",
-    )
+    wait_for(replica.forkserver_started, 60, "the forkserver to start loading the models")
 
     os.killpg(replica.process.pid, signal.SIGINT)  # what the terminal sends its foreground group
     assert replica.process.wait(timeout=60) == 0, replica.logs[-10:]
-    assert not [entry for entry in replica.logs if "Traceback" in str(entry)]
+    assert not [entry for entry in replica.final_logs() if "Traceback" in str(entry)]
 
 
 @pytest.mark.timeout(180)
@@ -323,5 +333,5 @@ def test_a_worker_that_dies_ends_the_replica_with_an_error(replica: Replica) -> 
     assert replica.process.wait(timeout=15) == 1
     with pytest.raises(ProcessLookupError):
         os.kill(survivor, 0)
-    messages = {entry.get("message") for entry in replica.logs}
+    messages = {entry.get("message") for entry in replica.final_logs()}
     assert "worker ended; stopping the others" in messages
