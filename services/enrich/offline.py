@@ -6,6 +6,7 @@ in input order. A line that is not an article, or an input that is no UTF-8 text
 stderr and the others go on.
 """
 
+import codecs
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
@@ -14,7 +15,7 @@ from newswire.errors import SeedError
 from schemas import RawArticle, Source, SourceKind, utc_now
 from services.enrich.tag import Tagger
 from services.ingest.normalize import build_article
-from services.ingest.seeds import decode_text, json_line_draft, parse_text
+from services.ingest.seeds import decode_text, json_lines, parse_text
 
 
 class InputErrors:
@@ -32,23 +33,20 @@ class InputErrors:
 def articles_from(name: str, data: bytes, errors: InputErrors) -> Iterator[RawArticle]:
     """The articles of one input: JSON lines if it starts with "{", else one plain-text article;
     nothing but the error if it is no UTF-8 text (binary, another encoding, empty)."""
+    source = Source(kind=SourceKind.SEED, path=name)
     try:
-        text = decode_text(name, data)
+        if data.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"{"):
+            drafts = list(json_lines(name, data))
+        else:
+            drafts = [parse_text(decode_text(name, data))]
     except SeedError as error:
         errors.seed_error(error)
         return
-    source = Source(kind=SourceKind.SEED, path=name)
-    if not text.lstrip().startswith("{"):
-        yield build_article(parse_text(text), source, utc_now())
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        draft = json_line_draft(f"{name}:{number}", line)
+    for draft in drafts:
         if isinstance(draft, SeedError):
             errors.seed_error(draft)
-            continue
-        yield build_article(draft, source, utc_now())
+        else:
+            yield build_article(draft, source, utc_now())
 
 
 def tag_inputs(

@@ -8,6 +8,7 @@ Seeds keep no state in Kafka: each run of the service publishes every seed file 
 the files that are new or changed while it runs.
 """
 
+import codecs
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -89,18 +90,39 @@ def seed_files(directory: Path) -> list[Path]:
 def read_seed(path: Path) -> Iterator[SeedResult]:
     """Every article of one seed file, or the errors that kept them out."""
     try:
-        text = read_text(path)
+        data = read_bytes(path)
+        if path.suffix == ".jsonl":
+            yield from json_lines(str(path), data)
+            return
+        text = decode_text(str(path), data)
     except SeedError as error:
         yield error
         return
     if path.suffix == ".txt":
         yield _draft_or_error(str(path), lambda: parse_text(text))
-    elif path.suffix == ".json":
-        yield from _parse_json_document(str(path), text)
     else:
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                yield json_line_draft(f"{path}:{number}", line)
+        yield from _parse_json_document(str(path), text)
+
+
+def json_lines(name: str, data: bytes) -> Iterator[SeedResult]:
+    """The article of each JSON line of `data`, or the error that kept it out: a line that is no
+    UTF-8 is an error of its own, not of every line. Lines end at "\n" or "\r" only: inside a
+    JSON string, U+2028 and its kind are text, where `str.splitlines` would cut."""
+    _refuse_binary(name, data)
+    found = False
+    for number, raw in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), start=1):
+        if not raw.strip():
+            continue
+        found = True
+        where = f"{name}:{number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield SeedError(where, "not_utf8", f"invalid byte at offset {exc.start}")
+            continue
+        yield json_line_draft(where, line)
+    if not found:
+        raise SeedError(name, "empty", "no text")
 
 
 def json_line_draft(where: str, line: str) -> SeedResult:
@@ -114,23 +136,21 @@ def parse_text(text: str) -> ArticleDraft:
     return ArticleDraft(title=title, body=body.strip())
 
 
-def read_text(path: Path) -> str:
-    """The text of a file that should hold UTF-8 text, or a `SeedError` saying why it does not."""
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a seed file, or a `SeedError` saying why they cannot be had."""
     name = str(path)
     try:
         if path.stat().st_size > MAX_SEED_BYTES:
             raise SeedError(name, "too_large", f"larger than {MAX_SEED_BYTES} bytes")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SeedError(name, "unreadable", exc.strerror or str(exc)) from exc
-    return decode_text(name, data)
 
 
 def decode_text(name: str, data: bytes) -> str:
     """`data` as text, if it is UTF-8 text (a byte-order mark is dropped), or a `SeedError`
     saying, for `name`, why it is not."""
-    if b"\x00" in data:
-        raise SeedError(name, "binary", "contains NUL bytes")
+    _refuse_binary(name, data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -138,6 +158,11 @@ def decode_text(name: str, data: bytes) -> str:
     if not text.strip():
         raise SeedError(name, "empty", "no text")
     return text
+
+
+def _refuse_binary(name: str, data: bytes) -> None:
+    if b"\x00" in data:
+        raise SeedError(name, "binary", "contains NUL bytes")
 
 
 def _parse_json_document(name: str, text: str) -> Iterator[SeedResult]:

@@ -127,6 +127,24 @@ def test_tag_reports_inputs_that_are_no_utf8_text_and_reads_a_byte_order_mark(
     assert latin1.returncode == 1 and latin1.stdout == b""
     assert latin1.stderr.decode() == "newswire tag: <stdin>: not_utf8: invalid byte at offset 3\n"
 
+    lines = [{"title": "Paris", "body": "In Paris."}, {"title": "Rome", "body": "In Rome."}]
+    one_bad_byte = subprocess.run(
+        [sys.executable, "-m", "newswire", "tag"],
+        input=b"\n".join(
+            [json.dumps(lines[0]).encode(), b'{"title": "\xff"}', json.dumps(lines[1]).encode()]
+        ),
+        env=NO_KAFKA_ENV,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert one_bad_byte.returncode == 1
+    assert [json.loads(line)["title"] for line in one_bad_byte.stdout.splitlines()] == [
+        "Paris",
+        "Rome",
+    ]
+    assert one_bad_byte.stderr.decode().startswith("newswire tag: <stdin>:2: not_utf8:")
+
 
 def test_every_command_has_help() -> None:
     for command in ("run", "broker", "ingest", "enrich", "tag", "tail", "replay"):

@@ -99,6 +99,19 @@ def test_bad_line_does_not_stop_the_others(tmp_path: Path) -> None:
     ]
 
 
+def test_a_line_that_is_no_utf8_is_its_own_error_and_a_line_separator_is_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mixed.jsonl"
+    inside = json.dumps({"title": "one\u2028line"}, ensure_ascii=False).encode()
+    path.write_bytes(b'{"title": "good 1"}\n{"title": "caf\xe9"}\n' + inside + b"\n")
+    results = list(read_seed(path))
+    titles = [result.title for result in results if isinstance(result, ArticleDraft)]
+    errors = [(result.path, result.reason) for result in results if isinstance(result, SeedError)]
+    assert titles == ["good 1", "one line"]  # one article, its title made one line
+    assert errors == [(f"{path}:2", "not_utf8")]
+
+
 def test_a_seed_whose_link_is_no_url_is_counted_and_the_others_published(tmp_path: Path) -> None:
     good, bad = tmp_path / "good.json", tmp_path / "bad.jsonl"
     good.write_text(json.dumps({"title": "Good", "url": "https://x.test/good"}))
