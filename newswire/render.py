@@ -93,8 +93,8 @@ def record_json(key: bytes | None, value: bytes | None, headers: Headers | None)
     """The record as one JSON line: the value itself when it is JSON, else a description of it."""
     if header(headers, "dlq.reason") is None and value is not None:
         try:
-            return json.dumps(json.loads(value), ensure_ascii=False)
-        except ValueError:
+            return json.dumps(json.loads(value, parse_constant=_not_json), ensure_ascii=False)
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
             pass
     return json.dumps(
         {
@@ -104,3 +104,8 @@ def record_json(key: bytes | None, value: bytes | None, headers: Headers | None)
         },
         ensure_ascii=False,
     )
+
+
+def _not_json(constant: str) -> object:
+    """Python's json reads NaN and Infinity, which JSON has no words for."""
+    raise ValueError(f"{constant} is not JSON")

@@ -31,24 +31,29 @@ def open_tail(
     """A group-less consumer over every partition of `topics`, at their start or their end.
 
     A topic that does not exist is a `ConfigError`, or with `wait_until`, waited for until it
-    exists or the event is set (then the consumer reads nothing)."""
+    exists, then read from its start, or until the event is set (then the consumer reads
+    nothing)."""
     consumer = make_consumer(kafka, "newswire-tail", group_id=None)
-    assigned = []
+    assigned, created = [], []
     try:
         for topic in topics:
+            existed = bool(consumer.partitions_for_topic(topic))
             partitions = topic_partitions(consumer, topic, wait_until)
             assigned += [TopicPartition(topic, partition) for partition in partitions]
+            if not existed:  # created since: everything in it is new
+                created += assigned[len(assigned) - len(partitions) :]
     except ConfigError:
         consumer.close()
         raise
     consumer.assign(assigned)
-    if not assigned:  # stopped while waiting for a topic
-        return consumer
-    if from_beginning:
-        consumer.seek_to_beginning(*assigned)
-    else:
-        consumer.seek_to_end(*assigned)
-        for partition in assigned:
+    # (kafka-python seeks every assigned partition when given none.)
+    at_start = assigned if from_beginning else created
+    at_end = [partition for partition in assigned if partition not in at_start]
+    if at_start:
+        consumer.seek_to_beginning(*at_start)
+    if at_end:
+        consumer.seek_to_end(*at_end)
+        for partition in at_end:
             consumer.position(partition)  # resolve "end" now, not at the first poll
     return consumer
 

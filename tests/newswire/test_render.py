@@ -1,8 +1,16 @@
 """What a person's terminal gets from a record: its text, never instructions to the terminal."""
 
+import json
 from datetime import UTC, datetime
 
-from newswire.render import article_line, enriched_line, raw_line, record_line, shown
+from newswire.render import (
+    article_line,
+    enriched_line,
+    raw_line,
+    record_json,
+    record_line,
+    shown,
+)
 from schemas import EnrichedArticle, Enricher, Entity, EntityType, Source, SourceKind
 from services.ingest.normalize import ArticleDraft, build_article
 
@@ -44,3 +52,15 @@ def test_every_line_of_a_record_is_safe_to_print() -> None:
         assert "\u202e" not in line
         assert "HACKED" in line  # the text itself is still shown
     assert "Evil\\x1b[8m Corp" in enriched_line(article)
+
+
+def test_json_output_is_json_whatever_the_value() -> None:
+    assert json.loads(record_json(b"k", b'{"a": [1, "\u00e9"]}', [])) == {"a": [1, "\u00e9"]}
+    deep = b"[" * 100_000 + b"]" * 100_000  # deeper than Python's recursion goes
+    for value in (deep, b'{"a": NaN}', b"Infinity", b"{broken"):
+        shown_as = json.loads(record_json(b"k", value, []), parse_constant=_refuse)
+        assert shown_as == {"key": "k", "headers": {}, "value": value.decode()}
+
+
+def _refuse(constant: str) -> object:
+    raise AssertionError(f"{constant} in the output")
