@@ -22,8 +22,9 @@ from services.ingest.crossfeed import ArticleLog, article_word
 from services.ingest.dedup import Decision, Outcome, SeenWindow
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher, FetchResult
-from services.ingest.identity import content_hash, id_from_guid
-from services.ingest.normalize import ArticleDraft, ArticleKeys, article_keys, build_article
+from services.ingest.fit import ArticleTooLargeError, fitted_article
+from services.ingest.identity import id_from_guid
+from services.ingest.normalize import ArticleKeys, article_keys
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.schedule import error_backoff, next_poll_delay, publishing_interval
 from services.ingest.settings import IngestSettings
@@ -35,13 +36,6 @@ OK = "ok"
 NOT_MODIFIED = "not_modified"
 INTERNAL = "internal"  # a bug met in a poll: counted and backed off like any feed error
 STOPPED = "stopped"  # the service stopped during the fetch: nothing to record
-# The broker refuses records over about 1 MiB by default (`message.max.bytes`), and one refused
-# record would fail its whole transaction over and over. An item's text is cut to fit: its
-# summary to `SHORTENED_SUMMARY_CHARS`, then its body, `_CUT_MARGIN` below the limit; an item
-# still too large (a megabyte of title) is skipped and counted.
-MAX_ARTICLE_BYTES = 1_000_000
-SHORTENED_SUMMARY_CHARS = 2_000
-_CUT_MARGIN = 10_000
 # Items read from one document at most (feeds list their newest first); this bounds the windows,
 # and so the size of the feed's state record: 40 bytes an item, about 540 KB at this many once
 # base64-coded, under the 1 MiB a Kafka record may have by default. Archive feeds carry
@@ -214,7 +208,7 @@ class Poller:
                 else:
                     settled[decision.outcome] += 1
             except ValueError as exc:  # pydantic's ValidationError too: one odd item, not the feed
-                reason = exc.reason if isinstance(exc, _SkippedItemError) else "invalid_item"
+                reason = exc.reason if isinstance(exc, ArticleTooLargeError) else "invalid_item"
                 metrics.SOURCE_ERRORS.labels(parsed.kind.value, reason).inc()
                 log.warning("feed item skipped", extra={"feed": feed.name, "error": str(exc)})
                 continue
@@ -305,47 +299,7 @@ def _article(
         update["updated_at"] = fetched_at
     if update:  # the keys stay valid: dates are not part of them
         draft = draft.model_copy(update=update)
-    article = build_article(draft, source, fetched_at, keys)
-    size = _record_bytes(article)
-    if size > MAX_ARTICLE_BYTES:
-        # Too long for a record: its text is cut, not the item dropped. The record's hash is
-        # of the text it carries; the feed's window keeps the full text's, so the next poll
-        # finds the item unchanged.
-        draft = _shortened(draft, size - MAX_ARTICLE_BYTES)
-        keys = replace(keys, content_hash=content_hash(draft.title, draft.body))
-        article = build_article(draft, source, fetched_at, keys)
-        size = _record_bytes(article)
-        log.info("item shortened to fit a record", extra={"url": article.url, "bytes": size})
-    if size > MAX_ARTICLE_BYTES:
-        raise _SkippedItemError("too_large", f"{article.url}: {size} bytes as a record")
-    return article
-
-
-def _record_bytes(article: RawArticle) -> int:
-    # The bytes the record's serializer sends (newswire.kafka.serde), without a round trip
-    # through text.
-    return len(article.__pydantic_serializer__.to_json(article))
-
-
-def _shortened(draft: ArticleDraft, excess: int) -> ArticleDraft:
-    """`draft` with at least `excess` bytes less text (a character is a byte or more): its
-    summary cut to `SHORTENED_SUMMARY_CHARS`, then its body cut at a paragraph or a word."""
-    summary = draft.summary[:SHORTENED_SUMMARY_CHARS]
-    excess -= len(draft.summary) - len(summary)
-    body = draft.body
-    if excess > 0:
-        body = body[: max(0, len(body) - excess - _CUT_MARGIN)]
-        cut = body.rfind("\n\n")
-        if cut < len(body) // 2:
-            cut = body.rfind(" ")
-        body = body[:cut] if cut > len(body) // 2 else body
-    return draft.model_copy(update={"summary": summary, "body": body})
-
-
-class _SkippedItemError(ValueError):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
+    return fitted_article(draft, source, fetched_at, keys)
 
 
 def _report_skipped(feed: FeedConfig, parsed: ParsedFeed) -> None:

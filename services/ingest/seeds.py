@@ -21,8 +21,9 @@ import pydantic
 from newswire.errors import SeedError
 from schemas import RawArticle, Source, SourceKind
 from services.ingest import metrics
+from services.ingest.fit import ArticleTooLargeError, fitted_article
 from services.ingest.identity import canonical_url
-from services.ingest.normalize import ArticleDraft, build_article
+from services.ingest.normalize import ArticleDraft
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +65,23 @@ class SeedScanner:
 
 
 def seed_articles(paths: list[Path], fetched_at: datetime) -> list[RawArticle]:
-    """Every readable article of `paths`; the rest are logged and counted."""
+    """Every readable article of `paths`, cut to fit a record if need be; the rest are logged and
+    counted."""
     articles = []
     for path in paths:
         source = Source(kind=SourceKind.SEED, path=path.name)
         for result in read_seed(path):
-            if isinstance(result, SeedError):
-                metrics.SOURCE_ERRORS.labels("seed", result.reason).inc()
-                log.warning(
-                    "seed skipped",
-                    extra={"seed": result.path, "reason": result.reason, "detail": result.detail},
-                )
-                continue
-            articles.append(build_article(result, source, fetched_at))
+            if not isinstance(result, SeedError):
+                try:
+                    articles.append(fitted_article(result, source, fetched_at))
+                    continue
+                except ArticleTooLargeError as exc:
+                    result = SeedError(str(path), exc.reason, str(exc))
+            metrics.SOURCE_ERRORS.labels("seed", result.reason).inc()
+            log.warning(
+                "seed skipped",
+                extra={"seed": result.path, "reason": result.reason, "detail": result.detail},
+            )
     return articles
 
 

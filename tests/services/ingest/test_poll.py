@@ -15,14 +15,13 @@ from schemas import utc_now
 from services.ingest.dedup import Outcome
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import FeedValidators, Fetcher, FetchSettings
+from services.ingest.fit import MAX_ARTICLE_BYTES, SHORTENED_SUMMARY_CHARS
 from services.ingest.identity import content_hash
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.poll import (
-    MAX_ARTICLE_BYTES,
     MAX_ITEMS,
     NOT_MODIFIED,
     OK,
-    SHORTENED_SUMMARY_CHARS,
     STOPPED,
     Poller,
     PollResult,

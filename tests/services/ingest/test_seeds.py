@@ -6,6 +6,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from newswire.errors import SeedError
+from services.ingest.fit import MAX_ARTICLE_BYTES
 from services.ingest.normalize import ArticleDraft
 from services.ingest.seeds import read_seed, seed_articles, seed_files
 
@@ -110,6 +111,24 @@ def test_a_line_that_is_no_utf8_is_its_own_error_and_a_line_separator_is_text(
     errors = [(result.path, result.reason) for result in results if isinstance(result, SeedError)]
     assert titles == ["good 1", "one line"]  # one article, its title made one line
     assert errors == [(f"{path}:2", "not_utf8")]
+
+
+def test_a_seed_too_large_for_a_record_is_cut_to_fit_and_one_that_cannot_be_is_counted(
+    tmp_path: Path,
+) -> None:
+    paragraph = "Word " * 200 + "\n\n"
+    huge = {"title": "Huge", "body": paragraph * (5 * MAX_ARTICLE_BYTES // len(paragraph))}
+    headline = {"title": "T" * MAX_ARTICLE_BYTES}
+    path = tmp_path / "big.jsonl"
+    path.write_text(json.dumps(huge) + "\n" + json.dumps(headline) + "\n")
+    labels = {"source_kind": "seed", "reason": "too_large"}
+    before = REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
+
+    (article,) = seed_articles([path], datetime.now(UTC))
+    assert article.title == "Huge"
+    assert len(article.model_dump_json().encode()) <= MAX_ARTICLE_BYTES
+    assert huge["body"].startswith(article.body) and len(article.body) > MAX_ARTICLE_BYTES // 2
+    assert REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) == before + 1
 
 
 def test_a_seed_whose_link_is_no_url_is_counted_and_the_others_published(tmp_path: Path) -> None:
