@@ -39,9 +39,10 @@ def open_tail(
         for topic in topics:
             existed = bool(consumer.partitions_for_topic(topic))
             partitions = topic_partitions(consumer, topic, wait_until)
-            assigned += [TopicPartition(topic, partition) for partition in partitions]
+            mine = [TopicPartition(topic, partition) for partition in partitions]
+            assigned += mine
             if not existed:  # created since: everything in it is new
-                created += assigned[len(assigned) - len(partitions) :]
+                created += mine
     except ConfigError:
         consumer.close()
         raise

@@ -112,7 +112,8 @@ def read_seed(path: Path) -> Iterator[SeedResult]:
 def json_lines(name: str, data: bytes) -> Iterator[SeedResult]:
     """The article of each JSON line of `data`, or the error that kept it out: a line that is no
     UTF-8 is an error of its own, not of every line. Lines end at "\n" or "\r" only: inside a
-    JSON string, U+2028 and its kind are text, where `str.splitlines` would cut."""
+    JSON string, U+2028 and its kind are text, where `str.splitlines` would cut. What is wrong
+    with the whole of `data` (binary, or not one line) is raised as a `SeedError`."""
     _refuse_binary(name, data)
     found = False
     for number, raw in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), start=1):

@@ -55,8 +55,8 @@ def test_every_line_of_a_record_is_safe_to_print() -> None:
 
 
 def test_json_output_is_json_whatever_the_value() -> None:
-    value = {"a": [1, "caf\u00e9"]}
-    assert json.loads(record_json(b"k", json.dumps(value).encode(), [])) == value
+    document = {"a": [1, "caf\u00e9"]}
+    assert json.loads(record_json(b"k", json.dumps(document).encode(), [])) == document
     deep = b"[" * 100_000 + b"]" * 100_000  # deeper than Python's recursion goes
     for value in (deep, b'{"a": NaN}', b"Infinity", b"{broken"):
         shown_as = json.loads(record_json(b"k", value, []), parse_constant=_refuse)
