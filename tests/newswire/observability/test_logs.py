@@ -4,6 +4,7 @@ committed offsets become one warning that says what is going on."""
 import io
 import json
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,9 @@ from contextlib import contextmanager
 
 import pytest
 from kafka import OffsetAndMetadata, TopicPartition
+from kafka.errors import KafkaConnectionError
+from kafka.net.selector import NetworkSelector
+from kafka.net.transport import KafkaTCPTransport
 
 from newswire.kafka.clients import make_consumer, make_producer
 from newswire.kafka.topics import TopicSpec, ensure_topics
@@ -23,9 +27,11 @@ from newswire.settings import KafkaSettings, TopicSettings
 def services_logging(fmt: str) -> Iterator[io.StringIO]:
     """What the services' logging writes, here instead of stderr; the test run's own after."""
     root, kafka = logging.getLogger(), logging.getLogger("kafka")
-    coordinator = logging.getLogger("kafka.coordinator.consumer")
+    filtered = [
+        logging.getLogger(f"kafka.{name}") for name in ("coordinator.consumer", "net.transport")
+    ]
     handlers, level, kafka_level = root.handlers[:], root.level, kafka.level
-    filters = coordinator.filters[:]
+    filters = [logger.filters[:] for logger in filtered]
     configure_logging("INFO", fmt)
     written = io.StringIO()
     handler = root.handlers[0]
@@ -37,7 +43,8 @@ def services_logging(fmt: str) -> Iterator[io.StringIO]:
         root.handlers[:] = handlers
         root.setLevel(level)
         kafka.setLevel(kafka_level)
-        coordinator.filters[:] = filters
+        for logger, its_filters in zip(filtered, filters, strict=True):
+            logger.filters[:] = its_filters
 
 
 @pytest.fixture
@@ -113,3 +120,27 @@ def test_kafka_python_repeats_are_said_once_a_minute_with_how_many_were_held_bac
         "Connection failed: ECONNREFUSED again (49 more like it held back)",
     ]
     assert lines.count("feed poll failed") == 50  # the services' own lines are never held back
+
+
+def test_a_read_from_a_connection_kafka_python_closed_itself_is_not_an_error(
+    service_log: io.StringIO,
+) -> None:
+    # kafka-python 3.0.12's reader can wake after `close` dropped the socket, as when a client
+    # closes: it then reads from None, the path taken here.
+    net = NetworkSelector()
+    ours, theirs = socket.socketpair()
+    closed = KafkaTCPTransport(net, ours, host="closed")
+    closed.close()
+    _, error = closed._sock_recv()
+    assert isinstance(error, KafkaConnectionError)
+    # A connection that fails while open is still said, with its traceback.
+    theirs.close()
+    broken = KafkaTCPTransport(net, theirs, host="broken")
+    _, error = broken._sock_recv()
+    assert isinstance(error, KafkaConnectionError)
+    lines = [json.loads(line) for line in service_log.getvalue().splitlines()]
+    errors = [line for line in lines if line["level"] == "ERROR"]
+    assert [line["message"] for line in errors] == [
+        f"{broken}: Error receiving network data closing socket"
+    ], lines
+    assert "OSError" in errors[0]["exc_info"]
