@@ -162,17 +162,20 @@ def enrich(until_idle: float | None, metrics_port: int | None, workers: int) -> 
 
 
 @cli.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files",
+    nargs=-1,
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+)
 def tag(files: tuple[Path, ...]) -> None:
-    """Enrich articles without Kafka: JSON lines or text files (or stdin) in, JSON lines out."""
+    """Enrich articles without Kafka: JSON lines or text files (or stdin, or - among the files)
+    in, JSON lines out."""
     from services.enrich.offline import tag_inputs
 
     configure_logging("WARNING", "text")
-    if files:
-        inputs = [(str(path), path.read_bytes) for path in files]
-    else:
-        inputs = [("<stdin>", sys.stdin.buffer.read)]
-    sys.exit(tag_inputs(inputs, sys.stdout))
+    stdin = ("<stdin>", sys.stdin.buffer.read)
+    inputs = [stdin if str(path) == "-" else (str(path), path.read_bytes) for path in files]
+    sys.exit(tag_inputs(inputs or [stdin], sys.stdout))
 
 
 def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:

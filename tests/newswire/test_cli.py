@@ -128,8 +128,8 @@ def test_tag_reports_inputs_that_are_no_utf8_text_and_reads_a_byte_order_mark(
     assert latin1.stderr.decode() == "newswire tag: <stdin>: not_utf8: invalid byte at offset 3\n"
 
     lines = [{"title": "Paris", "body": "In Paris."}, {"title": "Rome", "body": "In Rome."}]
-    one_bad_byte = subprocess.run(
-        [sys.executable, "-m", "newswire", "tag"],
+    one_bad_byte = subprocess.run(  # "-" is stdin, here after a file
+        [sys.executable, "-m", "newswire", "tag", str(bom), "-"],
         input=b"\n".join(
             [json.dumps(lines[0]).encode(), b'{"title": "\xff"}', json.dumps(lines[1]).encode()]
         ),
@@ -140,6 +140,7 @@ def test_tag_reports_inputs_that_are_no_utf8_text_and_reads_a_byte_order_mark(
     )
     assert one_bad_byte.returncode == 1
     assert [json.loads(line)["title"] for line in one_bad_byte.stdout.splitlines()] == [
+        "BOM",
         "Paris",
         "Rome",
     ]
