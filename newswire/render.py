@@ -6,7 +6,7 @@ from datetime import UTC
 
 from newswire.errors import DecodeError
 from newswire.kafka.serde import Headers, decode_article, header
-from schemas import ALL_RECORDS, EnrichedArticle, RawArticle
+from schemas import ALL_RECORDS, EnrichedArticle, Feature, RawArticle
 
 MAX_ENTITIES = 5
 MAX_TOPICS = 3
@@ -33,7 +33,15 @@ def enriched_line(article: EnrichedArticle) -> str:
         f"{shown(entity.name)} ({entity.type.value})" for entity in article.entities[:MAX_ENTITIES]
     )
     topics = ", ".join(f"{topic.label} {topic.score:.2f}" for topic in article.topics[:MAX_TOPICS])
-    return f"{shown(article.title)}\n    entities: {entities or '-'}\n    topics:   {topics or '-'}"
+    entities = entities or _none(article, Feature.ENTITIES)
+    topics = topics or _none(article, Feature.TOPICS)
+    return f"{shown(article.title)}\n    entities: {entities}\n    topics:   {topics}"
+
+
+def _none(article: EnrichedArticle, feature: Feature) -> str:
+    """What stands for an empty list: a dash, with why when enrich did not look."""
+    reason = article.skipped.get(feature)
+    return f"- (not looked for: {shown(reason)})" if reason else "-"
 
 
 def raw_line(article: RawArticle) -> str:

@@ -144,6 +144,14 @@ class Topic(Record):
     score: Score
 
 
+class Feature(StrEnum):
+    """What enrich finds in an article."""
+
+    ENTITIES = "entities"
+    TOPICS = "topics"
+    KEYWORDS = "keywords"
+
+
 class Enricher(Record):
     """What produced an enriched record, so a consumer can tell old enrichments from new."""
 
@@ -159,6 +167,12 @@ class EnrichedArticle(RawArticle):
     entities: list[Entity] = Field(default_factory=list, description="By salience, highest first.")
     topics: list[Topic] = Field(default_factory=list, description="By score, highest first.")
     keywords: list[str] = Field(default_factory=list)
+    skipped: dict[Feature, str] = Field(
+        default_factory=dict,
+        description="What enrich did not look for in this article, each with why (entities and "
+        "topics in text not in English, keywords in text written without spaces between words). "
+        "An empty list of a feature not named here means that none was found. Since 1.1.",
+    )
     enriched_at: AwareDatetime
     enricher: Enricher
 

@@ -39,6 +39,7 @@ LEAD_CHARS = 600
 # space-free input returns itself. Text whose "words" are this long on average gets no
 # keywords, and a keyword longer than MAX_KEYWORD_CHARS is dropped rather than published.
 MAX_MEAN_WORD_CHARS = 15
+UNSPACED = "the text is not written with spaces between words, which keyword extraction needs"
 MAX_KEYWORD_CHARS = 60
 _CANDIDATES = TOP * 3
 _TITLE_CASE_SHARE = 0.7
@@ -131,12 +132,15 @@ def _stopwords(language: str) -> frozenset[str]:
     return frozenset(yake.KeywordExtractor(lan=language).stopword_set)
 
 
-def extract_keywords(title: str, body: str, language: str | None) -> list[str]:
-    """Up to `TOP` keywords, best first, none mostly repeating the words of a better one."""
+def extract_keywords(title: str, body: str, language: str | None) -> list[str] | None:
+    """Up to `TOP` keywords, best first, none mostly repeating the words of a better one; None
+    for text not written with spaces between words (`UNSPACED`), which YAKE cannot read."""
+    if not (title + body).strip():
+        return []
     text = f"{_sentence_case(title[:TITLE_CHARS])}.\n\n{body[:LEAD_CHARS]}"
-    words = text.split()
-    spaced = bool(words) and len(text) / len(words) <= MAX_MEAN_WORD_CHARS
-    if not spaced or not any(char.isalpha() for char in text):
+    if len(text) / len(text.split()) > MAX_MEAN_WORD_CHARS:
+        return None
+    if not any(char.isalpha() for char in text):
         return []
     # YAKE reads only the first two letters of a language tag ("en-GB", "eng").
     found = yake_keywords(text, (language or "en")[:2].casefold())

@@ -31,12 +31,13 @@ from schemas.models import (
     Enricher,
     Entity,
     EntityType,
+    Feature,
     RawArticle,
     Topic,
     utc_now,
 )
 from services.enrich.entities import Mention, position_weight, resolve_entities
-from services.enrich.keywords import extract_keywords
+from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
 from services.enrich.names import given_names
 from services.enrich.places import gazetteer, name_key
@@ -182,7 +183,11 @@ class Tagger:
     ) -> EnrichedArticle:
         entities: list[Entity] = []
         topics: list[Topic] = []
-        if doc is not None:
+        skipped: dict[Feature, str] = {}
+        if doc is None:
+            reason = f"text in {language!r}: entities and topics are found in English only"
+            skipped = {Feature.ENTITIES: reason, Feature.TOPICS: reason}
+        else:
             mentions = (
                 Mention(
                     name,
@@ -194,12 +199,16 @@ class Tagger:
             )
             entities = resolve_entities(mentions, self._gazetteer, self._given_names)
             topics = score_topics(text.title, text.body, _entity_types(entities))
+        keywords = extract_keywords(text.title, text.body, language)
+        if keywords is None:
+            skipped[Feature.KEYWORDS] = UNSPACED
         return EnrichedArticle(
             **article.model_dump(exclude={"language"}),
             language=language,
-            keywords=extract_keywords(text.title, text.body, language),
+            keywords=keywords or [],
             entities=entities,
             topics=topics,
+            skipped=skipped,
             enriched_at=enriched_at,
             enricher=self._enricher,
         )

@@ -11,7 +11,7 @@ from newswire.render import (
     record_line,
     shown,
 )
-from schemas import EnrichedArticle, Enricher, Entity, EntityType, Source, SourceKind
+from schemas import EnrichedArticle, Enricher, Entity, EntityType, Feature, Source, SourceKind
 from services.ingest.normalize import ArticleDraft, build_article
 
 # Sets the window title, clears the screen, turns text red; then a C1 CSI and a right-to-left
@@ -65,3 +65,15 @@ def test_json_output_is_json_whatever_the_value() -> None:
 
 def _refuse(constant: str) -> object:
     raise AssertionError(f"{constant} in the output")
+
+
+def test_an_empty_list_says_why_when_enrich_did_not_look() -> None:
+    reason = "text in 'zh': entities and topics are found in English only"
+    article = enriched("美国总统宣布新的经济政策").model_copy(
+        update={"entities": [], "skipped": {Feature.ENTITIES: reason, Feature.TOPICS: reason}}
+    )
+    _, entities, topics = enriched_line(article).splitlines()
+    assert entities == f"    entities: - (not looked for: {reason})"
+    assert topics == f"    topics:   - (not looked for: {reason})"
+    looked = enriched("Nothing found").model_copy(update={"entities": []})
+    assert enriched_line(looked).splitlines()[1:] == ["    entities: -", "    topics:   -"]

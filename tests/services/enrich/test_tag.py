@@ -12,7 +12,8 @@ import pytest
 from spacy.tokens import Doc
 from threadpoolctl import threadpool_info
 
-from schemas.models import EnrichedArticle, EntityType, RawArticle, Source, SourceKind
+from schemas.models import EnrichedArticle, EntityType, Feature, RawArticle, Source, SourceKind
+from services.enrich.keywords import UNSPACED
 from services.enrich.tag import NER_MAX_CHARS, NER_MAX_TOKENS, Tagger
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_47538fdd1a9e32f6.txt"
@@ -132,8 +133,27 @@ def test_non_english_article_keeps_language_and_keywords_only(
     assert result.language == "fr"
     assert result.keywords
     assert (result.entities, result.topics) == ([], [])
+    reason = "text in 'fr': entities and topics are found in English only"
+    assert result.skipped == {Feature.ENTITIES: reason, Feature.TOPICS: reason}
     assert french.id in caplog.text
     assert "not English" in caplog.text
+
+
+def test_text_without_spaces_between_words_says_that_keywords_were_not_looked_for(
+    tagger: Tagger,
+) -> None:
+    chinese = article(
+        "中国经济增长放缓",
+        "国家统计局周一公布的数据显示\uff0c中国第三季度国内生产总值同比增长百分之四点六\uff0c低于市场预期。",
+    )
+    (result,) = tagger.tag([chinese])
+    assert (result.language, result.keywords) == ("zh", [])
+    assert set(result.skipped) == {Feature.ENTITIES, Feature.TOPICS, Feature.KEYWORDS}
+    assert result.skipped[Feature.KEYWORDS] == UNSPACED
+
+
+def test_an_english_article_says_nothing_was_skipped(seed: EnrichedArticle) -> None:
+    assert seed.skipped == {}
 
 
 def test_the_feed_s_language_stands_when_the_text_is_too_short_to_tell(tagger: Tagger) -> None:
