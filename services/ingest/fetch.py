@@ -299,7 +299,9 @@ def _converted_errors(feed_url: str, url: str) -> Iterator[None]:
     except _RefusedAddressError as exc:
         raise ForbiddenAddressError(feed_url, f"{url}: {exc}") from exc
     except httpx.TimeoutException as exc:
-        raise FetchTimeoutError(feed_url, f"{type(exc).__name__} at {url}") from exc
+        # A wait cut short by the fetch's deadline fails as httpx's timeout of that wait.
+        what = "the fetch's deadline passed" if _time_is_up() else type(exc).__name__
+        raise FetchTimeoutError(feed_url, f"{what} at {url}") from exc
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         raise InvalidFeedURLError(feed_url, f"{url}: {exc}") from exc
     except httpx.HTTPError as exc:
@@ -464,6 +466,11 @@ def _deadline_at(moment: float) -> Iterator[None]:
         yield
     finally:
         _fetch.deadline = None
+
+
+def _time_is_up() -> bool:
+    deadline: float | None = getattr(_fetch, "deadline", None)
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _time_left(timeout: float | None, expired: type[Exception]) -> float | None:
