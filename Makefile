@@ -26,7 +26,7 @@ run: $(RUNTIME)  ## set up, then run the whole pipeline on this machine
 test: $(DEV) system-deps lint typecheck schemas-check  ## set up, then lint, type-check and run every test
 	$(BIN)/pytest
 
-bench: $(DEV)  ## every benchmark (~30 min); writes docs/benchmarks.md and docs/benchmarks.png
+bench: $(DEV)  ## every benchmark (~15 min); writes docs/benchmarks.md and docs/benchmarks.png
 	$(BIN)/python -m bench.suite
 
 bench-quick: $(DEV)  ## the same benchmarks with smaller N (< 3 min); writes bench/results/
