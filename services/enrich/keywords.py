@@ -39,8 +39,9 @@ LEAD_CHARS = 600
 # space-free input returns itself. Text whose "words" are this long on average gets no
 # keywords, and a keyword longer than MAX_KEYWORD_CHARS is dropped rather than published.
 MAX_MEAN_WORD_CHARS = 15
-UNSPACED = "the text is not written with spaces between words, which keyword extraction needs"
 MAX_KEYWORD_CHARS = 60
+# Why such text has no keywords, as an enriched record says it.
+UNSPACED = "the text is not written with spaces between words, which keyword extraction needs"
 _CANDIDATES = TOP * 3
 _TITLE_CASE_SHARE = 0.7
 _MAX_SHARED_WORDS = 0.5
