@@ -1,7 +1,9 @@
 """The list of feeds, reloaded without a restart: on SIGHUP, or when its file changes.
 
-A file that cannot be used on reload (a typo, a half-written save) keeps the previous list in
-service and logs why; it is tried again when it changes again or on the next SIGHUP.
+A changed file is read once it has stayed the same for a whole look: one still being written
+can be valid YAML cut short (a list missing its last feeds, a URL cut mid-line), which would
+drop feeds from every replica. A file that cannot be used on reload (a typo) keeps the previous
+list in service and logs why; it is tried again when it changes again or on the next SIGHUP.
 """
 
 import logging
@@ -27,13 +29,14 @@ class FeedList:
         self._interval = interval
         self._hangup = threading.Event()
         self._next_look = 0.0
-        self._fingerprint: Fingerprint = None
+        self._fingerprint: Fingerprint = None  # of the file as last read
+        self._changing: Fingerprint = None  # of the file as last seen, when not as last read
 
     def load(self) -> list[FeedConfig]:
         """The feeds as the file holds them now; a broken file raises `ConfigError`."""
         if self._path is None:
             return []
-        self._fingerprint = _fingerprint(self._path)
+        self._fingerprint, self._changing = _fingerprint(self._path), None
         self._next_look = time.monotonic() + self._interval
         feeds = load_feeds(self._path)
         log.info("feeds loaded", extra={"path": str(self._path), "feeds": len(feeds)})
@@ -64,7 +67,12 @@ class FeedList:
         if self._path is None or time.monotonic() < self._next_look:
             return False
         self._next_look = time.monotonic() + self._interval
-        if _fingerprint(self._path) == self._fingerprint:
+        seen = _fingerprint(self._path)
+        if seen == self._fingerprint:
+            self._changing = None
+            return False
+        if seen != self._changing:
+            self._changing = seen  # changed since the last look: read once it stays as it is
             return False
         log.info("reloading feeds", extra={"cause": "file changed"})
         return True

@@ -41,14 +41,34 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_is_not(feeds_file: Path) ->
 
     write(feeds_file, "https://a.test/rss", "https://b.test/atom")
     time.sleep(0.02)
+    assert feed_list.changed() is None  # seen changed: read once it stays so for a look
+    time.sleep(0.02)
     reloaded = feed_list.changed()
     assert reloaded is not None and len(reloaded) == 2
 
     feeds_file.write_text("feeds:\n  - url: ftp://nope\n")
-    time.sleep(0.02)
-    assert feed_list.changed() is None  # logged, counted, and the caller keeps its list
+    for _ in range(3):
+        time.sleep(0.02)
+        assert feed_list.changed() is None  # logged, counted, and the caller keeps its list
     time.sleep(0.02)
     assert feed_list.changed() is None  # not tried again until the file changes again
+
+
+def test_a_file_still_being_written_is_read_once_it_stays_the_same(feeds_file: Path) -> None:
+    feed_list = FeedList(feeds_file, interval=0.01)
+    feed_list.load()
+    whole = "feeds:\n" + "".join(f"  - url: https://{n}.test/rss\n" for n in range(10))
+    with feeds_file.open("w") as file:  # a save in two writes, a look between them
+        file.write(whole[:60])  # valid YAML: two feeds and a cut URL
+        file.flush()
+        time.sleep(0.02)
+        assert feed_list.changed() is None
+        file.write(whole[60:])
+    time.sleep(0.02)
+    assert feed_list.changed() is None  # changed again since the last look
+    time.sleep(0.02)
+    reloaded = feed_list.changed()
+    assert reloaded is not None and len(reloaded) == 10
 
 
 def test_sighup_reloads_even_an_unchanged_file(feeds_file: Path, restore_sighup: None) -> None:
