@@ -534,9 +534,11 @@ class Ingest:
         self._unpublished = None
 
     def _configure(self) -> None:
-        """Adopts the owned feed list: new feeds are scheduled, removed ones dropped, others
-        updated."""
+        """Adopts the owned feed list: new feeds are scheduled, removed ones dropped, and those
+        whose entry changed polled at once (an edit that fixes a feed's headers, or shortens its
+        interval, would otherwise wait out a back-off of hours)."""
         enabled = {url: feed for url, (_, feed) in self._entries.items() if feed.enabled}
+        edited = {url for url, feed in self._feeds.items() if enabled.get(url, feed) != feed}
         for url, old in self._feeds.items():
             if url not in enabled or enabled[url].name != old.name:
                 metrics.FEED_LAST_SUCCESS.remove(old.name)
@@ -548,6 +550,8 @@ class Ingest:
         now = utc_now()
         for url in added:
             self._reschedule(url, self._state(url).due_at(now))
+        for url in edited:
+            self._reschedule(url, now.timestamp())
         self._size_index()
         self._refresh_metrics()
 

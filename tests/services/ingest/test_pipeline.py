@@ -1,5 +1,6 @@
 """`newswire ingest --feeds FILE` end to end: a local feed farm, the broker, child processes."""
 
+import json
 import os
 import signal
 import subprocess
@@ -187,8 +188,10 @@ def test_sighup_reloads_the_feed_list_and_a_broken_file_keeps_the_old_one(
 ) -> None:  # fmt: skip
     urls = {"first": farm.add("first", "rss", items("first", 2))}
     feeds_file = write_yaml(tmp_path / "feeds.yaml", urls)
-    # Only SIGHUP reloads: the file watch would wait an hour.
-    env = ingest_env(service_env, NEWSWIRE_FEEDS_WATCH_INTERVAL="3600")
+    # Only SIGHUP reloads: the file watch would wait an hour, and a failed feed as long.
+    env = ingest_env(
+        service_env, NEWSWIRE_FEEDS_WATCH_INTERVAL="3600", NEWSWIRE_BACKOFF_BASE="3600"
+    )
     log_file = tmp_path / "ingest.log"
     child = _start(feeds_file, env, log_file)
     try:
@@ -236,6 +239,17 @@ def test_sighup_reloads_the_feed_list_and_a_broken_file_keeps_the_old_one(
         while missing() and time.monotonic() < deadline:  # the gauges follow within a tick
             time.sleep(0.5)
         assert not missing(), missing()
+
+        # The failing feed's entry is fixed (a header it needed): it is polled at once, not an
+        # hour later when its back-off ends.
+        farm.add("gone", "rss", items("gone", 2))
+        entries: list[dict[str, object]] = [{"url": url, "name": n} for n, url in urls.items()]
+        entries[-1]["headers"] = {"X-Api-Key": "fixed"}
+        feeds_file.write_text(json.dumps({"feeds": entries}))
+        child.send_signal(signal.SIGHUP)
+        wait_for(
+            lambda: published_count(kafka_settings, topics.raw) == 7, 30, "the fixed feed's items"
+        )
 
         child.send_signal(signal.SIGTERM)
         assert child.wait(timeout=10) == 0
