@@ -1,5 +1,6 @@
 """The `newswire` command: one entry point, one sub-command per service or tool."""
 
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -116,6 +117,9 @@ def ingest(
     seeds_dir: Path | None, feeds_file: Path | None, once: bool, metrics_port: int | None
 ) -> None:
     """Run the ingest service: publish seeds and feeds to the raw topic."""
+    # SIGHUP will ask for a reload of the feed list; until then (its handler comes with the
+    # list) it must not do what it does by default, end the process.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     from services.ingest.pipeline import run as run_ingest
     from services.ingest.settings import IngestSettings
 

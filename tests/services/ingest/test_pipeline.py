@@ -275,3 +275,39 @@ def test_not_ready_while_kafka_cannot_be_reached(
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
+
+
+def test_sighup_while_ingest_starts_does_not_end_it(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Until the feed list is loaded there is nothing to reload, and SIGHUP's default action
+    # would end the process: a reload asked for by a deploy right after a start.
+    feeds_file = write_yaml(tmp_path / "feeds.yaml", {})
+    log_file = tmp_path / "ingest.log"
+    with log_file.open("wb") as stderr:
+        child = subprocess.Popen(
+            ingest_command("--feeds", str(feeds_file), "--once"),
+            env=ingest_env(service_env),
+            stderr=stderr,
+        )
+    try:
+        # From the start of the command on, before its imports, the feed list and Kafka.
+        wait_for(lambda: _ignores_sighup(child.pid), 30, "SIGHUP ignored")
+        # SIGHUPs all along the start and the pass (not while Python ends, which gives
+        # signals back their default actions)
+        while child.poll() is None and not _logged(log_file, "ingest pass done"):
+            child.send_signal(signal.SIGHUP)
+            time.sleep(0.05)
+        assert child.wait(timeout=30) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _ignores_sighup(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name == "SigIgn":
+            return bool(int(value, 16) & (1 << (signal.SIGHUP - 1)))
+    return False
