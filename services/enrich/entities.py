@@ -115,6 +115,8 @@ def clean_name(text: str) -> str | None:
     words = name.split()
     if (
         len(name) < 2
+        or "<" in name  # markup left in the text ("Macron</a")
+        or ">" in name
         or len(name) > MAX_NAME_CHARS
         or len(words) > MAX_NAME_WORDS
         or not any(char.isupper() for char in name)

@@ -55,9 +55,20 @@ NER_MAX_CHARS = 100_000
 MAX_GIVEN_NAMES = 2  # "Jean Claude" before "Juncker"; more would be a list of names
 # Only the NER component is run; the rest of the pipeline would triple the time per article.
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
-# Control characters (other than tab and newline) and lone surrogates confuse the tokenizer and
-# cannot be written as UTF-8; each becomes one space, so character offsets stay where they were.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Control characters (other than tab and newline), lone surrogates and private-use characters
+# confuse the tokenizer, cannot be written as UTF-8 or stand for nothing; each becomes a space.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
+# Unicode's invisible format characters (category Cf: soft hyphen, zero-width space, bidi marks
+# and overrides, word joiner, byte order mark, tags), which would end up inside names and
+# keywords ("Obama\u2069", "Ber\u00adlin"), are removed. Zero-width (non-)joiners are letters'
+# business in Persian or Hindi and stay, except between two Latin letters.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"
+    "|(?<=[A-Za-z])[\u200c\u200d](?=[A-Za-z])"
+)
 # spaCy's tokenizer peels prefixes and suffixes off a word one at a time, searching the rest
 # again after each: quadratic in a run of punctuation or emoji ("?.?.?." of 8,000 characters takes
 # 10 s, of 30,000 minutes), which a hostile body can be made of. Such runs hold no names; each
@@ -102,7 +113,7 @@ class _Text:
 
 
 def _taggable(text: str) -> str:
-    text = _UNPRINTABLE.sub(" ", text)
+    text = _INVISIBLE.sub("", _UNPRINTABLE.sub(" ", text))
     return _SYMBOL_RUN.sub(lambda run: " " * len(run.group()), text).strip()
 
 

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import time
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from threadpoolctl import threadpool_info
 
 from schemas.models import EnrichedArticle, EntityType, Feature, RawArticle, Source, SourceKind
 from services.enrich.keywords import UNSPACED
-from services.enrich.tag import NER_MAX_CHARS, NER_MAX_TOKENS, Tagger
+from services.enrich.tag import NER_MAX_CHARS, NER_MAX_TOKENS, Tagger, _taggable
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_47538fdd1a9e32f6.txt"
 MEETING = (  # English, long enough for its language to be told
@@ -256,3 +257,29 @@ def test_person_takes_in_the_given_name_spacy_left_out_and_missed_places_are_add
     assert "Rubin" not in names
     # spaCy reads "Cardiff last year" as one DATE.
     assert (names["Cardiff"].type, names["Cardiff"].country_code) == (EntityType.GPE, "GB")
+
+
+def test_invisible_and_control_characters_never_reach_names_or_keywords(tagger: Tagger) -> None:
+    hostile = article(
+        "\u202eNORAM\u202c Smith meets Obama\u2069 in Ber\u00adlin",
+        "Olaf\u200e Scholz and Jo\u200dhn Do\u200ce met Emmanuel\x9b31 Macron in Berlin on "
+        "Monday. <a href='https://x.test'>Emmanuel Macron</a><svg> spoke later, and Angela "
+        "Merkel\ue000 listened.",
+    )
+    (result,) = tagger.tag([hostile])
+    names = [entity.name for entity in result.entities]
+    shown = [*names, *result.keywords]
+    assert not [text for text in shown if any(unicodedata.category(c) in "CcCfCo" for c in text)]
+    assert not [name for name in names if "<" in name or ">" in name]
+    assert {"Olaf Scholz", "Berlin", "Obama"} <= set(names)
+
+
+def test_every_invisible_format_character_is_removed_from_the_text() -> None:
+    joiners = {"\u200c", "\u200d"}  # letters' business in Persian or Hindi
+    invisible = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    kept = [char for char in invisible if _taggable(f"\u0645{char}\u06cc") != "\u0645\u06cc"]
+    assert set(kept) == joiners  # between two Persian letters
+    assert all(_taggable(f"Ber{char}lin") == "Berlin" for char in invisible)
+    assert _taggable("Jo\u200dhn \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645") == (
+        "John \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    )
