@@ -6,7 +6,14 @@ from pydoc_data.topics import topics as pydoc_topics
 import pytest
 import yake
 
-from services.enrich.keywords import MAX_WORDS, TOP, dedupe, extract_keywords, yake_keywords
+from services.enrich.keywords import (
+    LEAD_CHARS,
+    MAX_WORDS,
+    TOP,
+    dedupe,
+    extract_keywords,
+    yake_keywords,
+)
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_47538fdd1a9e32f6.txt"
 
@@ -81,3 +88,14 @@ def test_text_without_spaces_between_words_is_not_read_for_keywords() -> None:
     )
     assert extract_keywords("美国总统宣布新的经济政策", chinese, "zh") is None
     assert extract_keywords("x" * 50_000, "y" * 100_000, "en") is None
+
+
+def test_the_lead_is_cut_between_words_never_inside_one() -> None:
+    lead = "The agency said. " * 34  # 578 characters: the limit falls inside the next word
+    body = lead + "Federal Drug Administration officials declined to comment."
+    assert len(lead) < LEAD_CHARS < len(lead) + len("Federal Drug Administration")
+    title = "Regulators weigh a new rule"
+    keywords = extract_keywords(title, body, "en")
+    assert keywords is not None
+    words = set(f"{title} {body}".replace(".", " ").split())
+    assert not [word for keyword in keywords for word in keyword.split() if word not in words]
