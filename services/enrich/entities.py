@@ -47,6 +47,10 @@ LEAD_BONUS = 1.5
 LEAD_DECAY_CHARS = 600.0
 MAX_NAME_CHARS = 80
 MAX_NAME_WORDS = 8
+# The most salient this many are kept. No article names more entities worth a reader's look,
+# and a record with every name of a list of thousands would be larger than Kafka takes: the
+# article would be lost to the dead-letter topic.
+MAX_ENTITIES = 200
 
 _TYPES = {member.value: member for member in EntityType}
 _TRIM = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ \t"
@@ -205,7 +209,8 @@ def resolve_entities(
     gazetteer: Gazetteer,
     given: Collection[str] | None = None,
 ) -> list[Entity]:
-    """One `Entity` per distinct entity among an article's mentions, by salience.
+    """One `Entity` per distinct entity among an article's mentions, by salience, the
+    `MAX_ENTITIES` most salient.
 
     `given` is the set of given names (as `name_key`s); by default `names.given_names()`.
     """
@@ -218,7 +223,8 @@ def resolve_entities(
     groups = _join_country_names(groups, gazetteer)
     total = sum(group.weight for group in groups) or 1.0
     entities = [_entity(group, total, gazetteer) for group in groups]
-    return sorted(entities, key=lambda entity: (-entity.salience, -entity.mentions, entity.name))
+    ranked = sorted(entities, key=lambda entity: (-entity.salience, -entity.mentions, entity.name))
+    return ranked[:MAX_ENTITIES]
 
 
 def _group(mentions: Iterable[Mention]) -> list[_Group]:

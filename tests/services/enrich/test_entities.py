@@ -4,6 +4,7 @@ import pytest
 
 from schemas.models import Entity, EntityType
 from services.enrich.entities import (
+    MAX_ENTITIES,
     TITLE_WEIGHT,
     Mention,
     clean_name,
@@ -235,3 +236,11 @@ def test_short_capitals_get_no_place_vote(places: Gazetteer) -> None:
 )
 def test_multiword_names_with_common_words_are_junk(text: str, expected: str | None) -> None:
     assert clean_name(text) == expected
+
+
+def test_an_article_naming_thousands_keeps_the_most_salient(places: Gazetteer) -> None:
+    # A list of names (results, a directory) would make a record larger than Kafka takes.
+    names = [f"Zorblax{chr(65 + n // 26 % 26)}{chr(65 + n % 26)} Industries" for n in range(600)]
+    mentions = [Mention(name, "ORG", weight=1000.0 - rank) for rank, name in enumerate(names)]
+    entities = resolve_entities(mentions, places)
+    assert [entity.name for entity in entities] == names[:MAX_ENTITIES]
