@@ -146,7 +146,10 @@ def _offsets_at(
     ends: dict[TopicPartition, int],
 ) -> dict[TopicPartition, int]:
     """Per partition, the first offset whose timestamp is at or after `moment`, else its end."""
-    found = consumer.offsets_for_times({tp: int(moment.timestamp() * 1000) for tp in partitions})
+    # Kafka's record times start at 1970 (and kafka-python refuses earlier ones): a moment before
+    # that is before every record.
+    millis = max(0, int(moment.timestamp() * 1000))
+    found = consumer.offsets_for_times({tp: millis for tp in partitions})
     return {tp: ends[tp] if found.get(tp) is None else found[tp].offset for tp in partitions}
 
 

@@ -157,6 +157,11 @@ def test_a_window_replays_only_the_records_published_within_it(
     found = enriched_versions(kafka_settings, topics.enriched)
     assert found == Counter({(key, NEW_VERSION): 1 for key in inside})
 
+    # From before 1970, which Kafka's record times cannot be: from the first record.
+    early = Window(start=datetime(1900, 1, 1, tzinfo=UTC), end=now - 2.5 * HOUR)
+    progress = Replay(settings, improved_tagger, early, threading.Event()).run()
+    assert (progress.total, progress.enriched) == (3, 3)
+
 
 def test_a_batch_that_fails_to_commit_is_replayed_and_still_appears_once(
     kafka_settings: KafkaSettings,
