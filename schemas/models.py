@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Annotated, ClassVar
 
 import pycountry
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -37,6 +37,17 @@ _WITHDRAWN = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
 def _iso_639_1() -> frozenset[str]:
     codes = (getattr(language, "alpha_2", None) for language in pycountry.languages)
     return frozenset(code for code in codes if code)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+05:00 is a time before year 1 in UTC
+        raise ValueError("a time that UTC cannot express") from exc
+
+
+# Every record time is in UTC, whatever offset another producer wrote it with.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 # Whoever wrote the record (a feed, a seed, another producer): a tag whose primary subtag is no
@@ -94,13 +105,13 @@ class RawArticle(Record):
     authors: list[str] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list, description="As given by the feed.")
     language: LanguageCode = None
-    published_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = Field(
+    published_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = Field(
         default=None,
         description="When the source says the article changed after `published_at`; on a "
         "republished update without one, the fetch that found the change.",
     )
-    fetched_at: AwareDatetime
+    fetched_at: UtcDatetime
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of title and body.")
     source: Source
     published_at_inferred: bool = Field(
@@ -173,7 +184,7 @@ class EnrichedArticle(RawArticle):
         "topics in text not in English, keywords in text written without spaces between words). "
         "An empty list of a feature not named here means that none was found. Since 1.1.",
     )
-    enriched_at: AwareDatetime
+    enriched_at: UtcDatetime
     enricher: Enricher
 
 
