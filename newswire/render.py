@@ -10,6 +10,8 @@ from schemas import ALL_RECORDS, EnrichedArticle, Feature, RawArticle
 
 MAX_ENTITIES = 5
 MAX_TOPICS = 3
+# A headline is shown whole up to this; a record's title may be megabytes long.
+MAX_TITLE_CHARS = 200
 _MODELS = {model.SCHEMA: model for model in ALL_RECORDS}
 # What a record's text may hold that a terminal would act on instead of showing: C0 and C1
 # controls (escape sequences set the window title, clear the screen, move the cursor), DEL, and
@@ -21,6 +23,12 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def shown(text: str) -> str:
     """`text` safe to print to a terminal, on one line."""
     return _CONTROLS.sub(_escaped, text)
+
+
+def headline(article: RawArticle) -> str:
+    """The article's title on one line, cut to `MAX_TITLE_CHARS` (not yet `shown`)."""
+    title = " ".join(article.title[: MAX_TITLE_CHARS + 1].split())
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
 
 
 def _escaped(control: re.Match[str]) -> str:
@@ -35,7 +43,7 @@ def enriched_line(article: EnrichedArticle) -> str:
     topics = ", ".join(f"{topic.label} {topic.score:.2f}" for topic in article.topics[:MAX_TOPICS])
     entities = entities or _none(article, Feature.ENTITIES)
     topics = topics or _none(article, Feature.TOPICS)
-    return f"{shown(article.title)}\n    entities: {entities}\n    topics:   {topics}"
+    return f"{shown(headline(article))}\n    entities: {entities}\n    topics:   {topics}"
 
 
 def _none(article: EnrichedArticle, feature: Feature) -> str:
@@ -46,7 +54,7 @@ def _none(article: EnrichedArticle, feature: Feature) -> str:
 
 def raw_line(article: RawArticle) -> str:
     where = article.url or article.source.path or article.source.feed_url or "-"
-    return shown(f"{article.title}  [{article.source.kind.value}] {where}")
+    return shown(f"{headline(article)}  [{article.source.kind.value}] {where}")
 
 
 def dead_letter_line(value: bytes | None, headers: Headers | None) -> str:
@@ -64,7 +72,7 @@ def article_line(article: RawArticle) -> str:
     where = " ".join(
         part for part in (article.source.kind.value, article.source.site, article.language) if part
     )
-    line = f"{when}  [{where}] {' '.join(article.title.split())}"
+    line = f"{when}  [{where}] {headline(article)}"
     if isinstance(article, EnrichedArticle):
         entities = ", ".join(entity.name for entity in article.entities[:MAX_ENTITIES])
         topics = ", ".join(topic.label for topic in article.topics[:MAX_TOPICS])

@@ -25,7 +25,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from newswire.broker.embedded import EmbeddedBroker
 from newswire.errors import ConfigError
 from newswire.kafka.topics import COMPACTED, TopicSpec, ensure_topics
-from newswire.render import enriched_line, record_line
+from newswire.render import enriched_line, headline, record_line
 from newswire.settings import KafkaSettings, TopicSettings
 from newswire.status_page import StatusPage, service_figures
 from newswire.tail import caught_up, open_tail, records
@@ -61,7 +61,7 @@ class Progress:
         with self._lock:
             self._recent.appendleft(
                 {
-                    "title": article.title,
+                    "title": headline(article),
                     "entities": [entity.name for entity in article.entities[:5]],
                     "topics": [topic.label for topic in article.topics[:3]],
                 }

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 
 from newswire.render import (
+    MAX_TITLE_CHARS,
     article_line,
     enriched_line,
     raw_line,
@@ -77,3 +78,12 @@ def test_an_empty_list_says_why_when_enrich_did_not_look() -> None:
     assert topics == f"    topics:   - (not looked for: {reason})"
     looked = enriched("Nothing found").model_copy(update={"entities": []})
     assert enriched_line(looked).splitlines()[1:] == ["    entities: -", "    topics:   -"]
+
+
+def test_a_title_of_megabytes_is_shown_cut_on_every_line() -> None:
+    article = enriched("Breaking news " * 100_000)
+    for line in (enriched_line(article), raw_line(article), article_line(article)):
+        title = line.split("\n")[0]
+        assert len(title) < MAX_TITLE_CHARS + 120
+    assert enriched_line(article).split("\n")[0].endswith("…")
+    assert enriched_line(enriched("Short\nand sweet")).startswith("Short and sweet\n")
