@@ -57,13 +57,11 @@ def article_key(article: RawArticle) -> bytes:
 
 
 def header(headers: Headers | None, name: str) -> str | None:
-    """The value of a header as text, or None when absent or not UTF-8."""
+    """The value of a header as text (bytes that are not UTF-8 as U+FFFD, so that such a
+    header is still there, and unlike any expected value), or None when absent."""
     for key, value in headers or ():
         if key == name and value is not None:
-            try:
-                return value.decode()
-            except UnicodeDecodeError:
-                return None
+            return value.decode(errors="replace")
     return None
 
 

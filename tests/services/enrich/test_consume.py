@@ -76,6 +76,8 @@ def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
         (b'{"title": "right JSON, wrong shape"}', [], "schema_mismatch"),
         (oversized_value, oversized_headers, "too_large"),
         (future_value, [("schema", b"newswire.article.raw/9")], "unsupported_schema"),
+        # A schema header that is not UTF-8 is not a missing one.
+        (future_value, [("schema", b"\xff\xfenewswire.article.raw/1")], "unsupported_schema"),
         (None, [], "empty"),  # a tombstone
         # A dead letter put back into the raw topic, which fails again.
         (b"{", [("dlq.reason", b"old_failure"), ("dlq.offset", b"999")], "invalid_json"),
