@@ -75,8 +75,10 @@ class GoldEntity(BaseModel):
     aliases: list[str] = Field(default_factory=list)
 
     @property
-    def keys(self) -> frozenset[str]:
-        return frozenset(name_key(name) for name in (self.name, *self.aliases))
+    def keys(self) -> tuple[str, ...]:
+        """The name's key, then its aliases': an entity found under several is taken by the
+        first, the same one on every run (a set's order changes with Python's hash seed)."""
+        return tuple(dict.fromkeys(name_key(name) for name in (self.name, *self.aliases)))
 
 
 class GoldArticle(BaseModel):
