@@ -74,7 +74,8 @@ def run(once: bool, seeds_dir: Path, feeds_file: Path | None) -> None:
     from newswire.run import run_pipeline
 
     configure_logging("WARNING", "text")
-    sys.exit(run_pipeline(once, seeds_dir, feeds_file, stop_on_signals()))
+    # A closed terminal (SIGHUP) stops the pipeline as Ctrl-C does, children and all.
+    sys.exit(run_pipeline(once, seeds_dir, feeds_file, stop_on_signals(signal.SIGHUP)))
 
 
 @cli.command()

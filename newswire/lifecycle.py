@@ -1,11 +1,14 @@
 """Start-up and shutdown shared by every long-running command."""
 
+import contextlib
+import ctypes
 import gc
 import logging
 import os
 import signal
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TypeVar
 
 from tenacity import (
@@ -38,8 +41,39 @@ def collect_garbage_in_bulk() -> None:
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
 
 
-def stop_on_signals() -> threading.Event:
-    """An event set by SIGTERM or SIGINT, which the service loop checks between batches.
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def ends_with_this_process(
+    unblocked: Collection[int] = (), ignored: Collection[int] = ()
+) -> Callable[[], None]:
+    """What a child process does between fork and exec (`preexec_fn`): unblock `unblocked`,
+    ignore `ignored` (until the program it runs says otherwise), and on Linux ask for SIGTERM
+    when this process dies, so that a process killed outright (SIGKILL,
+    or a signal it has no handler for) leaves no child running. Linux sends that signal when the
+    forking *thread* ends, so only a child started by the main thread, whose end is the
+    process's, is tied to it."""
+    prctl = None
+    if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(OSError, AttributeError):
+            prctl = ctypes.CDLL(None).prctl  # looked up before the fork
+    parent = os.getpid()
+
+    def setup() -> None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, unblocked)
+        for signum in ignored:
+            signal.signal(signum, signal.SIG_IGN)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != parent:  # the parent died before the request above
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    return setup
+
+
+def stop_on_signals(*also: signal.Signals) -> threading.Event:
+    """An event set by SIGTERM or SIGINT (or a signal of `also`, as SIGHUP for `newswire run`,
+    whose terminal closed), which the service loop checks between batches.
 
     A second Ctrl-C (SIGINT) ends the process at once, as a person pressing it again means;
     nothing of an open transaction is lost, as after a crash (exit status 130). SIGTERM always
@@ -58,8 +92,8 @@ def stop_on_signals() -> threading.Event:
         log.info("stopping", extra={"signal": name})
         stop.set()
 
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
+    for signum in (signal.SIGTERM, signal.SIGINT, *also):
+        signal.signal(signum, handle)
     return stop
 
 

@@ -6,6 +6,7 @@ and dead-letter topics and prints what arrives.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from newswire.broker.embedded import EmbeddedBroker
 from newswire.errors import ConfigError
 from newswire.kafka.topics import COMPACTED, TopicSpec, ensure_topics
+from newswire.lifecycle import ends_with_this_process
 from newswire.render import enriched_line, headline, record_line
 from newswire.settings import KafkaSettings, TopicSettings
 from newswire.status_page import StatusPage, service_figures
@@ -265,8 +267,11 @@ def _run_live(
 
 @contextmanager
 def _child(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """A child process that is asked to stop (then killed) however the block is left."""
-    child = subprocess.Popen(command, env=env)
+    """A child process that is asked to stop (then killed) however the block is left, and that
+    is sent SIGTERM if this process is killed outright. A closed terminal's SIGHUP is this
+    process's to act on (it stops its children cleanly), not theirs."""
+    setup = ends_with_this_process(ignored=[signal.SIGHUP])
+    child = subprocess.Popen(command, env=env, preexec_fn=setup)
     try:
         yield child
     finally:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import logging
 import os
 import shutil
@@ -20,11 +19,9 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -35,6 +32,7 @@ from newswire.broker.jars import default_cache_dir, ensure_jars, load_manifest
 from newswire.broker.java import JavaRuntime, find_java
 from newswire.broker.version import KAFKA_VERSION
 from newswire.errors import BrokerError
+from newswire.lifecycle import ends_with_this_process
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +238,7 @@ class EmbeddedBroker:
                 # Its own session, so a terminal's Ctrl-C reaches only us: we stop the broker
                 # after the services using it have flushed, not at the same moment.
                 start_new_session=True,
-                preexec_fn=_jvm_setup(),
+                preexec_fn=ends_with_this_process(_STOP_SIGNALS),
             )
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
@@ -330,28 +328,3 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
-
-
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
-
-def _jvm_setup() -> Callable[[], None]:
-    """What the JVM's process does between fork and exec: unblock the stop signals, and on Linux
-    ask for SIGTERM when this process dies, so that a Python process killed outright (SIGKILL,
-    or a SIGTERM it has no handler for) does not leave its broker running. Linux sends that
-    signal when the forking *thread* ends, so only a broker started by the main thread, whose
-    end is the process's, is tied to it."""
-    prctl = None
-    if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
-        with contextlib.suppress(OSError, AttributeError):
-            prctl = ctypes.CDLL(None).prctl  # looked up before the fork
-    parent = os.getpid()
-
-    def setup() -> None:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-            if os.getppid() != parent:  # the parent died before the request above
-                os.kill(os.getpid(), signal.SIGTERM)
-
-    return setup

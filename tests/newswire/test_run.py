@@ -1,10 +1,14 @@
 """`newswire run --once`: what a person sees on a fresh machine."""
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from newswire.errors import ConfigError
@@ -12,6 +16,7 @@ from newswire.run import service_ports
 from tests.conftest import REPO
 from tests.services.ingest.farm import FeedFarm, Item, write_yaml
 from tests.services.ingest.test_fetch import FeedServer
+from tests.waiting import wait_for
 
 
 def run_once(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -96,3 +101,51 @@ def test_a_default_port_in_use_on_any_address_is_not_given_to_a_service(
         except OSError:
             pass  # taken already, which is as good
         assert service_ports().enrich != 9102
+
+
+@pytest.mark.parametrize(
+    ("signum", "whom"),
+    [
+        (signal.SIGHUP, "group"),  # the terminal closed: run and its services get SIGHUP
+        (signal.SIGKILL, "run"),  # run killed outright
+    ],
+)
+def test_the_services_of_run_end_with_it(
+    service_env: dict[str, str], signum: signal.Signals, whom: str
+) -> None:
+    run = subprocess.Popen(
+        [sys.executable, "-m", "newswire", "run", "--seeds", str(REPO / "seeds")],
+        cwd=REPO,
+        env={**service_env, "NEWSWIRE_STATUS_PORT": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a group of its own, as a terminal gives it
+    )
+    try:
+        wait_for(lambda: len(services_of(run.pid)) == 2, 60, "ingest and enrich started")
+        services = [psutil.Process(pid) for pid in services_of(run.pid)]
+        if whom == "group":
+            os.killpg(run.pid, signum)
+            assert run.wait(timeout=30) == 0  # a stop, as Ctrl-C
+        else:
+            run.send_signal(signum)
+            run.wait(timeout=10)
+        _, alive = psutil.wait_procs(services, timeout=30)
+        assert alive == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+
+
+def services_of(pid: int) -> list[int]:
+    """The ingest and enrich processes `newswire run` (process `pid`) started."""
+    try:
+        children = psutil.Process(pid).children()
+    except psutil.NoSuchProcess:
+        return []
+    return [
+        child.pid
+        for child in children
+        if {"ingest", "enrich"} & set(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE
+    ]
