@@ -2,6 +2,7 @@
 
 Data directory layout (`data_dir`, or a temporary directory removed on `stop()`):
 
+    newswire.lock                          locked while a broker uses the directory
     server.properties, log4j2.properties   rewritten at every start
     kraft/                                 Kafka's log.dirs: topics and the metadata log
     logs/server.log                        the broker's log4j2 output
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import logging
 import os
 import shutil
@@ -69,6 +71,7 @@ class EmbeddedBroker:
         self._process: subprocess.Popen[bytes] | None = None
         self._jvm_out: IO[bytes] | None = None
         self._archive: ClassArchive | None = None
+        self._data_dir_lock: IO[str] | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -107,6 +110,7 @@ class EmbeddedBroker:
             raise BrokerError(f"cannot start Kafka: {host_port(self.host, self.port)} is in use")
         self._data_dir = self._given_data_dir or Path(tempfile.mkdtemp(prefix="newswire-kafka-"))
         try:
+            self._claim_data_dir()
             config = self._write_config()
             if not (config.log_dirs / "meta.properties").exists():
                 self._format(java, classpath, deadline)
@@ -145,6 +149,9 @@ class EmbeddedBroker:
             self._jvm_out.close()
             self._jvm_out = None
         self._config = None
+        if self._data_dir_lock is not None:
+            self._data_dir_lock.close()  # which releases the lock
+            self._data_dir_lock = None
         if self._given_data_dir is None and self._data_dir is not None:
             shutil.rmtree(self._data_dir, ignore_errors=True)
             self._data_dir = None
@@ -161,6 +168,24 @@ class EmbeddedBroker:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def _claim_data_dir(self) -> None:
+        """Holds a lock on the data directory while this broker uses it. Another broker given
+        the same directory would rewrite this one's configuration before Kafka's own lock
+        stopped it, and fail with a log tail that buries the reason."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            lock = (self.data_dir / DATA_DIR_LOCK).open("a")
+        except OSError as exc:
+            raise BrokerError(f"cannot prepare the broker's data directory: {exc}") from exc
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise BrokerError(
+                f"{self.data_dir} is in use by another broker; give each its own data directory"
+            ) from None
+        self._data_dir_lock = lock
 
     def _write_config(self) -> BrokerConfig:
         data_dir = self.data_dir
@@ -328,3 +353,5 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+# In the data directory; held (flock) by the Python process whose broker uses the directory.
+DATA_DIR_LOCK = "newswire.lock"

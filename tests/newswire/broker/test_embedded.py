@@ -100,6 +100,10 @@ def test_records_survive_a_restart_on_the_same_data_dir(
             producer.send(topic, key=b"id-1", value=b"kept").get(timeout=30)
         finally:
             producer.close()
+        settings = (tmp_path / "server.properties").read_text()
+        with pytest.raises(BrokerError, match="is in use by another broker"):
+            EmbeddedBroker(data_dir=tmp_path).start(timeout=START_TIMEOUT)
+        assert (tmp_path / "server.properties").read_text() == settings  # left as it was
     assert not broker.running
     assert (tmp_path / "kraft" / ".kafka_cleanshutdown").exists()
     assert list(default_cache_dir().glob("broker-*.jsa")), "a clean stop leaves a class archive"
