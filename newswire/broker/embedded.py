@@ -233,6 +233,9 @@ class EmbeddedBroker:
                 text=True,
                 timeout=max(deadline - time.monotonic(), 1.0),
                 check=False,
+                # As the broker's: a terminal's Ctrl-C is ours to act on. The tool would die of
+                # it, and a stop asked for would be reported as a failed start.
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired as exc:
             raise BrokerError(f"formatting Kafka storage in {self.data_dir} timed out") from exc

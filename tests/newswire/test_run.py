@@ -142,10 +142,44 @@ def services_of(pid: int) -> list[int]:
     """The ingest and enrich processes `newswire run` (process `pid`) started."""
     try:
         children = psutil.Process(pid).children()
-    except psutil.NoSuchProcess:
+        return [
+            child.pid
+            for child in children
+            if {"ingest", "enrich"} & set(child.cmdline())
+            and child.status() != psutil.STATUS_ZOMBIE
+        ]
+    except psutil.Error:  # a process that ended meanwhile
         return []
-    return [
-        child.pid
-        for child in children
-        if {"ingest", "enrich"} & set(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE
-    ]
+
+
+def test_ctrl_c_while_the_broker_formats_its_storage_is_a_stop_not_a_failure(
+    tmp_path: Path,
+) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "newswire", "run", "--once", "--seeds", str(REPO / "seeds")],
+        cwd=tmp_path,
+        env={**env, "NEWSWIRE_STATUS_PORT": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal gives it
+    )
+    try:
+        wait_for(lambda: _storage_tool_runs(run.pid), 120, "the storage tool started")
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C: the terminal's whole foreground group
+        out, err = run.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    assert run.returncode == 130, (out, err)
+    assert "formatting Kafka storage" not in out + err
+
+
+def _storage_tool_runs(pid: int) -> bool:
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+        return any("kafka.tools.StorageTool" in child.cmdline() for child in children)
+    except psutil.Error:  # a process that ended meanwhile
+        return False
