@@ -87,7 +87,7 @@ class Progress:
 def run_pipeline(
     once: bool, seeds_dir: Path, feeds_file: Path | None, stop: threading.Event
 ) -> int:
-    status_port = _status_port()  # before the broker's start, which takes a while
+    page_port = status_port()  # before the broker's start, which takes a while
     ports = service_ports()
     with ExitStack() as stack:
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -106,7 +106,7 @@ def run_pipeline(
         stack.callback(consumer.close)
         progress = Progress(topics)
         page = stack.enter_context(
-            StatusPage("127.0.0.1", status_port, partial(_page_status, bootstrap, ports, progress))
+            StatusPage("127.0.0.1", page_port, partial(_page_status, bootstrap, ports, progress))
         )
         print(f"status page: {page.url}", flush=True)
         env = _child_environment(bootstrap, feeds_file)
@@ -146,8 +146,10 @@ def _port_setting(variable: str, default: str) -> int:
     return int(given)
 
 
-def _status_port() -> int:
-    return _port_setting("NEWSWIRE_STATUS_PORT", "0") or _free_port(STATUS_PORT)
+def status_port() -> int:
+    """NEWSWIRE_STATUS_PORT; unset, `STATUS_PORT` if it is free; 0, any free port."""
+    preferred = 0 if "NEWSWIRE_STATUS_PORT" in os.environ else STATUS_PORT
+    return _port_setting("NEWSWIRE_STATUS_PORT", "0") or _free_port(preferred)
 
 
 def service_ports() -> Ports:

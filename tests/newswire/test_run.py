@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from newswire.errors import ConfigError
-from newswire.run import service_ports
+from newswire.run import STATUS_PORT, service_ports, status_port
 from tests.conftest import REPO
 from tests.services.ingest.farm import FeedFarm, Item, write_yaml
 from tests.services.ingest.test_fetch import FeedServer
@@ -78,6 +78,16 @@ def test_run_once_starts_its_own_broker(service_env: dict[str, str]) -> None:
     result = run_once(env)
     assert "starting the embedded Kafka broker" in result.stdout
     assert_shows_the_seed(result)
+
+
+def test_status_port_0_is_any_free_port_as_its_error_message_advises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two runs started together both chose 8080, and the second, told to set 0, chose it again.
+    monkeypatch.setenv("NEWSWIRE_STATUS_PORT", "0")
+    assert status_port() != STATUS_PORT
+    monkeypatch.setenv("NEWSWIRE_STATUS_PORT", "47600")
+    assert status_port() == 47600
 
 
 def test_the_services_ports_follow_newswire_metrics_port(monkeypatch: pytest.MonkeyPatch) -> None:
