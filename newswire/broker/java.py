@@ -41,7 +41,8 @@ def find_java() -> JavaRuntime:
     found = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
     requirement = f"the embedded Kafka broker needs Java {MIN_JAVA} or newer"
     if found is None or not Path(found).is_file():
-        raise BrokerError(f"{requirement}: no `java` found (set JAVA_HOME or put it on PATH)")
+        where = f"JAVA_HOME is {java_home}, which has no bin/java" if java_home else "none on PATH"
+        raise BrokerError(f"{requirement}: no `java` found ({where}); set JAVA_HOME or PATH")
     try:
         result = subprocess.run(
             [found, "-version"], capture_output=True, text=True, timeout=30, check=False

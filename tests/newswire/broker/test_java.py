@@ -54,5 +54,11 @@ def test_no_java_at_all_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
 
-    with pytest.raises(BrokerError, match="needs Java 17 or newer: no `java` found"):
+    with pytest.raises(
+        BrokerError, match=r"needs Java 17 or newer: no `java` found \(none on PATH"
+    ):
+        find_java()
+
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "nowhere"))
+    with pytest.raises(BrokerError, match=r"JAVA_HOME is \S+/nowhere, which has no bin/java"):
         find_java()
