@@ -178,6 +178,8 @@ def _parse_json_document(name: str, text: str) -> Iterator[SeedResult]:
         yield SeedError(name, "invalid_json", f"{exc.msg} at line {exc.lineno}")
         return
     items = document if isinstance(document, list) else [document]
+    if not items:
+        yield SeedError(name, "empty", "an empty list")
     for index, item in enumerate(items):
         where = name if len(items) == 1 else f"{name}[{index}]"
         yield _draft_or_error(where, partial(ArticleDraft.model_validate, item))

@@ -67,6 +67,7 @@ def test_a_seed_s_language_and_site_are_as_a_feed_item_s(tmp_path: Path) -> None
     ("name", "content", "reason"),
     [
         ("empty.txt", b"  \n\n", "empty"),
+        ("nothing.json", b"[]", "empty"),
         ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
         ("latin1.txt", "Caf\xe9 society\nbody".encode("latin-1"), "not_utf8"),
         ("broken.json", b'{"title": "A", ', "invalid_json"),
