@@ -49,10 +49,10 @@ def ends_with_this_process(
 ) -> Callable[[], None]:
     """What a child process does between fork and exec (`preexec_fn`): unblock `unblocked`,
     ignore `ignored` (until the program it runs says otherwise), and on Linux ask for SIGTERM
-    when this process dies, so that a process killed outright (SIGKILL,
-    or a signal it has no handler for) leaves no child running. Linux sends that signal when the
-    forking *thread* ends, so only a child started by the main thread, whose end is the
-    process's, is tied to it."""
+    when this process dies, so that a process killed outright (SIGKILL, or a signal it has no
+    handler for) leaves no child running. Linux sends that signal when the forking *thread*
+    ends, so only a child started by the main thread, whose end is the process's, is tied to
+    it."""
     prctl = None
     if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
         with contextlib.suppress(OSError, AttributeError):

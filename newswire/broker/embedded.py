@@ -42,6 +42,8 @@ JVM_OPTIONS = ("-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true
 # The storage tool runs for a second: the optimising compiler would only slow it down.
 _TOOL_JVM_OPTIONS = ("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true")
 _POLL_SECONDS = 0.2
+# In the data directory; held (flock) by the Python process whose broker uses the directory.
+DATA_DIR_LOCK = "newswire.lock"
 _API_VERSIONS = 18
 _PROBE_ID = 0x6E777331
 
@@ -356,5 +358,3 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
-# In the data directory; held (flock) by the Python process whose broker uses the directory.
-DATA_DIR_LOCK = "newswire.lock"
