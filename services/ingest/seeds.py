@@ -71,18 +71,21 @@ def seed_articles(paths: list[Path], fetched_at: datetime) -> list[RawArticle]:
     for path in paths:
         source = Source(kind=SourceKind.SEED, path=path.name)
         for result in read_seed(path):
-            if not isinstance(result, SeedError):
-                try:
-                    articles.append(fitted_article(result, source, fetched_at))
-                    continue
-                except ArticleTooLargeError as exc:
-                    result = SeedError(str(path), exc.reason, str(exc))
-            metrics.SOURCE_ERRORS.labels("seed", result.reason).inc()
-            log.warning(
-                "seed skipped",
-                extra={"seed": result.path, "reason": result.reason, "detail": result.detail},
-            )
+            if isinstance(result, SeedError):
+                _skipped(result)
+                continue
+            try:
+                articles.append(fitted_article(result, source, fetched_at))
+            except ArticleTooLargeError as exc:
+                _skipped(SeedError(str(path), exc.reason, str(exc)))
     return articles
+
+
+def _skipped(error: SeedError) -> None:
+    metrics.SOURCE_ERRORS.labels("seed", error.reason).inc()
+    log.warning(
+        "seed skipped", extra={"seed": error.path, "reason": error.reason, "detail": error.detail}
+    )
 
 
 def seed_files(directory: Path) -> list[Path]:
