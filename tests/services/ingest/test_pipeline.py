@@ -1,5 +1,6 @@
 """`newswire ingest --feeds FILE` end to end: a local feed farm, the broker, child processes."""
 
+import errno
 import json
 import os
 import signal
@@ -282,7 +283,10 @@ def test_sighup_while_ingest_starts_does_not_end_it(
 ) -> None:
     # Until the feed list is loaded there is nothing to reload, and SIGHUP's default action
     # would end the process: a reload asked for by a deploy right after a start.
-    feeds_file = write_yaml(tmp_path / "feeds.yaml", {})
+    # The list is a named pipe, so the child waits in that window, reading it, until the test
+    # writes to it: a window the test does not have to catch, however fast the start.
+    feeds_file = tmp_path / "feeds.yaml"
+    os.mkfifo(feeds_file)
     log_file = tmp_path / "ingest.log"
     with log_file.open("wb") as stderr:
         child = subprocess.Popen(
@@ -291,10 +295,12 @@ def test_sighup_while_ingest_starts_does_not_end_it(
             stderr=stderr,
         )
     try:
-        # From the start of the command on, before its imports, the feed list and Kafka.
         wait_for(lambda: _ignores_sighup(child.pid), 30, "SIGHUP ignored")
-        # SIGHUPs all along the start and the pass (not while Python ends, which gives
-        # signals back their default actions)
+        for _ in range(3):
+            child.send_signal(signal.SIGHUP)
+        _write_to_reader(feeds_file, b"feeds: []")
+        # SIGHUPs all along the rest of the start and the pass (not while Python ends, which
+        # gives signals back their default actions)
         while child.poll() is None and not _logged(log_file, "ingest pass done"):
             child.send_signal(signal.SIGHUP)
             time.sleep(0.05)
@@ -303,6 +309,26 @@ def test_sighup_while_ingest_starts_does_not_end_it(
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def _write_to_reader(pipe: Path, data: bytes) -> None:
+    """Writes `data` to a named pipe once a reader has it open (a child gone fails the test
+    instead of blocking it)."""
+    opened: list[int] = []
+
+    def reader_there() -> bool:
+        try:
+            opened.append(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+        return bool(opened)
+
+    wait_for(reader_there, 30, "a reader of the pipe")
+    try:
+        os.write(opened[0], data)
+    finally:
+        os.close(opened[0])
 
 
 def _ignores_sighup(pid: int) -> bool:
