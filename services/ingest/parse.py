@@ -57,6 +57,10 @@ _DAY_NAMES = frozenset(day_names)
 # when missing), raising and catching a KeyError for each key that is missing: several times
 # slower than a plain dict, for every field of every item. Fields are read as stored instead.
 _get = dict.get
+# feedparser asks first for a SAX driver named drv_libxml2, and an import that fails is not
+# cached: a search of the whole module path for every feed. And the parser the entity handling
+# above is made for is expat's: a module of that name on the path must not change it.
+feedparser.api.PREFERRED_XML_PARSERS = ["xml.sax.expatreader"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,10 @@
 
 import io
 import json
+import sys
 import time
 import tracemalloc
+import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -481,6 +483,22 @@ def test_feedparser_alone_would_expand_declared_entities() -> None:
     )
     assert len(feedparser.parse(io.BytesIO(body)).entries[0].title) == 100_000
     assert "AAAA" not in parse_feed(body, {}, "http://quadratic.example/feed").items[0].title
+
+
+def test_feeds_are_read_by_expat_whatever_modules_the_path_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # feedparser asks for a SAX driver named drv_libxml2 before expat's; one installed must not
+    # read feeds instead of the parser the entity handling is made for.
+    driver = types.ModuleType("drv_libxml2")
+
+    def create_parser() -> None:
+        raise AssertionError("drv_libxml2 was asked for a parser")
+
+    driver.create_parser = create_parser  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "drv_libxml2", driver)
+    body = (FEEDS / "rss20.xml").read_bytes()
+    assert parse_feed(body, {}, "http://expat.example/feed").items
 
 
 def test_external_entities_are_not_fetched(served: tuple[FeedServer, FetchAndParse]) -> None:
