@@ -33,6 +33,7 @@ from newswire.status_page import StatusPage, service_figures
 from newswire.tail import caught_up, open_tail, records
 from schemas import EnrichedArticle
 from services.ingest import NO_FEED_READ
+from services.ingest.feeds import load_feeds
 from services.ingest.seeds import seed_files
 
 STATUS_INTERVAL = 15.0
@@ -87,8 +88,10 @@ class Progress:
 def run_pipeline(
     once: bool, seeds_dir: Path, feeds_file: Path | None, stop: threading.Event
 ) -> int:
-    page_port = status_port()  # before the broker's start, which takes a while
+    # Settings and the feed list are checked before the broker's start, which takes a while.
+    page_port = status_port()
     ports = service_ports()
+    feeds = None if feeds_file is None else _feeds_to_poll(feeds_file)
     with ExitStack() as stack:
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if not bootstrap:
@@ -100,8 +103,8 @@ def run_pipeline(
         ensure_topics(kafka, topics, _all_topics(topics))
         seeds = len(seed_files(seeds_dir)) if seeds_dir.is_dir() else 0
         print(f"seeds: {seeds} file(s) in {seeds_dir}", flush=True)
-        if feeds_file is not None:
-            print(f"feeds: {feeds_file}", flush=True)
+        if feeds is not None:
+            print(f"feeds: {feeds}", flush=True)
         consumer = open_tail(kafka, [topics.enriched, topics.dlq], from_beginning=False)
         stack.callback(consumer.close)
         progress = Progress(topics)
@@ -117,6 +120,13 @@ def run_pipeline(
             status = _run_live(seeds_dir, ports, env, consumer, progress, stop)
         print(f"done: {progress.status()}", flush=True)
         return status
+
+
+def _feeds_to_poll(feeds_file: Path) -> str:
+    """How many feeds of the file will be polled; a broken file raises `ConfigError`."""
+    feeds = load_feeds(feeds_file)
+    enabled = sum(feed.enabled for feed in feeds)
+    return f"{feeds_file} ({enabled} of {len(feeds)} enabled)"
 
 
 @dataclass(frozen=True)

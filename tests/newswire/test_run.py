@@ -55,7 +55,7 @@ def test_run_once_polls_the_feeds_file_it_is_given(
         env = service_env | {"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1"}
         result = run_once(env, "--feeds", str(feeds_file))
     assert result.returncode == 0, result.stderr
-    assert f"feeds: {feeds_file}" in result.stdout
+    assert f"feeds: {feeds_file} (1 of 1 enabled)" in result.stdout
     assert "Parliament in Berlin passes the budget" in result.stdout
     assert "done: 2 articles enriched, 0 dead letters" in result.stdout  # and the seed
 
@@ -70,6 +70,18 @@ def test_run_once_that_reads_no_feed_enriches_the_seeds_and_says_so(
     assert_shows_the_seed(result, status=3)  # ingest's: feeds were polled, none could be read
     assert "ingest could read none of the feeds (its log says why)" in result.stdout
     assert "failed with exit code" not in result.stdout
+
+
+def test_a_broken_feeds_file_is_reported_before_a_broker_is_started(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {key: value for key, value in service_env.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text("feeds:\n  - url: http://a.example/feed\n   name: [")
+    result = run_once(env, "--feeds", str(feeds_file))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"newswire: error: {feeds_file}: ")
+    assert "broker" not in result.stdout
 
 
 @pytest.mark.timeout(300)
