@@ -29,6 +29,8 @@ import numpy as np
 import yake
 from yake.data.utils import get_tag, pre_filter, tokenize_sentences
 
+from newswire.text import cut_at_word
+
 TOP = 10
 MAX_WORDS = 3
 # YAKE's cost grows with its input, and the headline and lead carry most of what an article is
@@ -138,7 +140,7 @@ def extract_keywords(title: str, body: str, language: str | None) -> list[str] |
     for text not written with spaces between words (`UNSPACED`), which YAKE cannot read."""
     if not (title + body).strip():
         return []
-    text = f"{_sentence_case(_start(title, TITLE_CHARS))}.\n\n{_start(body, LEAD_CHARS)}"
+    text = f"{_sentence_case(cut_at_word(title, TITLE_CHARS))}.\n\n{cut_at_word(body, LEAD_CHARS)}"
     if len(text) / len(text.split()) > MAX_MEAN_WORD_CHARS:
         return None
     if not any(char.isalpha() for char in text):
@@ -147,16 +149,6 @@ def extract_keywords(title: str, body: str, language: str | None) -> list[str] |
     found = yake_keywords(text, (language or "en")[:2].casefold())
     candidates = (keyword for keyword in found if len(keyword) <= MAX_KEYWORD_CHARS)
     return dedupe(candidates)[:TOP]
-
-
-def _start(text: str, limit: int) -> str:
-    """At most `limit` characters of `text`, without the word the limit would cut in two (a
-    keyword "Drug Administ"); text without spaces is cut where the limit falls."""
-    if len(text) <= limit or text[limit].isspace():
-        return text[:limit]
-    head = text[:limit]
-    end = max(head.rfind(" "), head.rfind("\n"))
-    return head[:end] if end > 0 else head
 
 
 def yake_keywords(text: str, language: str, top: int = _CANDIDATES) -> list[str]:

@@ -26,6 +26,7 @@ from spacy.tokens import Doc, Span
 from thinc.api import use_ops
 from threadpoolctl import ThreadpoolController
 
+from newswire.text import cut_at_word
 from schemas.models import (
     EnrichedArticle,
     Enricher,
@@ -101,7 +102,7 @@ class _Text:
         title = _taggable(article.title[:NER_MAX_CHARS])
         # A feed item may carry its text only as a summary.
         body = _taggable((article.body or article.summary)[:NER_MAX_CHARS])
-        return cls(title=title, body=body[: max(0, NER_MAX_CHARS - len(title) - 2)])
+        return cls(title=title, body=cut_at_word(body, max(0, NER_MAX_CHARS - len(title) - 2)))
 
     @functools.cached_property  # read for language, NER and each of its spans
     def joined(self) -> str:

@@ -34,6 +34,7 @@ from feedparser.datetimes.rfc822 import day_names, timezone_names
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from newswire.errors import FeedParseError
+from newswire.text import cut_at_word
 from schemas import SourceKind, language_code
 from services.ingest.identity import canonical_url, is_plain_http_url
 from services.ingest.normalize import ArticleDraft, Enclosure
@@ -621,7 +622,7 @@ def _title_from(text: str) -> str:
     line = text.split("\n", 1)[0]
     if len(line) <= _TITLE_LENGTH:
         return line
-    return line[:_TITLE_LENGTH].rsplit(" ", 1)[0] + "…"
+    return cut_at_word(line, _TITLE_LENGTH) + "…"
 
 
 def _http_url(link: object, base: str) -> str | None:

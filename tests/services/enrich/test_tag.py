@@ -231,6 +231,19 @@ def test_a_body_made_to_be_slow_to_tag_takes_seconds_and_keeps_its_names(
     assert "Angela Merkel" in {entity.name for entity in result.entities}
 
 
+def test_the_character_cap_does_not_cut_a_name_in_two(tagger: Tagger) -> None:
+    title = "Budget"
+    cap = NER_MAX_CHARS - len(title) - 2  # what the cap leaves the body
+    filler = "The committee met on Tuesday in the capital. " * 2_000
+    padding = "x" * (cap - len(filler) - len(" Chancellor Angela Mer"))
+    body = f"{filler}{padding} Chancellor Angela Merkel spoke."
+    assert body[cap - 3 : cap] == "Mer"  # the cap falls inside the surname
+    (result,) = tagger.tag([article(title, body)])
+    words = set(body.split())
+    for entity in result.entities:
+        assert set(entity.name.split()) <= words, entity.name
+
+
 def test_names_past_the_token_cap_are_not_tagged(tagger: Tagger) -> None:
     body = f"Angela Merkel visited Paris. {'a ' * NER_MAX_TOKENS}Emmanuel Macron waited."
     assert len(body) < NER_MAX_CHARS  # the token cap, not the character cap, cuts it
