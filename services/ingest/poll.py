@@ -189,31 +189,7 @@ class Poller:
         source = Source(
             kind=parsed.kind, feed_url=base.poll_url, feed_title=parsed.title, site=parsed.site
         )
-        candidates: list[Candidate] = []
-        settled: Counter[Outcome] = Counter()
-        carried: list[tuple[int, int]] = []
-        shared = _shared_links(decisions)
-        for decision in decisions:
-            try:
-                keys = _item_keys(decision, feed.url, shared)
-                word = article_word(keys.id)
-                first_seen = articles.first_seen(word)
-                if decision.outcome is Outcome.UPDATED and first_seen is None:
-                    # A known identity (a GUID the feed reused) on an article it never carried:
-                    # another story, new.
-                    decision = replace(decision, outcome=Outcome.NEW)
-                if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
-                    article = _article(decision, keys, source, now, first_seen)
-                    candidates.append(Candidate(article, word, decision.digest, decision.outcome))
-                else:
-                    settled[decision.outcome] += 1
-            except ValueError as exc:  # pydantic's ValidationError too: one odd item, not the feed
-                reason = exc.reason if isinstance(exc, ArticleTooLargeError) else "invalid_item"
-                metrics.SOURCE_ERRORS.labels(parsed.kind.value, reason).inc()
-                log.warning("feed item skipped", extra={"feed": feed.name, "error": str(exc)})
-                continue
-            carried.append((word, decision.digest))
-        articles.record(carried, (now - _EPOCH) // _MICROSECOND)
+        candidates, settled = _built(feed, source, decisions, articles, now)
         times = [
             item.published_at
             for item in parsed.items
@@ -262,6 +238,44 @@ class Poller:
                 "last_success_at": now,
             }
         )
+
+
+def _built(
+    feed: FeedConfig,
+    source: Source,
+    decisions: list[Decision],
+    articles: ArticleLog,
+    now: datetime,
+) -> tuple[list[Candidate], Counter[Outcome]]:
+    """The records of the new and updated items, and the count of the others; `articles` learns
+    every item the feed carries now. An item that gives no record (a link that is no URL, too
+    large) is counted and logged, and the rest of the feed goes on."""
+    candidates: list[Candidate] = []
+    settled: Counter[Outcome] = Counter()
+    carried: list[tuple[int, int]] = []
+    shared = _shared_links(decisions)
+    for decision in decisions:
+        try:
+            keys = _item_keys(decision, feed.url, shared)
+            word = article_word(keys.id)
+            first_seen = articles.first_seen(word)
+            if decision.outcome is Outcome.UPDATED and first_seen is None:
+                # A known identity (a GUID the feed reused) on an article it never carried:
+                # another story, new.
+                decision = replace(decision, outcome=Outcome.NEW)
+            if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
+                article = _article(decision, keys, source, now, first_seen)
+                candidates.append(Candidate(article, word, decision.digest, decision.outcome))
+            else:
+                settled[decision.outcome] += 1
+        except ValueError as exc:  # pydantic's ValidationError too: one odd item, not the feed
+            reason = exc.reason if isinstance(exc, ArticleTooLargeError) else "invalid_item"
+            metrics.SOURCE_ERRORS.labels(source.kind.value, reason).inc()
+            log.warning("feed item skipped", extra={"feed": feed.name, "error": str(exc)})
+            continue
+        carried.append((word, decision.digest))
+    articles.record(carried, (now - _EPOCH) // _MICROSECOND)
+    return candidates, settled
 
 
 def _item_keys(decision: Decision, feed_url: str, shared_links: set[str]) -> ArticleKeys:
