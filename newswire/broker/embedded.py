@@ -1,8 +1,10 @@
 """A real single-node Apache Kafka broker (KRaft, broker and controller) in a child JVM.
 
-Data directory layout (`data_dir`, or a temporary directory removed on `stop()`):
+Data directory layout (`data_dir`, or a temporary directory removed on `stop()`, or by a later
+start when its owner ended without `stop()`):
 
     newswire.lock                          locked while a broker uses the directory
+    newswire.temporary                     only in a temporary directory
     server.properties, log4j2.properties   rewritten at every start
     kraft/                                 Kafka's log.dirs: topics and the metadata log
     logs/server.log                        the broker's log4j2 output
@@ -44,6 +46,11 @@ _TOOL_JVM_OPTIONS = ("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless
 _POLL_SECONDS = 0.2
 # In the data directory; held (flock) by the Python process whose broker uses the directory.
 DATA_DIR_LOCK = "newswire.lock"
+TEMPORARY_PREFIX = "newswire-kafka-"
+_TEMPORARY_MARK = "newswire.temporary"  # in a data directory this module made, and removes
+# A temporary data directory whose lock nobody holds was left by a process that ended without
+# `stop()`, if its lock is this old: a younger one may be a start that has not locked it yet.
+ABANDONED_AFTER_SECONDS = 60.0
 _API_VERSIONS = 18
 _PROBE_ID = 0x6E777331
 
@@ -110,7 +117,7 @@ class EmbeddedBroker:
         deadline = time.monotonic() + timeout
         if self.port and not _port_free(self.host, self.port):
             raise BrokerError(f"cannot start Kafka: {host_port(self.host, self.port)} is in use")
-        self._data_dir = self._given_data_dir or Path(tempfile.mkdtemp(prefix="newswire-kafka-"))
+        self._data_dir = self._given_data_dir or _temporary_data_dir()
         try:
             self._claim_data_dir()
             config = self._write_config()
@@ -340,6 +347,33 @@ def _free_port(host: str, avoid: int | None = None) -> int:
             port: int = sock.getsockname()[1]
         if port != avoid:
             return port
+
+
+def _temporary_data_dir() -> Path:
+    root = Path(tempfile.gettempdir())
+    remove_abandoned_data_dirs(root)
+    data_dir = Path(tempfile.mkdtemp(prefix=TEMPORARY_PREFIX, dir=root))
+    (data_dir / _TEMPORARY_MARK).touch()
+    return data_dir
+
+
+def remove_abandoned_data_dirs(root: Path) -> None:
+    """Removes the temporary data directories under `root` that a broker's owner left when it
+    ended without `stop()` (a second Ctrl-C, SIGKILL, a power cut): those whose lock no process
+    holds and was made over `ABANDONED_AFTER_SECONDS` ago. A directory given as `data_dir` is
+    never one of them, whatever its name."""
+    for data_dir in root.glob(f"{TEMPORARY_PREFIX}*"):
+        if not (data_dir / _TEMPORARY_MARK).is_file():
+            continue
+        try:
+            with (data_dir / DATA_DIR_LOCK).open("r") as lock:
+                if time.time() - os.fstat(lock.fileno()).st_mtime < ABANDONED_AFTER_SECONDS:
+                    continue
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a broker runs
+                shutil.rmtree(data_dir, ignore_errors=True)
+        except OSError:  # in use, not a broker's, or not ours to remove
+            continue
+        log.info("removed an abandoned broker data directory", extra={"path": str(data_dir)})
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -1,8 +1,11 @@
 """The embedded broker is real Kafka: records, transactions, restarts and start failures."""
 
+import fcntl
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -11,7 +14,13 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from newswire.broker import EmbeddedBroker
-from newswire.broker.embedded import _answers
+from newswire.broker.embedded import (
+    ABANDONED_AFTER_SECONDS,
+    DATA_DIR_LOCK,
+    TEMPORARY_PREFIX,
+    _answers,
+    remove_abandoned_data_dirs,
+)
 from newswire.broker.jars import default_cache_dir
 from newswire.errors import BrokerError
 from tests.broker_fixture import START_TIMEOUT, ExternalBroker
@@ -198,3 +207,67 @@ def test_an_unusable_data_dir_is_a_broker_error(tmp_path: Path) -> None:
 
     with pytest.raises(BrokerError, match="data directory"):
         EmbeddedBroker(data_dir=not_a_dir).start()
+
+
+def test_a_temporary_data_dir_left_by_a_process_killed_outright_goes_at_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = (
+        "import time\n"
+        "from newswire.broker import EmbeddedBroker\n"
+        "broker = EmbeddedBroker()\n"
+        "broker.start()\n"
+        "print(broker.data_dir, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    owner = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert owner.stdout is not None
+        left = Path(owner.stdout.readline().strip())
+        assert left.parent == tmp_path
+    finally:
+        owner.kill()  # as a second Ctrl-C does: no stop(), no clean-up
+        owner.wait(timeout=10)
+    assert (left / "kraft").is_dir()
+    _age(left / DATA_DIR_LOCK, ABANDONED_AFTER_SECONDS)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    broker = EmbeddedBroker()
+    broker.start(timeout=START_TIMEOUT)
+    try:
+        assert not left.exists()
+        assert broker.data_dir.parent == tmp_path
+    finally:
+        broker.stop()
+
+
+def test_only_temporary_data_dirs_long_unlocked_are_removed(tmp_path: Path) -> None:
+    def data_dir(name: str, temporary: bool = True, age: float = 600) -> Path:
+        made = tmp_path / f"{TEMPORARY_PREFIX}{name}"
+        (made / "kraft").mkdir(parents=True)
+        if temporary:
+            (made / "newswire.temporary").touch()
+        _age(made / DATA_DIR_LOCK, age)
+        return made
+
+    abandoned = data_dir("abandoned")
+    in_use = data_dir("in-use")
+    starting = data_dir("starting", age=1)
+    given = data_dir("given", temporary=False)  # a --data-dir that happens to look temporary
+    with (in_use / DATA_DIR_LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        remove_abandoned_data_dirs(tmp_path)
+    assert not abandoned.exists()
+    assert in_use.is_dir() and starting.is_dir() and given.is_dir()
+
+
+def _age(lock: Path, seconds: float) -> None:
+    """Makes `lock` (created if missing) look `seconds` older than now, plus a margin."""
+    lock.touch()
+    then = time.time() - seconds - 5
+    os.utime(lock, (then, then))
