@@ -581,6 +581,31 @@ def test_wrong_declared_charset_still_reads_right(
     assert parsed.items[0].body.startswith("Schöne Grüße")
 
 
+@pytest.mark.parametrize(
+    ("encoding", "title", "text"),
+    [
+        ("koi8-r", "Новости", "Президент встретился с министром. Переговоры продолжаются."),
+        ("windows-1251", "Новини", "Президентът се срещна с министъра. Преговорите продължават."),
+        ("shift_jis", "ニュース", "大統領は火曜日に大臣と会談した。交渉は続いている。"),
+        ("iso-8859-2", "Wiadomości", "Prezydent spotkał się z ministrem w Łodzi. Rozmowy trwają."),
+    ],
+    ids=["koi8-r", "windows-1251", "shift_jis", "iso-8859-2"],
+)
+def test_a_feed_that_declares_no_charset_is_read_in_the_one_its_bytes_are(
+    feed: FetchAndParse, encoding: str, title: str, text: str
+) -> None:
+    # Neither the XML declaration nor Content-Type names it: XML's default, UTF-8, fails, and
+    # the bytes tell the charset (windows-1252 for all, before: mojibake).
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><item>'
+        f"<title>{text[:30]}</title><link>http://site.example/1</link>"
+        f"<description>{text}</description></item></channel></rss>"
+    ).encode(encoding)
+    parsed = feed(f"{encoding}.xml", "application/rss+xml", body)
+    assert parsed.title == title
+    assert parsed.items[0].body == text
+
+
 def test_utf16_feed(feed: FetchAndParse) -> None:
     text = (FEEDS / "rss20.xml").read_text().replace('encoding="UTF-8"', 'encoding="UTF-16"')
     parsed = feed("utf16.xml", "application/rss+xml", text.encode("utf-16"))
