@@ -14,10 +14,14 @@ MAX_TOPICS = 3
 MAX_TITLE_CHARS = 200
 _MODELS = {model.SCHEMA: model for model in ALL_RECORDS}
 # What a record's text may hold that a terminal would act on instead of showing: C0 and C1
-# controls (escape sequences set the window title, clear the screen, move the cursor), DEL, and
-# the bidirectional overrides that reorder what is shown. Each is shown escaped ("\x1b"); tabs
-# and line breaks become spaces, so that a record stays on its lines.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# controls (escape sequences set the window title, clear the screen, move the cursor), DEL, the
+# Unicode line and paragraph separators, and the bidirectional overrides that reorder what is
+# shown. Each is shown escaped ("\x1b"); tabs and line breaks become spaces, so that a record
+# stays on its lines.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What a terminal would act on, or cannot print (lone surrogates), that JSON text may still hold
+# raw inside its strings: json.dumps escapes only what is below U+0020.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def shown(text: str) -> str:
@@ -109,17 +113,24 @@ def record_json(key: bytes | None, value: bytes | None, headers: Headers | None)
     """The record as one JSON line: the value itself when it is JSON, else a description of it."""
     if header(headers, "dlq.reason") is None and value is not None:
         try:
-            return json.dumps(json.loads(value, parse_constant=_not_json), ensure_ascii=False)
+            # Decoded first: json.loads would take bytes in UTF-16 or UTF-32 as well.
+            return _json_line(json.loads(value.decode(), parse_constant=_not_json))
         except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
             pass
-    return json.dumps(
+    return _json_line(
         {
             "key": key.decode("utf-8", errors="replace") if key else None,
             "headers": {k: v.decode("utf-8", errors="replace") for k, v in headers or () if v},
             "value": (value or b"").decode("utf-8", errors="replace"),
-        },
-        ensure_ascii=False,
+        }
     )
+
+
+def _json_line(data: object) -> str:
+    """`data` as one line of JSON safe to print to a terminal: what it would act on is written
+    in JSON's `\\u` form, the same text to whoever reads the JSON."""
+    text = json.dumps(data, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda char: f"\\u{ord(char.group()):04x}", text)
 
 
 def _not_json(constant: str) -> object:

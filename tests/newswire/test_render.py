@@ -35,6 +35,7 @@ def enriched(title: str) -> EnrichedArticle:
 def test_controls_are_shown_escaped_never_sent_to_the_terminal() -> None:
     assert shown(HOSTILE) == ("\\x1b]0;HACKED\\x07\\x1b[2J\\x1b[31mBreaking\\x9b2J \\u202etxt.exe")
     assert shown("line\none\ttab") == "line one tab"
+    assert shown("para\u2028graph\u2029") == "para\\u2028graph\\u2029"
     assert shown("Café, naïve, 東京, 😀") == "Café, naïve, 東京, 😀"
 
 
@@ -62,6 +63,25 @@ def test_json_output_is_json_whatever_the_value() -> None:
     for value in (deep, b'{"a": NaN}', b"Infinity", b"{broken"):
         shown_as = json.loads(record_json(b"k", value, []), parse_constant=_refuse)
         assert shown_as == {"key": "k", "headers": {}, "value": value.decode()}
+
+
+def test_json_output_escapes_what_a_terminal_would_act_on_and_still_reads_the_same() -> None:
+    # A lone surrogate is legal in JSON text, and cannot be printed as UTF-8.
+    value = json.dumps({"title": HOSTILE + "\u2028\ud800"}).encode()
+    line = record_json(b"k", value, [])
+    line.encode()  # printable
+    assert not any(0x7F <= ord(char) <= 0x9F for char in line)
+    assert not {"\u2028", "\u202e"} & set(line)
+    assert json.loads(line) == json.loads(value)
+
+
+def test_json_output_takes_only_utf8_for_json() -> None:
+    value = json.dumps({"utf16": True}).encode("utf-16")
+    assert json.loads(record_json(b"k", value, [])) == {
+        "key": "k",
+        "headers": {},
+        "value": value.decode("utf-8", errors="replace"),
+    }
 
 
 def _refuse(constant: str) -> object:
