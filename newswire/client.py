@@ -32,7 +32,7 @@ from newswire.errors import ConfigError, DecodeError
 from newswire.kafka.clients import make_consumer
 from newswire.kafka.serde import decode_article, header
 from newswire.settings import KafkaSettings, TopicSettings
-from newswire.tail import caught_up, open_tail, records, topic_partitions
+from newswire.tail import Ends, open_tail, records, topic_partitions
 from schemas import EnrichedArticle, RawArticle
 
 __all__ = ["subscribe"]
@@ -100,12 +100,13 @@ def subscribe(
     else:
         consumer = _join(kafka, chosen, group_id, from_beginning, wait_until)
         commits = _Commits(consumer)
+    ends = Ends()
     try:
         for record in records(consumer, threading.Event()):
             if record is None:
                 if commits is not None:
                     commits.commit(now=True)
-                if not follow and consumer.assignment() and caught_up(consumer):
+                if not follow and consumer.assignment() and ends.reached(consumer):
                     return
                 continue
             article = _validated(record, model)

@@ -30,7 +30,7 @@ from newswire.lifecycle import ends_with_this_process
 from newswire.render import enriched_line, headline, record_line
 from newswire.settings import KafkaSettings, TopicSettings
 from newswire.status_page import StatusPage, service_figures
-from newswire.tail import caught_up, open_tail, records
+from newswire.tail import Ends, open_tail, records
 from schemas import EnrichedArticle
 from services.ingest import NO_FEED_READ
 from services.ingest.feeds import load_feeds
@@ -241,10 +241,11 @@ def _failed(name: str, status: int) -> int:
 
 
 def _drain(consumer: KafkaConsumer, progress: Progress, stop: threading.Event) -> None:
+    ends = Ends()  # of the topics as the services left them
     for record in records(consumer, stop):
         if record is not None:
             progress.show(record)
-        elif caught_up(consumer):
+        elif ends.reached(consumer):
             return
 
 

@@ -1,7 +1,7 @@
 """`newswire tail`: a downstream consumer that prints records as they arrive.
 
 An article is one line (or its JSON); a record that holds none, such as a dead letter, is shown
-as it is. `open_tail`, `records` and `caught_up` are the group-less reading every reader here uses.
+as it is. `open_tail`, `records` and `Ends` are the group-less reading every reader here uses.
 """
 
 import logging
@@ -78,20 +78,28 @@ def topic_partitions(
 
 
 def records(consumer: KafkaConsumer, stop: threading.Event) -> Iterator[ConsumerRecord | None]:
-    """Records as they arrive, and None after each poll that brought none, until `stop`."""
+    """Records as they arrive, and None after each poll's records (or a poll that brought none),
+    until `stop`."""
     while not stop.is_set():
-        polled = consumer.poll(timeout_ms=200)
-        if not polled:
-            yield None
-        for batch in polled.values():
+        for batch in consumer.poll(timeout_ms=200).values():
             yield from batch
+        yield None
 
 
-def caught_up(consumer: KafkaConsumer) -> bool:
-    """Whether every assigned partition has been read to its end."""
-    assigned = list(consumer.assignment())
-    ends = consumer.end_offsets(assigned)
-    return all(consumer.position(partition) >= ends[partition] for partition in assigned)
+class Ends:
+    """Where "everything so far" ends: each assigned partition's end offset when first looked
+    at, so that a reader stops there even while records keep arriving."""
+
+    def __init__(self) -> None:
+        self._offsets: dict[TopicPartition, int] = {}
+
+    def reached(self, consumer: KafkaConsumer) -> bool:
+        """Whether every assigned partition has been read to its end; asked between polls (the
+        consumer's position is past every record the last poll returned)."""
+        assigned = list(consumer.assignment())
+        if new := [partition for partition in assigned if partition not in self._offsets]:
+            self._offsets.update(consumer.end_offsets(new))
+        return all(consumer.position(part) >= self._offsets[part] for part in assigned)
 
 
 def tail(
@@ -107,11 +115,12 @@ def tail(
     """Prints the records of `topic` that `match` accepts; returns how many it printed. When
     following, a topic that does not exist yet is waited for."""
     consumer = open_tail(kafka, [topic], from_beginning, stop if follow else None)
+    ends = Ends()
     shown = 0
     try:
         for record in records(consumer, stop):
             if record is None:
-                if not follow and caught_up(consumer):
+                if not follow and ends.reached(consumer):
                     break
                 continue
             article = article_of(record.value, record.headers)

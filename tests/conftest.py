@@ -14,7 +14,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from newswire.broker import EmbeddedBroker
 from newswire.settings import KafkaSettings, TopicSettings
-from newswire.tail import caught_up, open_tail, records
+from newswire.tail import Ends, open_tail, records
 from tests.broker_fixture import ExternalBroker, kafka_broker
 
 __all__ = ["kafka_broker"]
@@ -65,12 +65,13 @@ def incompressible_text(chars: int) -> str:
 def read_topic(kafka: KafkaSettings, topic: str) -> list[ConsumerRecord]:
     """Every committed record of `topic`, from its start to its current end."""
     consumer = open_tail(kafka, [topic], from_beginning=True)
+    ends = Ends()
     found: list[ConsumerRecord] = []
     try:
         for record in records(consumer, threading.Event()):
             if record is not None:
                 found.append(record)
-            elif caught_up(consumer):
+            elif ends.reached(consumer):
                 return found
     finally:
         consumer.close()

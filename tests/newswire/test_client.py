@@ -4,6 +4,8 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import islice
 
 import pytest
@@ -13,7 +15,8 @@ from newswire.errors import ConfigError
 from newswire.kafka.clients import make_producer
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
-from schemas import EnrichedArticle, RawArticle
+from newswire.tail import tail
+from schemas import EnrichedArticle, RawArticle, SourceKind
 from tests.newswire.test_tail import CLIMATE, ELECTION, FOOTBALL, article, publish
 
 FOLLOW_TIMEOUT = 60.0
@@ -167,3 +170,62 @@ def test_following_waits_for_a_topic_that_is_created_later(
     finally:
         articles.close()
         later.join()
+
+
+@contextmanager
+def steady_traffic(kafka: KafkaSettings, topic: str, seconds: float = 60) -> Iterator[None]:
+    """An article on `topic` every 50 ms, for `seconds` at most."""
+    stop = threading.Event()
+
+    def produce() -> None:
+        producer = make_producer(kafka, "test-steady")
+        deadline = time.monotonic() + seconds
+        try:
+            while not stop.wait(0.05) and time.monotonic() < deadline:
+                one = article(
+                    f"Steady {uuid.uuid4().hex}",
+                    "Olaf Scholz",
+                    "medtop:11000000",
+                    SourceKind.RSS,
+                    "en",
+                )
+                producer.send(topic, key=one.id.encode(), value=one)
+                producer.flush()
+        finally:
+            producer.close()
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    try:
+        time.sleep(1)  # flowing already
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_without_follow_reading_ends_at_what_there_was_while_records_keep_coming(
+    kafka_settings: KafkaSettings, enriched: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    servers = kafka_settings.bootstrap_servers
+    with steady_traffic(kafka_settings, enriched):
+        started = time.monotonic()
+        got = list(
+            subscribe(enriched, from_beginning=True, follow=False, bootstrap_servers=servers)
+        )
+        group = f"test-{uuid.uuid4().hex[:8]}"
+        in_group = list(
+            subscribe(
+                enriched,
+                group_id=group,
+                from_beginning=True,
+                follow=False,
+                bootstrap_servers=servers,
+            )
+        )
+        shown = tail(kafka_settings, enriched, True, None, False, threading.Event(), follow=False)
+        seconds = time.monotonic() - started
+    assert seconds < 30  # the traffic went on for 60
+    for read in (got, in_group):
+        assert {"Bayern gewinnt", "Climate deal", "Election called"} <= set(titles(read))
+    assert shown >= 3 and "Climate deal" in capsys.readouterr().out
