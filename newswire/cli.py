@@ -208,9 +208,12 @@ def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 def replay(start: datetime | None, end: datetime | None, everything: bool) -> None:
     """Enrich raw articles again into the enriched topic, beside the live enrich service.
 
-    Replays the raw records whose timestamps fall in [--from, --to), or --all of them, up to the
-    end of the raw topic as it is at the start. The live consumer group is left alone, and each
-    record is enriched exactly once per replay (Kafka transactions). Shows progress on stderr.
+    Replays, in each partition of the raw topic, the records from the first stamped at or after
+    --from up to the first stamped at or after --to (Kafka's time index: ingest stamps records
+    as it publishes them, in order; a record another producer stamped out of order goes with
+    its neighbours), or --all of them, up to the end of the raw topic as it is at the start. The
+    live consumer group is left alone, and each record is enriched exactly once per replay
+    (Kafka transactions). Shows progress on stderr.
     """
     if everything == (start is not None or end is not None):
         raise click.UsageError("give --from and/or --to, or --all")
