@@ -8,11 +8,17 @@ default topic names it spells out replaced by the test's; it must exit 0 and pri
 import re
 import subprocess
 import sys
+import uuid
+from contextlib import closing
 from dataclasses import dataclass
 
 import pytest
 
+from newswire.client import subscribe
+from newswire.kafka.clients import make_producer
+from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import TopicSettings
+from schemas import EnrichedArticle
 from tests.conftest import REPO
 from tests.consumers.conftest import Published
 
@@ -68,3 +74,36 @@ def test_example_runs(example: Example, published: Published) -> None:
     assert result.returncode == 0, f"{where} failed:\n{result.stderr}"
     assert result.stdout.strip(), f"{where} printed nothing:\n{result.stderr}"
     print(f"{where}:\n{result.stdout}")  # shown with -s, to read what a subscriber would see
+
+
+def test_the_own_client_example_goes_past_a_record_that_is_not_what_its_header_says(
+    published: Published,
+) -> None:
+    (example,) = [found for found in examples() if "KafkaConsumer(" in found.code]
+    topics = published.topics.model_copy(update={"enriched": f"poisoned-{uuid.uuid4().hex[:8]}"})
+    ensure_topics(published.kafka, topics, [TopicSpec(topics.enriched)])
+    producer = make_producer(published.kafka, "test-poison")
+    header = [("schema", EnrichedArticle.SCHEMA.encode())]
+    producer.send(topics.enriched, key=None, value=b"{broken", headers=header)
+    producer.send(topics.enriched, key=b"tombstone", value=None, headers=header)
+    servers = published.kafka.bootstrap_servers
+    with closing(
+        subscribe(published.topics.enriched, from_beginning=True, bootstrap_servers=servers)
+    ) as articles:
+        good = next(articles)
+    producer.send(topics.enriched, key=good.id.encode(), value=good)
+    producer.flush()
+    producer.close()
+
+    result = subprocess.run(
+        example.command(topics),
+        env=published.env() | {"NEWSWIRE_TOPIC_ENRICHED": topics.enriched},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("skipped offset") == 2
+    assert good.id in result.stdout
