@@ -242,13 +242,15 @@ def replay(start: datetime | None, end: datetime | None, everything: bool) -> No
     sys.exit(0 if progress.finished else 130)
 
 
-def _topic_codes(
-    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+def _filter_values(
+    _ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> list[str]:
-    from newswire.filters import topic_code
+    """Topic codes and languages in their full form; one malformed is a usage error."""
+    from newswire import filters
 
+    convert = {"topic_codes": filters.topic_code, "languages": filters.language}[str(param.name)]
     try:
-        return [topic_code(value) for value in values]
+        return [convert(value) for value in values]
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
@@ -271,7 +273,7 @@ def _topic_codes(
     "topic_codes",
     multiple=True,
     metavar="MEDTOP",
-    callback=_topic_codes,
+    callback=_filter_values,
     help="Only articles about this IPTC Media Topic, e.g. medtop:16000000; a top-level "
     "code finds its subtopics too.",
 )
@@ -283,7 +285,12 @@ def _topic_codes(
     help="Only articles from this kind of source.",
 )
 @click.option(
-    "--language", "languages", multiple=True, metavar="xx", help="Only articles in this language."
+    "--language",
+    "languages",
+    multiple=True,
+    metavar="xx",
+    callback=_filter_values,
+    help="Only articles in this language (ISO 639-1).",
 )
 @click.option(
     "--follow/--no-follow",
@@ -298,7 +305,7 @@ def tail(
     entities: tuple[str, ...],
     topic_codes: list[str],
     sources: tuple[str, ...],
-    languages: tuple[str, ...],
+    languages: list[str],
     follow: bool,
 ) -> None:
     """Print the articles of a topic as they arrive: one line each, or their JSON.

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas import EnrichedArticle, RawArticle, SourceKind
+from schemas import EnrichedArticle, RawArticle, SourceKind, language_code
 
 _TOPIC_CODE = re.compile(r"^(?:medtop:)?(\d{8})$")
 
@@ -26,9 +26,12 @@ def _words(name: str) -> str:
     return f" {' '.join(name.casefold().split())} "
 
 
-def _primary_language(tag: str | None) -> str:
-    """`en-GB` and `EN` are both `en`."""
-    return (tag or "").split("-")[0].split("_")[0].casefold()
+def language(tag: str) -> str:
+    """An ISO 639-1 language code as given (`en`, `EN` and `en-GB` are `en`; `iw` is `he`)."""
+    code = language_code(tag)
+    if code is None:
+        raise ValueError(f"{tag!r} is not an ISO 639-1 language code such as en or de")
+    return code
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,13 @@ class ArticleFilter:
         source_kinds: Iterable[str] = (),
         languages: Iterable[str] = (),
     ) -> "ArticleFilter":
-        """A filter from what a person typed; raises ValueError for a malformed topic code."""
+        """A filter from what a person typed; raises ValueError for a malformed topic code or
+        language."""
         return cls(
             entities=frozenset(_words(name) for name in entities),
             topic_codes=frozenset(topic_code(code) for code in topic_codes),
             source_kinds=frozenset(SourceKind(kind) for kind in source_kinds),
-            languages=frozenset(_primary_language(tag) for tag in languages),
+            languages=frozenset(language(tag) for tag in languages),
         )
 
     @property
@@ -64,7 +68,7 @@ class ArticleFilter:
             return not self.active
         if self.source_kinds and article.source.kind not in self.source_kinds:
             return False
-        if self.languages and _primary_language(article.language) not in self.languages:
+        if self.languages and article.language not in self.languages:
             return False
         if not (self.entities or self.topic_codes):
             return True

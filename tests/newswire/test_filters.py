@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newswire.filters import ArticleFilter, topic_code
+from newswire.filters import ArticleFilter, language, topic_code
 from schemas import (
     EnrichedArticle,
     Enricher,
@@ -59,6 +59,7 @@ def test_no_filter_shows_every_record_even_one_that_is_no_article() -> None:
         (ArticleFilter.of(source_kinds=["rss"]), True),
         (ArticleFilter.of(source_kinds=["seed", "atom"]), False),
         (ArticleFilter.of(languages=["EN"]), True),  # en-GB is English
+        (ArticleFilter.of(languages=["en-US"]), True),  # so is en-US
         (ArticleFilter.of(languages=["de"]), False),
         (ArticleFilter.of(entities=["Paris"], languages=["en"], source_kinds=["rss"]), True),
         (ArticleFilter.of(entities=["Paris"], languages=["de"]), False),  # all must match
@@ -81,3 +82,10 @@ def test_a_topic_code_is_checked() -> None:
     assert topic_code(" 16000000 ") == "medtop:16000000"
     with pytest.raises(ValueError, match="not an IPTC Media Topic code"):
         topic_code("politics")
+
+
+def test_a_language_is_checked() -> None:
+    assert language("iw") == "he"  # withdrawn, and still written
+    for typed in ("english", "", "xx"):
+        with pytest.raises(ValueError, match="not an ISO 639-1 language code"):
+            language(typed)

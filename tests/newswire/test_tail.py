@@ -99,10 +99,13 @@ def test_filters_pick_articles_and_json_prints_them_whole(
     assert len(tail(service_env, "--json", "--limit", "1")) == 1
 
 
-def test_a_malformed_topic_code_is_refused(service_env: dict[str, str]) -> None:
+def test_a_malformed_topic_code_or_language_is_refused(service_env: dict[str, str]) -> None:
     result = newswire("tail", "--about", "politics", env=service_env)
     assert result.returncode == 2
     assert "not an IPTC Media Topic code" in result.stderr
+    result = newswire("tail", "--language", "english", env=service_env)
+    assert result.returncode == 2
+    assert "'english' is not an ISO 639-1 language code" in result.stderr
 
 
 def test_tail_follows_new_articles_by_default(
