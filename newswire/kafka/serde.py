@@ -18,6 +18,7 @@ Headers = list[tuple[str, bytes]]
 ArticleT = TypeVar("ArticleT", bound=RawArticle)
 
 CONTENT_TYPE = b"application/json"
+MAX_LOCATION_CHARS = 200  # of a decode error's "where", in a log line
 
 
 class SchemaRecord(Protocol):
@@ -83,5 +84,8 @@ def decode_article(value: bytes | None, model: type[ArticleT]) -> ArticleT:
 
 def _summarise(exc: pydantic.ValidationError) -> str:
     first = exc.errors()[0]
+    # The location names the record's own keys, which whoever wrote it chose: escaped and cut,
+    # so that a log line neither carries terminal escape sequences nor runs for pages.
     where = ".".join(str(part) for part in first["loc"]) or "value"
+    where = where.encode("unicode_escape").decode()[:MAX_LOCATION_CHARS]
     return f"{where}: {first['msg']} ({exc.error_count()} error(s))"

@@ -1,10 +1,11 @@
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from newswire.errors import DecodeError
 from newswire.kafka.serde import ArticleSerializer, Headers, decode_article, header
-from schemas import RawArticle, Source, SourceKind
+from schemas import EnrichedArticle, Enricher, RawArticle, Source, SourceKind
 
 ARTICLE = RawArticle(
     id="0" * 32,
@@ -54,3 +55,19 @@ def test_header_lookup() -> None:
     assert header(headers, "bad") == "\ufffd"  # there, and unlike any value expected
     assert header(headers, "missing") is None
     assert header(None, "a") is None
+
+
+def test_a_decode_error_shows_the_writer_s_keys_escaped_and_cut() -> None:
+    hostile = "\x1b]0;PWNED\x07\x1b[2J" + "k" * 10_000
+    article = EnrichedArticle(
+        **ARTICLE.model_dump(),
+        enriched_at=datetime(2026, 1, 1, tzinfo=UTC),
+        enricher=Enricher(version="1", models={}),
+    )
+    value = article.model_dump_json().replace('"models":{}', f'"models":{json.dumps({hostile: 1})}')
+    with pytest.raises(DecodeError) as raised:
+        decode_article(value.encode(), EnrichedArticle)
+    message = str(raised.value)
+    assert "enricher.models.\\x1b]0;PWNED\\x07" in message
+    assert "\x1b" not in message and "\x07" not in message
+    assert len(message) < 400
