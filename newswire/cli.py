@@ -265,7 +265,7 @@ def _filter_values(
     "entities",
     multiple=True,
     metavar="NAME",
-    help="Only articles naming this entity (whole words of its name, any case).",
+    help="Only articles naming this entity (whole words of its name, any case or accents).",
 )
 @click.option(
     "--about",

@@ -5,6 +5,7 @@ empty filter accepts every record, articles or not; any criterion accepts articl
 """
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,8 +23,12 @@ def topic_code(text: str) -> str:
 
 
 def _words(name: str) -> str:
-    """A name compared by whole words and regardless of case: ` recep tayyip erdogan `."""
-    return f" {' '.join(name.casefold().split())} "
+    """A name compared by whole words, regardless of case and accents, however its characters
+    are composed: ` recep tayyip erdogan ` for "Recep Tayyip Erdoğan" and for what a person types
+    on a keyboard without ğ."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return f" {' '.join(letters.split())} "
 
 
 def language(tag: str) -> str:

@@ -89,3 +89,20 @@ def test_a_language_is_checked() -> None:
     for typed in ("english", "", "xx"):
         with pytest.raises(ValueError, match="not an ISO 639-1 language code"):
             language(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("erdogan", "Recep Tayyip Erdoğan"),  # typed without the accent
+        ("Erdoğan", "Recep Tayyip Erdogan"),  # or with it, on a name written without
+        ("m\u00e9lenchon", "Jean-Luc Me\u0301lenchon"),  # composed, against decomposed
+        ("istanbul", "İstanbul"),
+        ("strasse", "Straße"),
+    ],
+)
+def test_names_match_whatever_their_accents_and_composition(typed: str, name: str) -> None:
+    article = ENRICHED.model_copy(
+        update={"entities": [Entity(name=name, type=EntityType.GPE, mentions=1, salience=0.5)]}
+    )
+    assert ArticleFilter.of(entities=[typed]).accepts(article)
