@@ -12,6 +12,8 @@ MAX_ENTITIES = 5
 MAX_TOPICS = 3
 # A headline is shown whole up to this; a record's title may be megabytes long.
 MAX_TITLE_CHARS = 200
+# A value that holds no article is shown up to this; a record may hold a megabyte.
+MAX_VALUE_BYTES = 2000
 _MODELS = {model.SCHEMA: model for model in ALL_RECORDS}
 # What a record's text may hold that a terminal would act on instead of showing: C0 and C1
 # controls (escape sequences set the window title, clear the screen, move the cursor), DEL, the
@@ -106,7 +108,12 @@ def record_line(value: bytes | None, headers: Headers | None) -> str:
         return enriched_line(article)
     if article is not None:
         return raw_line(article)
-    return shown((value or b"").decode("utf-8", errors="replace"))
+    if value is None:
+        return "(a tombstone: no value)"
+    text = value[:MAX_VALUE_BYTES].decode("utf-8", errors="replace")
+    if len(value) > MAX_VALUE_BYTES:
+        text += f"… ({len(value)} bytes)"
+    return shown(text) or "(an empty value)"
 
 
 def record_json(key: bytes | None, value: bytes | None, headers: Headers | None) -> str:
@@ -121,7 +128,7 @@ def record_json(key: bytes | None, value: bytes | None, headers: Headers | None)
         {
             "key": key.decode("utf-8", errors="replace") if key else None,
             "headers": {k: v.decode("utf-8", errors="replace") for k, v in headers or () if v},
-            "value": (value or b"").decode("utf-8", errors="replace"),
+            "value": None if value is None else value.decode("utf-8", errors="replace"),
         }
     )
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from newswire.render import (
     MAX_TITLE_CHARS,
+    MAX_VALUE_BYTES,
     article_line,
     enriched_line,
     raw_line,
@@ -82,6 +83,14 @@ def test_json_output_takes_only_utf8_for_json() -> None:
         "headers": {},
         "value": value.decode("utf-8", errors="replace"),
     }
+
+
+def test_a_value_that_holds_no_article_is_shown_for_what_it_is() -> None:
+    assert record_line(None, []) == "(a tombstone: no value)"
+    assert record_line(b"", []) == "(an empty value)"
+    assert record_line(b"x" * 1_000_000, []) == "x" * MAX_VALUE_BYTES + "… (1000000 bytes)"
+    assert json.loads(record_json(b"k", None, []))["value"] is None
+    assert json.loads(record_json(b"k", b"", []))["value"] == ""
 
 
 def _refuse(constant: str) -> object:
