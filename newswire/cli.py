@@ -316,7 +316,14 @@ def tail(
     from newswire.tail import tail as run_tail
 
     configure_logging("WARNING", "text")
-    chosen = topic or TopicSettings().enriched
+    topics = TopicSettings()
+    chosen = topic or topics.enriched
+    if (entities or topic_codes) and chosen != topics.enriched:
+        click.echo(
+            f"newswire: note: only enriched articles have entities and topics; on {chosen!r}, "
+            "--entity and --about match only those",
+            err=True,
+        )
     match = ArticleFilter.of(entities, topic_codes, sources, languages)
     stop = stop_on_signals()
     run_tail(KafkaSettings(), chosen, from_beginning, limit, as_json, stop, match, follow)

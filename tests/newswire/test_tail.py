@@ -108,6 +108,19 @@ def test_a_malformed_topic_code_or_language_is_refused(service_env: dict[str, st
     assert "'english' is not an ISO 639-1 language code" in result.stderr
 
 
+def test_entity_and_topic_filters_on_another_topic_say_what_they_can_match(
+    kafka_settings: KafkaSettings, topics: TopicSettings, service_env: dict[str, str]
+) -> None:
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
+    result = newswire(
+        "tail", "--topic", topics.raw, "--no-follow", "--entity", "merkel", env=service_env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "only enriched articles have entities and topics" in result.stderr
+    filled(kafka_settings, topics)
+    assert "note:" not in newswire("tail", "--no-follow", "--entity", "x", env=service_env).stderr
+
+
 def test_tail_follows_new_articles_by_default(
     kafka_settings: KafkaSettings, topics: TopicSettings, service_env: dict[str, str]
 ) -> None:
