@@ -64,7 +64,7 @@ def cli() -> None:
     default=None,
     envvar="NEWSWIRE_FEEDS_FILE",
     show_envvar=True,
-    help="Feeds to poll too: YAML (.yaml, .yml) or OPML (.opml).",
+    help="Feeds to poll too: YAML (.yaml, .yml) or OPML (.opml, .xml).",
 )
 def run(once: bool, seeds_dir: Path, feeds_file: Path | None) -> None:
     """Run the whole pipeline on this machine and print each enriched article.
@@ -110,7 +110,7 @@ def broker(port: int | None, data_dir: Path | None) -> None:
     "feeds_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Feeds to poll: YAML (.yaml, .yml) or OPML (.opml). Reloaded on change or SIGHUP.",
+    help="Feeds to poll: YAML (.yaml, .yml) or OPML (.opml, .xml). Reloaded on change or SIGHUP.",
 )
 @click.option("--once", is_flag=True, help="Poll every source once; exit when all is acknowledged.")
 @_metrics_port_option(9101)

@@ -1,9 +1,10 @@
 """The feed list: a YAML file a person edits, or OPML exported from a feed reader.
 
 YAML (`.yaml`, `.yml`) holds `feeds:`, a list of entries with `url` and optional `name`,
-`interval` (seconds), `enabled` and `headers`. OPML (`.opml`) holds nested `<outline>` elements;
-each with an `xmlUrl` is a feed, named by its `title` (or `text`). A feed's name is a metric label,
-so names are unique within a file; without one, a feed is named after its host and path.
+`interval` (seconds), `enabled` and `headers`. OPML (`.opml`, or `.xml` as some readers name their
+exports) holds nested `<outline>` elements; each with an `xmlUrl` is a feed, named by its `title`
+(or `text`). A feed's name is a metric label, so names are unique within a file, printable and
+at most `MAX_NAME_CHARS` long; without one, a feed is named after its host and path.
 
 A file that cannot be used raises `ConfigError` naming the file and the problem. OPML is parsed
 with defusedxml: entity declarations and external references are refused, never expanded.
@@ -29,6 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from newswire.errors import ConfigError, FeedConfigError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_NAME_CHARS = 200
+_YAML_SUFFIXES = (".yaml", ".yml")
+_OPML_SUFFIXES = (".opml", ".xml")
 
 # Headers the fetcher owns: the connection, the body's coding and the conditional GET.
 _RESERVED_HEADERS = frozenset(
@@ -36,7 +40,6 @@ _RESERVED_HEADERS = frozenset(
      "if-none-match", "if-modified-since", "te", "upgrade"}
 )  # fmt: skip
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
-_UNSAFE_VALUE_CHARS = "\r\n\0"
 # `${NAME}` in a header's value stands for the environment variable NAME of the replica that
 # polls: the feed list travels through Kafka (the feed-list topic), where a secret should not.
 # Only variables named for the purpose: whoever writes the feed list chooses where a header
@@ -53,9 +56,14 @@ class FeedConfig(BaseModel):
     SCHEMA: ClassVar[str] = "newswire.ingest.feed/1"
 
     url: str
-    name: str = Field(min_length=1, description="Unique in its file; a metric label.")
+    name: str = Field(
+        min_length=1, max_length=MAX_NAME_CHARS, description="Unique in its file; a metric label."
+    )
     interval: float | None = Field(
-        default=None, gt=0, description="Seconds between polls; none means the service default."
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds between polls; none means the service default.",
     )
     enabled: bool = True
     headers: dict[str, str] = Field(
@@ -74,11 +82,35 @@ class FeedConfig(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
+        if not url.isprintable():
+            raise ValueError("holds a control character")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http:// or https:// URL with a host")
+        if any(char.isspace() for char in parts.netloc):
+            raise ValueError("has a space in its host")
         _ = parts.port  # raises on a port that is not a number in range
+        if parts.username is not None or parts.password is not None:
+            # The URL is the feed's key in Kafka and appears in logs, where a secret should not.
+            raise ValueError(
+                "holds credentials; send them in `headers` (Authorization) from a "
+                f"${{{_VARIABLE_PREFIX}…}} variable"
+            )
         return url
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, name: str) -> str:
+        if not name.isprintable():
+            raise ValueError("holds a control or invisible formatting character")
+        return name
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _not_a_flag(cls, interval: object) -> object:
+        if isinstance(interval, bool):  # a number to Python, and a slip of the pen in a file
+            raise ValueError("must be a number of seconds")
+        return interval
 
     @field_validator("headers")
     @classmethod
@@ -88,8 +120,8 @@ class FeedConfig(BaseModel):
                 raise ValueError(f"{name!r} is not a valid header name")
             if name.lower() in _RESERVED_HEADERS:
                 raise ValueError(f"{name} is set by the fetcher and cannot be configured")
-            if any(char in value for char in _UNSAFE_VALUE_CHARS):
-                raise ValueError(f"the value of {name} contains a line break or NUL")
+            if not _sendable(value):
+                raise ValueError(f"the value of {name} is not printable ASCII")
         return headers
 
     def request_headers(self, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -106,18 +138,28 @@ class FeedConfig(BaseModel):
                 raise FeedConfigError(self.url, detail)
             if name not in environ:
                 raise FeedConfigError(self.url, f"{header}: environment variable {name} is not set")
-            if any(char in environ[name] for char in _UNSAFE_VALUE_CHARS):
-                raise FeedConfigError(self.url, f"{header}: {name} holds a line break or NUL")
+            if not _sendable(environ[name]):
+                raise FeedConfigError(self.url, f"{header}: {name} is not printable ASCII")
             return environ[name]
 
         return _VARIABLE.sub(variable, value)
 
 
+def _sendable(value: str) -> bool:
+    """Whether a header value goes on the wire as it is: HTTP/1.1 headers are ASCII here, and a
+    line break or NUL would end the header."""
+    return value.isascii() and value.isprintable()
+
+
 def derived_name(url: str) -> str:
-    """A readable name from host and path, e.g. `example.com/news/rss`."""
-    parts = urlsplit(url)
+    """A readable name from host and path, e.g. `example.com/news/rss`; a URL that cannot be
+    read is its own name (its entry's validation says what is wrong with it)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return url[:MAX_NAME_CHARS]
     host = (parts.hostname or "").removeprefix("www.")
-    port = f":{parts.port}" if parts.port else ""
     query = f"?{parts.query}" if parts.query else ""
     return f"{host}{port}{parts.path.rstrip('/')}{query}"
 
@@ -125,12 +167,13 @@ def derived_name(url: str) -> str:
 def load_feeds(path: Path) -> list[FeedConfig]:
     """Every feed of a YAML or OPML file, disabled ones included, in file order."""
     data = _read(path)
-    if path.suffix in (".yaml", ".yml"):
+    suffix = path.suffix.lower()
+    if suffix in _YAML_SUFFIXES:
         feeds = _yaml_feeds(path, data)
-    elif path.suffix == ".opml":
+    elif suffix in _OPML_SUFFIXES:
         feeds = _opml_feeds(path, data)
     else:
-        raise ConfigError(f"{path}: unknown feeds file type; use .yaml, .yml or .opml")
+        raise ConfigError(f"{path}: unknown feeds file type; use .yaml, .yml, .opml or .xml")
     _check_unique(path, feeds)
     return feeds
 
@@ -181,15 +224,25 @@ def _opml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
         url = _attribute(outline, "xmlurl").strip()
         if not url or url in urls:
             continue  # a folder, or the same feed filed under two folders
-        title = _attribute(outline, "title") or _attribute(outline, "text")
-        name = " ".join(title.split()) or derived_name(url)
-        if name in names:
-            name = f"{name} ({derived_name(url)})"
+        title = " ".join((_attribute(outline, "title") or _attribute(outline, "text")).split())
+        name = _unused_name(title[:MAX_NAME_CHARS], url, names)
         feed = _feed(path, f"outline {name!r}", {"url": url, "name": name})
         feeds.append(feed)
         urls.add(url)
         names.add(feed.name)
     return feeds
+
+
+def _unused_name(title: str, url: str, names: set[str]) -> str:
+    """A name for a feed an exporter listed: its title, else its host and path, followed by its
+    host and path, then its URL, when another feed took that (one site's feeds share a title,
+    and http and https, with and without www, share a host and path)."""
+    derived = derived_name(url)
+    base = title or derived
+    candidates = [base, f"{base} ({derived})", f"{base} ({url})"] if title else [base, url]
+    unused = (name for name in candidates if name not in names)
+    # The last: an OPML file that holds each feed once holds its URL once.
+    return next(unused, candidates[-1])[:MAX_NAME_CHARS]
 
 
 def _attribute(element: Element, lowered_name: str) -> str:

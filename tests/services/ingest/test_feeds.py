@@ -68,8 +68,17 @@ def test_yml_suffix_and_empty_list(tmp_path: Path) -> None:
         ),
         (
             'feeds:\n  - url: https://a.example/\n    headers: {X-A: "a\\r\\nInjected: 1"}\n',
-            "line break",
+            "not printable ASCII",
         ),
+        # httpx sends header values as ASCII: each poll would fail as an internal error.
+        ('feeds:\n  - url: https://a.example/\n    headers: {X-A: "café"}\n', "printable ASCII"),
+        ('feeds:\n  - url: "https://a.example/f\\n3.xml"\n', "url: .*control character"),
+        ("feeds:\n  - url: https://exa mple.com/rss\n", "url: .*space in its host"),
+        ("feeds:\n  - url: https://user:s3cret@a.example/rss\n", "url: .*credentials"),
+        ("feeds:\n  - url: https://a.example/\n    interval: .inf\n", "interval: .*finite"),
+        ("feeds:\n  - url: https://a.example/\n    interval: true\n", "interval: .*seconds"),
+        ('feeds:\n  - url: https://a.example/\n    name: "a\\tb"\n', "name: .*control"),
+        ("feeds:\n  - url: https://a.example/\n    name: " + "n" * 201 + "\n", "name: .*200"),
     ],
 )
 def test_invalid_yaml_names_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -117,6 +126,9 @@ def test_opml_nested_outlines(tmp_path: Path) -> None:
         ("<html><body/></html>", "not OPML"),
         ("<opml><head/></opml>", "not OPML"),
         ("<opml><body><outline text='x' xmlUrl='javascript:alert(1)'/></body></opml>", "url"),
+        # Without a title, a URL that cannot be read named the feed: a traceback, not an error.
+        ("<opml><body><outline xmlUrl='https://p.example:99999/rss'/></body></opml>", "Port"),
+        ("<opml><body><outline xmlUrl='http://[::1/rss'/></body></opml>", "IPv6"),
     ],
 )
 def test_invalid_opml_names_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -148,8 +160,34 @@ def test_opml_external_entity_is_refused(tmp_path: Path) -> None:
     assert "root:" not in str(caught.value)
 
 
+def test_one_site_s_feeds_exported_under_one_title_get_a_name_each(tmp_path: Path) -> None:
+    outlines = "".join(
+        f'<outline text="News"><outline text="Example News" xmlUrl="{url}"/></outline>'
+        for url in (
+            "http://example.com/rss",
+            "https://example.com/rss",
+            "https://www.example.com/rss",
+        )
+    ) + "".join(
+        f'<outline xmlUrl="{url}"/>' for url in ("http://a.example/f", "https://a.example/f")
+    )
+    feeds = load_feeds(write(tmp_path, "subs.opml", f"<opml><body>{outlines}</body></opml>"))
+    assert [feed.name for feed in feeds] == [
+        "Example News",
+        "Example News (example.com/rss)",
+        "Example News (https://www.example.com/rss)",
+        "a.example/f",
+        "https://a.example/f",
+    ]
+
+
+def test_an_exported_xml_file_is_opml_whatever_the_case_of_its_suffix(tmp_path: Path) -> None:
+    for name in ("Inoreader Subscriptions.xml", "SUBS.OPML", "feeds.opml.xml"):
+        assert len(load_feeds(write(tmp_path, name, OPML))) == 4
+
+
 def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"\.yaml, \.yml or \.opml"):
+    with pytest.raises(ConfigError, match=r"\.yaml, \.yml, \.opml or \.xml"):
         load_feeds(write(tmp_path, "feeds.txt", "feeds: []"))
     with pytest.raises(ConfigError, match="cannot read"):
         load_feeds(tmp_path / "absent.yaml")
