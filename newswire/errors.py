@@ -94,18 +94,26 @@ class SeedError(NewswireError):
         self.detail = detail
 
 
+def status_class(status: int) -> str:
+    """An HTTP status's class, a metric label: `4xx`; `other` outside 100-599, which a server
+    may send too."""
+    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+
+
 class FeedError(NewswireError):
     """A feed that could not be fetched or parsed this time; the feed stays scheduled.
 
     `reason` is one of a small fixed set, one per subclass (a metric label); `detail` says the rest.
+    `status` is the HTTP status of the response the error is about, when one arrived.
     """
 
     reason: str = "feed_error"
 
-    def __init__(self, url: str, detail: str) -> None:
+    def __init__(self, url: str, detail: str, status: int | None = None) -> None:
         super().__init__(f"{url}: {self.reason}: {detail}")
         self.url = url
         self.detail = detail
+        self.status = status
 
 
 class FetchTimeoutError(FeedError):
@@ -124,9 +132,8 @@ class FeedHTTPStatusError(FeedError):
     def __init__(
         self, url: str, status: int, detail: str, retry_after: float | None = None
     ) -> None:
-        self.reason = f"http_{status // 100}xx"
-        super().__init__(url, f"HTTP {status}: {detail}" if detail else f"HTTP {status}")
-        self.status = status
+        self.reason = f"http_{status_class(status)}"
+        super().__init__(url, f"HTTP {status}: {detail}" if detail else f"HTTP {status}", status)
         self.retry_after = retry_after
         self.retriable = status >= 500 or status in (408, 429)
 

@@ -186,10 +186,12 @@ class Fetcher:
                 all_permanent = all_permanent and response.status_code in _PERMANENT_REDIRECTS
                 permanent_url = target if all_permanent else permanent_url
                 if target in visited:
-                    raise TooManyRedirectsError(url, f"redirect loop: {current} -> {target}")
+                    detail = f"redirect loop: {current} -> {target}"
+                    raise TooManyRedirectsError(url, detail, response.status_code)
                 visited.add(target)
                 current = target
-        raise TooManyRedirectsError(url, f"more than {self._settings.max_redirects} redirects")
+        detail = f"more than {self._settings.max_redirects} redirects"
+        raise TooManyRedirectsError(url, detail, response.status_code)
 
     def _send(
         self, feed_url: str, url: str, headers: Mapping[str, str], deadline: float
@@ -250,7 +252,9 @@ class Fetcher:
         decoder = _decoder(feed_url, response.headers.get("content-encoding", ""))
         declared = response.headers.get("content-length", "")
         if isinstance(decoder, _IdentityDecoder) and declared.isdigit() and int(declared) > limit:
-            raise BodyTooLargeError(feed_url, f"Content-Length {declared} is over {limit} bytes")
+            raise BodyTooLargeError(
+                feed_url, f"Content-Length {declared} is over {limit} bytes", response.status_code
+            )
         chunks: list[bytes] = []
         size = 0
         with _converted_errors(feed_url, str(response.url)):
@@ -258,7 +262,9 @@ class Fetcher:
                 chunk = decoder.decode(raw, limit - size + 1)
                 size += len(chunk)
                 if size > limit:
-                    raise BodyTooLargeError(feed_url, f"body over {limit} bytes")
+                    raise BodyTooLargeError(
+                        feed_url, f"body over {limit} bytes", response.status_code
+                    )
                 chunks.append(chunk)
         decoder.finish()
         return b"".join(chunks)

@@ -6,6 +6,7 @@ set is bounded by it); a feed removed from the file has its series removed too.
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from newswire import errors
 from services.ingest.dedup import Outcome
 
 ARTICLES_PUBLISHED = Counter(
@@ -37,7 +38,7 @@ TRANSACTIONS = Counter(
 FETCHES = Counter(
     "newswire_ingest_fetches_total",
     "Feed polls by outcome (ok, not_modified, or the error's reason) and HTTP status class "
-    "(2xx … 5xx, or none when no response arrived).",
+    "(1xx … 5xx, other for a status outside 100-599, or none when no response arrived).",
     ["outcome", "status_class"],
 )
 FETCHED_BYTES = Counter(
@@ -97,4 +98,5 @@ for _outcome in ("ok", "error"):
 
 
 def status_class(status: int | None) -> str:
-    return f"{status // 100}xx" if status else "none"
+    """The `status_class` label: `none` when no response arrived."""
+    return "none" if status is None else errors.status_class(status)

@@ -98,9 +98,8 @@ class Poller:
         except FeedError as error:
             if self._fetcher.closed:
                 raise  # ended by a stop, no fault of the feed's: `poll` says so
+            _count_fetch(error.reason, error.status, time.monotonic() - started, 0)
             http = error if isinstance(error, FeedHTTPStatusError) else None
-            status = http.status if http else None
-            _count_fetch(error.reason, status, time.monotonic() - started, 0)
             retry_after = http.retry_after if http else None
             return self._failed(feed, base, now, error.reason, error.detail, retry_after)
         if fetched.not_modified:

@@ -336,3 +336,23 @@ def test_polls_in_threads_read_their_feeds_one_at_a_time(
         results = list(pool.map(lambda url: poll(poller, url), urls))
     assert [(result.outcome, outcomes(result)) for result in results] == [(OK, {"new": 1})] * 8
     assert most_at_once == 1
+
+
+def test_a_fetch_is_counted_with_the_class_of_the_status_it_got(farm: FeedFarm) -> None:
+    server = farm.server
+    server.routes["/odd"] = Reply(999, b"")
+    server.routes["/loop"] = Reply(301, b"", {"Location": server.url("/loop")})
+    server.routes["/big"] = Reply(200, b"<rss>" + b"x" * 2000 + b"</rss>")
+    small = SETTINGS.fetch.model_copy(update={"max_body_bytes": 1000})
+    expected = {
+        "/odd": ("http_other", "other"),
+        "/loop": ("too_many_redirects", "3xx"),  # a response arrived: a redirect
+        "/big": ("too_large", "2xx"),
+    }
+    with Fetcher(small) as fetcher:
+        poller = Poller(fetcher, SETTINGS, random.Random(1))
+        for path, (outcome, status_class) in expected.items():
+            labels = {"outcome": outcome, "status_class": status_class}
+            before = REGISTRY.get_sample_value("newswire_ingest_fetches_total", labels) or 0
+            assert poll(poller, server.url(path)).outcome == outcome
+            assert REGISTRY.get_sample_value("newswire_ingest_fetches_total", labels) == before + 1
