@@ -16,7 +16,7 @@ import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import pydantic
@@ -46,6 +46,7 @@ _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~
 # goes, and must not be able to send a replica's Kafka password there.
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VARIABLE_PREFIX = "NEWSWIRE_FEED_"
+_SECRET_PARAMETER = re.compile(r"key|token|secret|pass|auth|sig|session", re.IGNORECASE)
 
 
 class FeedConfig(BaseModel):
@@ -160,8 +161,18 @@ def derived_name(url: str) -> str:
     except ValueError:
         return url[:MAX_NAME_CHARS]
     host = (parts.hostname or "").removeprefix("www.")
-    query = f"?{parts.query}" if parts.query else ""
+    query = f"?{_masked_query(parts.query)}" if parts.query else ""
     return f"{host}{port}{parts.path.rstrip('/')}{query}"
+
+
+def _masked_query(query: str) -> str:
+    """`query` with the values of parameters named as secrets (`api_key`, `token`, ...) made
+    `…`: a name is a metric label, served on /metrics and shown on dashboards."""
+    pairs = (pair.partition("=") for pair in query.split("&"))
+    return "&".join(
+        f"{name}={'…' if _SECRET_PARAMETER.search(name) else value}" if equals else name
+        for name, equals, value in pairs
+    )
 
 
 def load_feeds(path: Path) -> list[FeedConfig]:
@@ -238,11 +249,21 @@ def _unused_name(title: str, url: str, names: set[str]) -> str:
     host and path, then its URL, when another feed took that (one site's feeds share a title,
     and http and https, with and without www, share a host and path)."""
     derived = derived_name(url)
+    shown = _shown_url(url)
     base = title or derived
-    candidates = [base, f"{base} ({derived})", f"{base} ({url})"] if title else [base, url]
+    candidates = [base, f"{base} ({derived})", f"{base} ({shown})"] if title else [base, shown]
     unused = (name for name in candidates if name not in names)
     # The last: an OPML file that holds each feed once holds its URL once.
     return next(unused, candidates[-1])[:MAX_NAME_CHARS]
+
+
+def _shown_url(url: str) -> str:
+    """`url` with its secret query values masked; as it is when it cannot be read."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return urlunsplit(parts._replace(query=_masked_query(parts.query)))
 
 
 def _attribute(element: Element, lowered_name: str) -> str:

@@ -199,7 +199,19 @@ def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
         ("https://www.example.com/", "example.com"),
         ("http://example.com:8080/feeds/all.atom.xml", "example.com:8080/feeds/all.atom.xml"),
         ("https://example.com/?feed=rss2", "example.com?feed=rss2"),
+        # A name is a metric label: a key in the query is no part of it.
+        ("https://a.example/rss?api_key=s3cret&cat=world", "a.example/rss?api_key=…&cat=world"),
+        ("https://a.example/rss?Token=s3cret&flag", "a.example/rss?Token=…&flag"),
     ],
 )
 def test_derived_names(url: str, name: str) -> None:
     assert derived_name(url) == name
+
+
+def test_an_exported_feed_s_name_keeps_no_key_of_its_url(tmp_path: Path) -> None:
+    outlines = "".join(
+        f'<outline xmlUrl="{url}"/>'
+        for url in ("http://k.example/f?key=1", "https://k.example/f?key=2")
+    )
+    feeds = load_feeds(write(tmp_path, "subs.opml", f"<opml><body>{outlines}</body></opml>"))
+    assert [feed.name for feed in feeds] == ["k.example/f?key=…", "https://k.example/f?key=…"]
