@@ -177,9 +177,12 @@ class Poller:
         parsed: ParsedFeed,
         now: datetime,
     ) -> PollResult:
-        if len(parsed.items) > MAX_ITEMS:
-            metrics.SOURCE_ERRORS.labels(parsed.kind.value, "too_many_items").inc()
-            log.warning("feed items beyond the limit skipped", extra={"feed": feed.name})
+        if (beyond := len(parsed.items) - MAX_ITEMS) > 0:
+            metrics.SOURCE_ERRORS.labels(parsed.kind.value, "too_many_items").inc(beyond)
+            log.warning(
+                "feed items beyond the limit skipped",
+                extra={"feed": feed.name, "items": beyond, "limit": MAX_ITEMS},
+            )
         capacity = self._settings.seen_window
         window = SeenWindow.from_bytes(capacity, base.seen)
         decisions = window.classify(parsed.items[:MAX_ITEMS])

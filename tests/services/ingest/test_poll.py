@@ -207,13 +207,19 @@ def test_a_fetch_ended_by_a_stop_is_no_error_of_the_feed(
     assert "feed poll failed" not in caplog.text
 
 
-@pytest.mark.parametrize("count", [1500, MAX_ITEMS])
-def test_an_archive_feed_is_read_whole_and_its_state_fits_in_one_record(
+@pytest.mark.parametrize("count", [1500, MAX_ITEMS, MAX_ITEMS + 5])
+def test_an_archive_feed_is_read_whole_to_the_limit_and_its_state_fits_in_one_record(
     farm: FeedFarm, poller: Poller, count: int
 ) -> None:
     url = farm.add("archive", "rss", [Item(f"{n}", f"Story {n}") for n in range(count)])
+    labels = {"source_kind": "rss", "reason": "too_many_items"}
+    before = REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
     result = poll(poller, url)
-    assert outcomes(result) == {"new": count}
+    assert outcomes(result) == {"new": min(count, MAX_ITEMS)}
+    skipped = (
+        REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
+    ) - before
+    assert skipped == max(0, count - MAX_ITEMS)  # each item skipped is counted
     assert len(result.state.model_dump_json()) < 1_000_000  # Kafka's default record limit
 
 
