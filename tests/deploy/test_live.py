@@ -97,7 +97,14 @@ def running_pipeline(
             return service
 
         feeds = stack.enter_context(feeds_file(tmp_path / "feeds.yaml"))
-        private_feeds = {"NEWSWIRE_FEEDS_FILE": str(feeds), "NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1"}
+        private_feeds = {
+            "NEWSWIRE_FEEDS_FILE": str(feeds),
+            "NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1",
+            # The feed that is gone fails poll after poll within seconds, as NewswireFeedsFailing
+            # asks (3 in a row).
+            "NEWSWIRE_BACKOFF_BASE": "1",
+            "NEWSWIRE_BACKOFF_CAP": "2",
+        }
         pipeline = Pipeline(
             ingest=start("ingest", "ingest.log", private_feeds, "--seeds", str(seeds)),
             poisoned_ingest=start(
@@ -131,6 +138,10 @@ def every_error_counted(pipeline: Pipeline) -> bool:
         and value(enriched, "newswire_enrich_dead_letters_total") >= 1
         and "newswire_enrich_consumer_lag" in enriched
         and value(scrape(pipeline.ingest.port), "newswire_ingest_source_errors_total") >= 1
+        and value(
+            scrape(pipeline.ingest.port), "newswire_ingest_feed_error_streak", feed="gone-away"
+        )
+        >= 3
         and value(scrape(pipeline.poisoned_ingest.port), "newswire_ingest_publish_failures_total")
         >= 1
     )
