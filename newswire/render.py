@@ -20,10 +20,11 @@ _MODELS = {model.SCHEMA: model for model in ALL_RECORDS}
 # Unicode line and paragraph separators, and the bidirectional overrides that reorder what is
 # shown. Each is shown escaped ("\x1b"); tabs and line breaks become spaces, so that a record
 # stays on its lines.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# What a terminal would act on, or cannot print (lone surrogates), that JSON text may still hold
-# raw inside its strings: json.dumps escapes only what is below U+0020.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_ABOVE_C0 = "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROLS = re.compile(f"[\x00-\x1f{_ABOVE_C0}]")
+# What of those JSON text may still hold raw inside its strings (json.dumps escapes only what is
+# below U+0020), and the lone surrogates a terminal cannot be sent.
+_JSON_UNSAFE = re.compile(f"[{_ABOVE_C0}\ud800-\udfff]")
 
 
 def shown(text: str) -> str:

@@ -236,7 +236,7 @@ def _opml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
         if not url or url in urls:
             continue  # a folder, or the same feed filed under two folders
         title = " ".join((_attribute(outline, "title") or _attribute(outline, "text")).split())
-        name = _unused_name(title[:MAX_NAME_CHARS], url, names)
+        name = _unused_name(title, url, names)
         feed = _feed(path, f"outline {name!r}", {"url": url, "name": name})
         feeds.append(feed)
         urls.add(url)
