@@ -1,9 +1,10 @@
 """The list of feeds, reloaded without a restart: on SIGHUP, or when its file changes.
 
-A changed file is read once it has stayed the same for a whole look: one still being written
-can be valid YAML cut short (a list missing its last feeds, a URL cut mid-line), which would
-drop feeds from every replica. A file that cannot be used on reload (a typo) keeps the previous
-list in service and logs why; it is tried again when it changes again or on the next SIGHUP.
+A changed file is read once it has stayed the same for a whole look, and on SIGHUP once it has
+stayed the same for `SIGHUP_SETTLE_SECONDS`: one still being written can be valid YAML cut short
+(a list missing its last feeds, a URL cut mid-line), which would drop feeds from every replica.
+A file that cannot be used on reload (a typo) keeps the previous list in service and logs why;
+it is tried again when it changes again or on the next SIGHUP.
 """
 
 import logging
@@ -20,6 +21,9 @@ log = logging.getLogger(__name__)
 
 Fingerprint = tuple[int, int, int] | None
 
+# Long enough for a program's save to finish, short enough that an operator barely waits.
+SIGHUP_SETTLE_SECONDS = 1.0
+
 
 class FeedList:
     """The feeds of `path` (none without a path), watched every `interval` seconds."""
@@ -31,6 +35,7 @@ class FeedList:
         self._next_look = 0.0
         self._fingerprint: Fingerprint = None  # of the file as last read
         self._changing: Fingerprint = None  # of the file as last seen, when not as last read
+        self._hangup_seen: tuple[Fingerprint, float] | None = None  # since SIGHUP: the file, when
 
     def load(self) -> list[FeedConfig]:
         """The feeds as the file holds them now; a broken file raises `ConfigError`."""
@@ -48,7 +53,7 @@ class FeedList:
 
     def changed(self) -> list[FeedConfig] | None:
         """The new list if a reload is due and the file is usable, else None (keep the old)."""
-        if self._path is None or not self._reload_due():
+        if self._path is None or not self._reload_due(self._path):
             return None
         try:
             feeds = self.load()
@@ -59,15 +64,13 @@ class FeedList:
         metrics.FEED_LIST_RELOADS.labels("ok").inc()
         return feeds
 
-    def _reload_due(self) -> bool:
+    def _reload_due(self, path: Path) -> bool:
         if self._hangup.is_set():
-            self._hangup.clear()
-            log.info("reloading feeds", extra={"cause": "SIGHUP"})
-            return True
-        if self._path is None or time.monotonic() < self._next_look:
+            return self._settled_after_hangup(path)
+        if time.monotonic() < self._next_look:
             return False
         self._next_look = time.monotonic() + self._interval
-        seen = _fingerprint(self._path)
+        seen = _fingerprint(path)
         if seen == self._fingerprint:
             self._changing = None
             return False
@@ -75,6 +78,19 @@ class FeedList:
             self._changing = seen  # changed since the last look: read once it stays as it is
             return False
         log.info("reloading feeds", extra={"cause": "file changed"})
+        return True
+
+    def _settled_after_hangup(self, path: Path) -> bool:
+        """Whether the file has stayed the same long enough since SIGHUP, or since it changed."""
+        seen, now = _fingerprint(path), time.monotonic()
+        if self._hangup_seen is None or self._hangup_seen[0] != seen:
+            self._hangup_seen = (seen, now)
+            return False
+        if now - self._hangup_seen[1] < SIGHUP_SETTLE_SECONDS:
+            return False
+        self._hangup.clear()
+        self._hangup_seen = None
+        log.info("reloading feeds", extra={"cause": "SIGHUP"})
         return True
 
 

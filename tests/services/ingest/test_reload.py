@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newswire.errors import ConfigError
-from services.ingest.reload import FeedList
+from services.ingest.reload import SIGHUP_SETTLE_SECONDS, FeedList
 
 
 def write(path: Path, *urls: str) -> None:
@@ -77,9 +77,33 @@ def test_sighup_reloads_even_an_unchanged_file(feeds_file: Path, restore_sighup:
     feed_list.reload_on_sighup()
     assert feed_list.changed() is None
     os.kill(os.getpid(), signal.SIGHUP)
+    assert feed_list.changed() is None  # read once the file has stayed the same for a moment
+    time.sleep(SIGHUP_SETTLE_SECONDS)
     reloaded = feed_list.changed()
     assert reloaded is not None and [feed.url for feed in reloaded] == ["https://a.test/rss"]
     assert feed_list.changed() is None
+
+
+def test_sighup_during_a_write_reads_the_file_once_written(
+    feeds_file: Path, restore_sighup: None
+) -> None:
+    feed_list = FeedList(feeds_file, interval=3600)
+    feed_list.load()
+    feed_list.reload_on_sighup()
+    whole = "feeds:\n" + "".join(f"  - url: https://{n}.test/rss\n" for n in range(10))
+    with feeds_file.open("w") as file:  # a save in two writes, SIGHUP between them
+        file.write(whole[:60])  # valid YAML: two feeds and a cut URL
+        file.flush()
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert feed_list.changed() is None
+        time.sleep(SIGHUP_SETTLE_SECONDS * 0.6)
+        assert feed_list.changed() is None
+        file.write(whole[60:])
+    time.sleep(SIGHUP_SETTLE_SECONDS * 0.6)
+    assert feed_list.changed() is None  # changed since: its wait starts again
+    time.sleep(SIGHUP_SETTLE_SECONDS)
+    reloaded = feed_list.changed()
+    assert reloaded is not None and len(reloaded) == 10
 
 
 def test_no_file_means_no_feeds_and_a_broken_file_at_start_is_an_error(tmp_path: Path) -> None:
