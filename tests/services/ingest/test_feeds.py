@@ -37,13 +37,31 @@ feeds:
 
 def test_yml_suffix_and_empty_list(tmp_path: Path) -> None:
     assert load_feeds(write(tmp_path, "feeds.yml", "feeds: []\n")) == []
+    assert load_feeds(write(tmp_path, "null.yaml", "feeds:\n")) == []
+
+
+def test_an_entry_may_override_what_it_merges(tmp_path: Path) -> None:
+    text = """feeds:
+  - &slow {url: https://a.example/rss, interval: 3600, headers: {X-Api-Key: k}}
+  - {<<: *slow, url: https://b.example/rss, interval: 60}
+"""
+    first, second = load_feeds(write(tmp_path, "feeds.yaml", text))
+    assert (first.url, first.interval) == ("https://a.example/rss", 3600.0)
+    assert (second.url, second.interval) == ("https://b.example/rss", 60.0)
+    assert second.headers == {"X-Api-Key": "k"}
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("feeds:\n  - url: ftp://x.example/feed\n", r"feeds\[0\]: url: .*http"),
-        ("feeds:\n  - name: no url\n", r"feeds\[0\]: url: Field required"),
+        ("feeds:\n  - url: ftp://x.example/feed\n", r"feeds\[0\] \(line 2\): url: .*http"),
+        ("feeds:\n  - name: no url\n", r"feeds\[0\] \(line 2\): url: Field required"),
+        (
+            "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n"
+            "    interval: 60\n    url: https://c.example/\n",
+            r"line 5: key 'url' is given twice",
+        ),
+        ("feeds:\n  - url: https://a.example/\nfeeds: []\n", "line 3: key 'feeds' is given twice"),
         ("feeds:\n  - url: https://x.example/\n    intervall: 5\n", "intervall"),
         ("feeds:\n  - url: https://x.example/\n    interval: -5\n", "interval"),
         ("feeds:\n  - url: https://x.example:99999/\n", "Port"),
