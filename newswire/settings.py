@@ -29,6 +29,9 @@ class KafkaSettings(BaseSettings):
     compression_type: Compression = "zstd"
     linger_ms: int = Field(default=5, ge=0)
     request_timeout_ms: int = Field(default=30_000, ge=1_000)
+    # How stale a client's view of the cluster may grow: partitions added to a topic are seen
+    # within this. Kafka's default.
+    metadata_max_age_ms: int = Field(default=300_000, ge=1_000)
 
     def client_config(self) -> dict[str, object]:
         """The keyword arguments every kafka-python client takes."""
@@ -36,6 +39,7 @@ class KafkaSettings(BaseSettings):
             "bootstrap_servers": self.bootstrap_servers.split(","),
             "security_protocol": self.security_protocol,
             "request_timeout_ms": self.request_timeout_ms,
+            "metadata_max_age_ms": self.metadata_max_age_ms,
         }
         if self.sasl_mechanism:
             config["sasl_mechanism"] = self.sasl_mechanism

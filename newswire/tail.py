@@ -6,6 +6,7 @@ as it is. `open_tail`, `records` and `Ends` are the group-less reading every rea
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 
 from kafka import KafkaConsumer, TopicPartition
@@ -19,6 +20,7 @@ from newswire.settings import KafkaSettings
 
 EVERYTHING = ArticleFilter()
 TOPIC_WAIT_INTERVAL = 1.0  # seconds between looks for a topic that does not exist yet
+PARTITION_LOOK_INTERVAL = 1.0  # seconds between looks at the metadata for partitions added
 log = logging.getLogger(__name__)
 
 
@@ -79,11 +81,46 @@ def topic_partitions(
 
 def records(consumer: KafkaConsumer, stop: threading.Event) -> Iterator[ConsumerRecord | None]:
     """Records as they arrive, and None after each poll's records (or a poll that brought none),
-    until `stop`."""
+    until `stop`. A consumer of `open_tail` also reads the partitions its topics gain meanwhile
+    (seen within `KAFKA_METADATA_MAX_AGE_MS`); a group's consumer is given them by the group."""
+    added = _AddedPartitions(consumer) if consumer.subscription() is None else None
     while not stop.is_set():
         for batch in consumer.poll(timeout_ms=200).values():
             yield from batch
+        if added is not None:
+            added.assign()
         yield None
+
+
+class _AddedPartitions:
+    """Partitions added to the assigned topics after they were assigned (an operator adds some to
+    spread the load): without a group nobody hands them over, and their records would be missed.
+    They are read from their start: everything they hold came after the reading began."""
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+        self._next_look = time.monotonic() + PARTITION_LOOK_INTERVAL
+
+    def assign(self) -> None:
+        if time.monotonic() < self._next_look:
+            return
+        self._next_look = time.monotonic() + PARTITION_LOOK_INTERVAL
+        assigned = self._consumer.assignment()
+        topics = {partition.topic for partition in assigned}
+        added = [
+            TopicPartition(topic, number)
+            for topic in sorted(topics)
+            for number in sorted(self._consumer.partitions_for_topic(topic))
+            if TopicPartition(topic, number) not in assigned
+        ]
+        if added:
+            log.info("reading partitions added since the start: %s", _named(added))
+            self._consumer.assign([*assigned, *added])
+            self._consumer.seek_to_beginning(*added)
+
+
+def _named(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{partition.topic}[{partition.partition}]" for partition in partitions)
 
 
 class Ends:

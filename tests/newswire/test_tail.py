@@ -1,6 +1,7 @@
 """`newswire tail` for people, on the real broker: one line per article, filters, following."""
 
 import json
+import select
 import signal
 import subprocess
 import sys
@@ -8,7 +9,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from newswire.kafka.clients import make_producer
+from kafka.admin import NewPartitions
+
+from newswire.kafka.clients import make_admin, make_producer
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 from schemas import EnrichedArticle, Enricher, Entity, EntityType, Source, SourceKind, Topic
@@ -38,10 +41,12 @@ FOOTBALL = article("Bayern gewinnt", "Thomas Müller", "medtop:15000000", Source
 ELECTION = article("Election called", "Emmanuel Macron", "medtop:11000000", SourceKind.SEED, "fr")
 
 
-def publish(kafka: KafkaSettings, topic: str, *articles: EnrichedArticle) -> None:
+def publish(
+    kafka: KafkaSettings, topic: str, *articles: EnrichedArticle, partition: int | None = None
+) -> None:
     producer = make_producer(kafka, "test-enrich")
     for one in articles:
-        producer.send(topic, key=one.id.encode(), value=one)
+        producer.send(topic, key=one.id.encode(), value=one, partition=partition)
     producer.flush()
     producer.close()
 
@@ -136,6 +141,35 @@ def test_tail_follows_new_articles_by_default(
         out, _ = child.communicate()
     assert child.returncode == 0, "tail did not show two new articles in time"
     assert [("Climate deal" in line) for line in out.splitlines()] == [True, True]
+
+
+def test_a_following_tail_reads_partitions_added_to_its_topic(
+    kafka_settings: KafkaSettings, topics: TopicSettings, service_env: dict[str, str]
+) -> None:
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.enriched)])
+    env = {**service_env, "KAFKA_METADATA_MAX_AGE_MS": "1000"}
+    command = [sys.executable, "-m", "newswire", "tail", "--limit", "2"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None
+        deadline = time.monotonic() + FOLLOW_TIMEOUT
+        # Published until tail has shown one: then it reads every partition there was.
+        while not select.select([child.stdout], [], [], 0.5)[0] and time.monotonic() < deadline:
+            publish(kafka_settings, topics.enriched, CLIMATE, partition=0)
+        if time.monotonic() >= deadline:
+            child.kill()
+        first = child.stdout.readline()
+        admin = make_admin(kafka_settings, "test-grow")
+        admin.create_partitions({topics.enriched: NewPartitions(topics.partitions + 1)})
+        admin.close()
+        # Only into the new partition: tail ends at its limit only if it reads that one too.
+        while child.poll() is None and time.monotonic() < deadline:
+            publish(kafka_settings, topics.enriched, FOOTBALL, partition=topics.partitions)
+            time.sleep(0.5)
+        child.kill()
+        rest, _ = child.communicate()
+    assert "Climate deal" in first
+    assert child.returncode == 0, "tail did not read the partition added since it started"
+    assert "Bayern gewinnt" in rest
 
 
 def test_tail_waits_for_a_topic_that_does_not_exist_yet(
