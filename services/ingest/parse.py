@@ -157,14 +157,17 @@ def _xml_item(entry: dict[str, Any], inherited: _Inherited) -> ArticleDraft | Sk
     contents = _get(entry, "content") or []
     details = [*contents, _get(entry, "summary_detail"), _get(entry, "title_detail")]
     *texts, summary, title = _detail_texts(details)
-    content = next((text for text in texts if text), "")
+    # The fullest text the item gives. feedparser files a second summary-like element (a
+    # picture's media:description, a podcast's itunes:summary) as content when the item has a
+    # description already: the first content is not always the article's text.
+    body = max([*texts, summary], key=len)
     published, updated = _xml_date(entry, "published"), _xml_date(entry, "updated")
     languages = (_get(detail, "language") for detail in details if detail)
     return _draft(
         guid=_get(entry, "id"),
         title=title,
         summary=summary,
-        body=content or summary,
+        body=body,
         link=_xml_link(entry, inherited.base),
         authors=_xml_authors(entry) or inherited.authors,
         # An Atom category's label is for people, its term may be a URI; RSS has only the term.

@@ -2,8 +2,9 @@
 
 The HTML is parsed by lexbor (through selectolax), a spec-following HTML5 parser, so entities,
 broken markup and comments are handled as a browser would. Scripts, styles and other non-content
-elements are dropped with their content; block elements become paragraph breaks and `<br>` a line
-break. Nothing of the markup survives, so there is nothing left to sanitize downstream.
+elements are dropped with their content; block elements and `<br><br>` become paragraph breaks,
+and a single `<br>` a line break. Nothing of the markup survives, so there is nothing left to
+sanitize downstream. A text without any tag is plain text, whose line breaks stay.
 """
 
 import html
@@ -20,6 +21,9 @@ _PARAGRAPH = "\ue000"
 _LINE = "\ue001"
 _CONTROLS = "".join(chr(code) for code in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _REMOVED = re.compile(f"[{re.escape(_PARAGRAPH + _LINE + _CONTROLS)}]")
+# Line breaks with nothing but blanks between them (`<br><br>`) are how many editors part
+# paragraphs.
+_BLANK_LINES = re.compile(f"{_LINE}(?:\\s*{_LINE})+")
 
 _DROPPED = [
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
@@ -59,7 +63,9 @@ def html_to_text(markup: str) -> str:
 def _text_of(markup: str) -> str:
     markup = _REMOVED.sub("", markup)
     if "<" not in markup:
-        return _collapse(html.unescape(markup) if "&" in markup else markup)
+        # No markup at all: plain text (feedparser calls every RSS description HTML), whose line
+        # breaks are the writer's: a video's chapter list, an address.
+        return plain_text(html.unescape(markup) if "&" in markup else markup)
     return _text_of_tree(_parsed(markup))
 
 
@@ -106,7 +112,7 @@ def _keep_line_breaks(pre: LexborNode) -> None:
 
 def _collapse(text: str) -> str:
     paragraphs = []
-    for block in text.split(_PARAGRAPH):
+    for block in _BLANK_LINES.sub(_PARAGRAPH, text).split(_PARAGRAPH):
         lines = (" ".join(line.split()) for line in block.split(_LINE))
         paragraph = "\n".join(line for line in lines if line)
         if paragraph:

@@ -332,6 +332,24 @@ def test_a_guid_that_is_no_url_does_not_become_the_link() -> None:
     assert marked.url == "https://site.example/page"  # a real relative link still resolves
 
 
+def test_the_body_is_the_item_s_text_not_a_caption_or_a_podcast_summary() -> None:
+    captioned, podcast, full = rss(
+        '<item xmlns:media="http://search.yahoo.com/mrss/"><title>Floods</title>'
+        "<description>Thousands were evacuated as the river rose overnight.</description>"
+        '<media:content url="https://site.example/a.jpg" medium="image">'
+        "<media:description>Residents in a street.</media:description></media:content></item>"
+        '<item xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><title>Episode 4</title>'
+        "<description>&lt;p&gt;Tomatoes.&lt;/p&gt;&lt;p&gt;How to grow them in pots.&lt;/p&gt;"
+        "</description><itunes:summary>All about tomatoes.</itunes:summary></item>"
+        '<item xmlns:content="http://purl.org/rss/1.0/modules/content/"><title>Long read</title>'
+        "<description>A teaser.</description>"
+        "<content:encoded>&lt;p&gt;The whole article.&lt;/p&gt;</content:encoded></item>"
+    ).items
+    assert captioned.body == "Thousands were evacuated as the river rose overnight."
+    assert podcast.body == "Tomatoes.\n\nHow to grow them in pots."
+    assert (full.summary, full.body) == ("A teaser.", "The whole article.")
+
+
 def test_media_rss_pictures_are_enclosures_once_each() -> None:
     (item,) = rss(
         '<item xmlns:media="http://search.yahoo.com/mrss/"><title>T</title>'

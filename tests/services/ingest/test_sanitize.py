@@ -17,7 +17,10 @@ from services.ingest.sanitize import MAX_TAGS, html_to_text, plain_text
             "Fish & chips <cheap> été — ☃",
         ),
         ("a&nbsp;b", "a b"),
-        ("  lots \n of\t\tspace  ", "lots of space"),
+        ("  lots \n of\t\tspace  ", "lots\nof space"),  # no markup: plain, lines are lines
+        ("Chapters:\n0:00 Intro\n\n\nFish &amp; chips", "Chapters:\n0:00 Intro\n\nFish & chips"),
+        ("<b>Markup</b>: lines\nare  spaces", "Markup: lines are spaces"),
+        ("One.<br /><br />Two.<br>Three.<br> <br/>\n<br>Four.", "One.\n\nTwo.\nThree.\n\nFour."),
         ("<table><tr><td>1</td><td>2</td></tr><tr><td>3</td></tr></table>", "1 2\n\n3"),
         ("<pre>x = 1\n    y = 2</pre>", "x = 1\ny = 2"),
         ("<p>unclosed <b>bold<p>next", "unclosed bold\n\nnext"),
