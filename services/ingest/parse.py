@@ -419,30 +419,36 @@ _T = TypeVar("_T")
 _List = Annotated[list[_T], BeforeValidator(_list_or_none)]
 
 
+def _author_object(value: object) -> object:
+    """An author given as a bare name, as some JSON Feed writers do, is its name."""
+    return {"name": value} if isinstance(value, str) else value
+
+
 class _JsonAuthor(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str | None = None
 
 
+_Author = Annotated[_JsonAuthor, BeforeValidator(_author_object)]
+
+
 class _JsonAttachment(BaseModel):
+    """An attachment, read as leniently as an RSS enclosure (`_enclosures`): one without a
+    usable URL or size is no reason to lose its item."""
+
     model_config = ConfigDict(extra="ignore")
 
-    url: str
+    url: object = None
     mime_type: str | None = None
-    size_in_bytes: float | None = None
-
-
-def _author_object(value: object) -> object:
-    """An author given as a bare name, as some JSON Feed 1.0 writers do, is its name."""
-    return {"name": value} if isinstance(value, str) else value
+    size_in_bytes: object = None
 
 
 class _JsonAuthored(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    author: Annotated[_JsonAuthor | None, BeforeValidator(_author_object)] = None  # 1.0
-    authors: _List[_JsonAuthor] = []  # 1.1
+    author: _Author | None = None  # 1.0
+    authors: _List[_Author] = []  # 1.1
 
     def author_names(self) -> list[str | None]:
         return [author.name for author in self.authors or ([self.author] if self.author else [])]
@@ -454,7 +460,6 @@ class _JsonItem(_JsonAuthored):
 
     id: str | None = None
     url: str | None = None
-    external_url: str | None = None
     title: str | None = None
     content_html: str | None = None
     content_text: str | None = None
@@ -504,15 +509,19 @@ def _json_item(raw: object, inherited: _Inherited) -> ArticleDraft | SkippedItem
         where = ".".join(map(str, error["loc"])) or "item"
         return SkippedItem("invalid_item", f"{where}: {error['msg']}")
     if item.content_text:
-        body = _json_text(item.content_text)
+        content = _json_text(item.content_text)
     else:
-        body = html_to_text(item.content_html or "")
+        content = html_to_text(item.content_html or "")
+    summary = _json_text(item.summary)
     return _draft(
         guid=item.id,
         title=_json_text(item.title),
-        summary=_json_text(item.summary),
-        body=body,
-        link=_http_url(item.url, inherited.base) or _http_url(item.external_url, inherited.base),
+        summary=summary,
+        body=content or summary,
+        # Not `external_url`: the page an item is about (a link post's target) is another
+        # publisher's article, which would be taken for this one.
+        link=_http_url(item.url, inherited.base)
+        or (_http_url(item.id, inherited.base) if _is_absolute(item.id) else None),
         authors=item.author_names() or inherited.authors,
         categories=item.tags,
         language=language_code(item.language) or inherited.language,

@@ -197,7 +197,8 @@ def test_json_feed_11_even_with_a_wrong_content_type(feed: FetchAndParse) -> Non
     assert note.authors == ["Lu Ejemplo", "Max Muster"] and note.language == "es"
     assert note.published_at == utc(2026, 1, 7, 6, 0)
     assert note.updated_at == utc(2026, 1, 7, 7, 0)
-    assert link_post.url == "https://elsewhere.example/story" and link_post.language == "en"
+    # Its external_url is the page it is about: another publisher's article, not this one.
+    assert link_post.url is None and link_post.language == "en"
     assert link_post.published_at is None and link_post.published_at_inferred
 
 
@@ -439,6 +440,38 @@ def test_json_feed_nulls_and_numbers_where_lists_and_strings_belong() -> None:
         "title: Input should be a valid string",
     )
     assert empty.reason == "empty_item"
+
+
+def test_json_feed_items_keep_what_is_usable_of_their_optional_parts() -> None:
+    lenient, link_post, summary_only = json_feed(
+        items=[
+            {
+                "id": "https://j.example/?p=1",
+                "title": "Lenient",
+                "content_text": "x",
+                "authors": ["Jane Doe", {"name": "Bo Roe"}],
+                "attachments": [
+                    {"mime_type": "audio/mpeg"},
+                    {"url": "https://j.example/a.mp3", "size_in_bytes": ""},
+                    {"url": "https://j.example/b.mp3", "size_in_bytes": "2048"},
+                ],
+            },
+            {
+                "id": "urn:post:2",
+                "external_url": "https://other.example/story",
+                "content_text": "Worth reading.",
+            },
+            {"id": "3", "title": "Summary only", "summary": "The whole text there is."},
+        ]
+    ).items
+    assert lenient.authors == ["Jane Doe", "Bo Roe"]
+    assert lenient.url == "https://j.example/?p=1"  # an id that is a URL, as an RSS GUID
+    assert lenient.enclosures == [
+        Enclosure(url="https://j.example/a.mp3"),
+        Enclosure(url="https://j.example/b.mp3", length=2048),
+    ]
+    assert link_post.url is None and link_post.body == "Worth reading."  # not external_url's
+    assert summary_only.body == "The whole text there is."
 
 
 def test_json_feed_with_a_byte_order_mark() -> None:
