@@ -200,11 +200,12 @@ def _xml_enclosures(entry: dict[str, Any]) -> list[tuple[object, object, object]
 def _xml_link(entry: dict[str, Any], base: str) -> str | None:
     """The item's link. feedparser makes an RSS GUID the link of an item without one unless the
     GUID says isPermaLink="false"; many GUIDs are no URL ("2", a UUID) and would be joined to the
-    site's address into a page that does not exist, so a link taken from the GUID must be a URL."""
-    link = _get(entry, "link")
-    if _get(entry, "guidislink") and link == _get(entry, "id") and not _is_absolute(link):
+    site's address into a page that does not exist, so a link taken from the GUID must be a URL.
+    An empty `<link></link>` stops feedparser from doing so; a GUID that is a URL still serves."""
+    link, guid = _get(entry, "link"), _get(entry, "id")
+    if _get(entry, "guidislink") and link == guid and not _is_absolute(link):
         return None
-    return _http_url(link, base)
+    return _http_url(link, base) or (_http_url(guid, base) if _is_absolute(guid) else None)
 
 
 def _xml_authors(element: dict[str, Any]) -> list[str | None]:
@@ -582,8 +583,8 @@ def _draft(
         summary=summary,
         body=body,
         url=link,
-        authors=[str(author) for author in authors if author],
-        categories=[str(category) for category in categories if category],
+        authors=_labels(authors),
+        categories=_labels(categories),
         language=language,
         published_at=published,
         # A feed's only date (RSS's dc:date, Atom's required <updated>) says when the item was
@@ -592,6 +593,14 @@ def _draft(
         published_at_inferred=published is None,
         enclosures=_enclosures(enclosures, base),
     )
+
+
+def _labels(values: Iterable[object]) -> list[str]:
+    """Author names and categories as text on one line. feedparser leaves them as the feed has
+    them, and publishers escape them as HTML as they do titles ("O&#8217;Neil", "Tech &amp;
+    Business" inside CDATA): references are read once, as for JSON Feed's text."""
+    labels = (" ".join(html.unescape(str(value)).split()) for value in values if value)
+    return [label for label in labels if label]
 
 
 def _enclosures(found: Iterable[tuple[object, object, object]], base: str) -> list[Enclosure]:

@@ -286,6 +286,18 @@ def test_rss_authors_given_as_addresses_one_or_several() -> None:
     assert bare.authors == ["desk@x.example"]
 
 
+def test_authors_and_categories_escaped_as_html_are_read() -> None:
+    (item,) = rss(
+        '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>T</title>'
+        "<dc:creator><![CDATA[Sam O&#8217;Neil]]></dc:creator>"
+        "<dc:creator>Zo&amp;#235;\n  Smith</dc:creator>"
+        "<category><![CDATA[Tech &amp; Business]]></category>"
+        "<category>World &amp;amp; Politics</category><category> </category></item>"
+    ).items
+    assert item.authors == ["Sam O\u2019Neil", "Zo\u00eb Smith"]
+    assert item.categories == ["Tech & Business", "World & Politics"]
+
+
 def test_a_feed_s_only_date_is_the_publication_not_an_update() -> None:
     (dublin_core,) = rss(
         '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>T</title>'
@@ -321,15 +333,17 @@ def test_a_feed_s_only_date_is_the_publication_not_an_update() -> None:
 
 
 def test_a_guid_that_is_no_url_does_not_become_the_link() -> None:
-    bare, uuid, address, marked = rss(
-        "<item><title>Episode 2</title><guid>2</guid></item>"
+    bare, uuid, address, empty_link, marked = rss(
+        "<item><title>Episode 2</title><guid>2</guid><link></link></item>"
         "<item><title>Episode 3</title><guid>8f14e45f-ceea-467a-9b36-a1b2c3d4e5f6</guid></item>"
         "<item><title>Post</title><guid>https://site.example/post</guid></item>"
+        "<item><title>Story</title><link></link><guid>https://site.example/story</guid></item>"
         '<item><title>Page</title><guid isPermaLink="false">3</guid><link>/page</link></item>'
     ).items
     assert (bare.url, bare.guid) == (None, "2")
     assert (uuid.url, uuid.guid) == (None, "8f14e45f-ceea-467a-9b36-a1b2c3d4e5f6")
     assert address.url == "https://site.example/post"
+    assert empty_link.url == "https://site.example/story"
     assert marked.url == "https://site.example/page"  # a real relative link still resolves
 
 
