@@ -135,7 +135,7 @@ def _parse_xml_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parsed
         if problem is not None and not isinstance(problem, _HARMLESS):
             raise FeedParseError(url, f"no items could be read: {_describe(problem)}")
     feed = result.feed
-    language = language_code(_get(feed, "language"))
+    language = language_code(_get(feed, "language")) or _header_language(headers)
     base = _http_url(_get(feed, "link"), url) or url
     atom = result.version.startswith("atom")
     inherited = _Inherited(base, language, _xml_authors(feed) if atom else [])
@@ -162,7 +162,11 @@ def _xml_item(entry: dict[str, Any], inherited: _Inherited) -> ArticleDraft | Sk
     # description already: the first content is not always the article's text.
     body = max([*texts, summary], key=len)
     published, updated = _xml_date(entry, "published"), _xml_date(entry, "updated")
-    languages = (_get(detail, "language") for detail in details if detail)
+    # The item's own dc:language, then the xml:lang of its texts, then the feed's.
+    languages = [
+        _get(entry, "language"),
+        *(_get(detail, "language") for detail in details if detail),
+    ]
     return _draft(
         guid=_get(entry, "id"),
         title=title,
@@ -312,17 +316,25 @@ def _unknown_zone_name(text: str) -> str | None:
 
 
 def _response_headers(body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
-    """What feedparser needs of the response: its charset and language. No Content-Location:
-    feedparser leaves relative links relative, and `_http_url` resolves them."""
+    """What feedparser needs of the response: its charset. No Content-Location: feedparser
+    leaves relative links relative, and `_http_url` resolves them. No Content-Language:
+    feedparser would give it to every text as its language, above the feed's own `<language>`
+    and the item's; it is read last (`_header_language`)."""
     lowered = {name.lower(): value for name, value in headers.items()}
     chosen = {}
-    if "content-language" in lowered:
-        chosen["content-language"] = lowered["content-language"]
     if not body.isascii() and _is_utf8(body):
         chosen["content-type"] = "application/xml; charset=utf-8"
     elif "content-type" in lowered:
         chosen["content-type"] = lowered["content-type"]
     return chosen
+
+
+def _header_language(headers: Mapping[str, str]) -> str | None:
+    """The response's Content-Language, when it names one language."""
+    value = next(
+        (value for name, value in headers.items() if name.lower() == "content-language"), None
+    )
+    return language_code(value) if value and "," not in value else None
 
 
 def _is_utf8(body: bytes) -> bool:

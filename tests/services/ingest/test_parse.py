@@ -286,6 +286,26 @@ def test_rss_authors_given_as_addresses_one_or_several() -> None:
     assert bare.authors == ["desk@x.example"]
 
 
+def test_an_item_s_language_then_the_feed_s_then_the_response_s() -> None:
+    items = (
+        "<item><title>Bonjour</title><description>Le texte.</description></item>"
+        '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>Hallo</title>'
+        "<dc:language>de</dc:language></item>"
+        '<item><title xml:lang="es">Hola</title></item>'
+    )
+    body = f'<rss version="2.0"><channel><title>F</title><language>fr</language>{items}'
+    french = parse_feed(
+        f"{body}</channel></rss>".encode(), {"Content-Language": "en"}, "https://s.example/f"
+    )
+    assert french.language == "fr"
+    assert [item.language for item in french.items] == ["fr", "de", "es"]
+    unsaid = f'<rss version="2.0"><channel><title>F</title>{items}</channel></rss>'.encode()
+    english = parse_feed(unsaid, {"Content-Language": "en-GB"}, "https://s.example/f")
+    assert [item.language for item in english.items] == ["en", "de", "es"]
+    several = parse_feed(unsaid, {"Content-Language": "en, fr"}, "https://s.example/f")
+    assert [item.language for item in several.items] == [None, "de", "es"]
+
+
 def test_authors_and_categories_escaped_as_html_are_read() -> None:
     (item,) = rss(
         '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>T</title>'
