@@ -23,7 +23,7 @@ from services.ingest.dedup import Decision, Outcome, SeenWindow
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher, FetchResult
 from services.ingest.fit import ArticleTooLargeError, fitted_article
-from services.ingest.identity import id_from_guid
+from services.ingest.identity import id_from_content_hash, id_from_guid
 from services.ingest.normalize import ArticleKeys, article_keys
 from services.ingest.parse import ParsedFeed, parse_feed
 from services.ingest.schedule import error_backoff, next_poll_delay, publishing_interval
@@ -281,15 +281,17 @@ def _built(
 
 
 def _item_keys(decision: Decision, feed_url: str, shared_links: set[str]) -> ArticleKeys:
-    """The keys of an item's article; ValueError when its link is not a URL. An item the feed
-    knows by its GUID is that GUID's article when its link names no article of its own: when it
-    has none (an id from its text, which an edit changes, would make each version another
-    article), or when other items of the document share it (a podcast's episodes all linking to
-    the show's page would be one article)."""
+    """The keys of an item's article; ValueError when its link is not a URL. An item whose link
+    names an article of its own is that article. Otherwise, when it has no link (an id from its
+    text, which an edit changes, would make each version another article) or other items of the
+    document share it (a podcast's episodes all linking to the show's page, a club's notices on
+    one page or its anchors), it is its GUID's article, or without a GUID its text's."""
     # Without keys the link is not a URL: working them out raises why, as it should.
     keys = decision.keys or article_keys(decision.draft)
-    if decision.guid is not None and (keys.url is None or keys.url in shared_links):
-        return replace(keys, id=id_from_guid(feed_url, decision.guid))
+    if keys.url is None or keys.url in shared_links:
+        if decision.guid is not None:
+            return replace(keys, id=id_from_guid(feed_url, decision.guid))
+        return replace(keys, id=id_from_content_hash(keys.content_hash))
     return keys
 
 

@@ -244,6 +244,25 @@ def test_items_that_share_one_link_are_articles_of_their_own(
     again = poll(poller, url, first.state)
     assert outcomes(again) == {"unchanged": 3}
 
+    # Without GUIDs: notices on one page, or on anchors of it, are told apart by their text.
+    notices = "".join(
+        f"<item><title>{title}</title><link>https://club.example/notices{anchor}</link></item>"
+        for title, anchor in [
+            ("Pool closed", ""),
+            ("AGM on 20 March", ""),
+            ("Fees", "#f"),
+            ("Gala", "#g"),
+        ]
+    )
+    farm.server.routes["/notices"] = Reply(
+        body=f'<rss version="2.0"><channel><title>Club</title>{notices}</channel></rss>'.encode()
+    )
+    url = farm.server.url("/notices")
+    first = poll(poller, url)
+    assert outcomes(first) == {"new": 4}
+    assert len({candidate.article.id for candidate in first.candidates}) == 4
+    assert outcomes(poll(poller, url, first.state)) == {"unchanged": 4}
+
 
 def test_an_undated_item_keeps_its_first_seen_time_across_updates(
     farm: FeedFarm, poller: Poller
