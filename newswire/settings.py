@@ -94,8 +94,9 @@ class ServiceSettings(BaseSettings):
     once_kafka_wait: float = Field(
         default=60.0,
         gt=0,
-        description="How long a one-shot run (`ingest --once`, `enrich --until-idle`) waits for "
-        "Kafka before it gives up (a one-shot job must end); a service waits as long as it takes.",
+        description="How long a one-shot run (`ingest --once`, `enrich --until-idle`, `replay`) "
+        "waits for Kafka before it gives up (a one-shot job must end); a service waits as long as "
+        "it takes.",
     )
 
     @property

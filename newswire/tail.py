@@ -15,6 +15,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from newswire.errors import ConfigError
 from newswire.filters import ArticleFilter
 from newswire.kafka.clients import make_consumer
+from newswire.kafka.unreadable import readable_records
 from newswire.render import article_line, article_of, record_json, record_line
 from newswire.settings import KafkaSettings
 
@@ -85,8 +86,7 @@ def records(consumer: KafkaConsumer, stop: threading.Event) -> Iterator[Consumer
     (seen within `KAFKA_METADATA_MAX_AGE_MS`); a group's consumer is given them by the group."""
     added = _AddedPartitions(consumer) if consumer.subscription() is None else None
     while not stop.is_set():
-        for batch in consumer.poll(timeout_ms=200).values():
-            yield from batch
+        yield from readable_records(consumer, timeout_ms=200)
         if added is not None:
             added.assign()
         yield None

@@ -21,7 +21,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -43,6 +43,7 @@ from newswire.errors import (
 from newswire.kafka.clients import make_consumer, subscribe
 from newswire.kafka.serde import ArticleSerializer, Headers, article_key, decode_article, header
 from newswire.kafka.topics import TopicSpec, ensure_topics
+from newswire.kafka.unreadable import Polled, UnreadableRecord, poll_records
 from newswire.lifecycle import retry_until_stopped
 from newswire.observability.endpoints import EndpointServer, Readiness
 from schemas import EnrichedArticle, RawArticle, utc_now
@@ -88,11 +89,15 @@ def decode(record: ConsumerRecord, max_bytes: int) -> RawArticle:
     return decode_article(record.value, RawArticle)
 
 
-def enrich_batch(records: list[ConsumerRecord], tagger: Tagger, max_bytes: int) -> BatchResult:
+def enrich_batch(records: Sequence[Polled], tagger: Tagger, max_bytes: int) -> BatchResult:
     """Tags the decodable records of a batch; everything else becomes a dead letter."""
     result = BatchResult()
     decoded: list[tuple[ConsumerRecord, RawArticle]] = []
     for record in records:
+        if isinstance(record, UnreadableRecord):
+            unreadable = DecodeError("unreadable", record.error)
+            result.dead_letters.append(DeadLetter(record.as_record(), "decode", unreadable))
+            continue
         try:
             decoded.append((record, decode(record, max_bytes)))
         except DecodeError as undecodable:
@@ -205,14 +210,11 @@ class EnrichService:
             self._give_up_if_unready()
             checkpoint = self._checkpoint or self._open_checkpoint(consumer)
             try:
-                polled = consumer.poll(
-                    timeout_ms=POLL_TIMEOUT_MS, max_records=self._settings.batch_size
-                )
+                records = poll_records(consumer, POLL_TIMEOUT_MS, self._settings.batch_size)
             except KafkaError as exc:
                 self._not_ready("poll failed", exc)
                 self._back_off()
                 continue
-            records = [record for batch in polled.values() for record in batch]
             if records:
                 self._process(consumer, checkpoint, records)
                 last_work = time.monotonic()
@@ -223,7 +225,7 @@ class EnrichService:
                 return
 
     def _process(
-        self, consumer: KafkaConsumer, checkpoint: Checkpoint, records: list[ConsumerRecord]
+        self, consumer: KafkaConsumer, checkpoint: Checkpoint, records: list[Polled]
     ) -> None:
         started = time.monotonic()
         result = enrich_batch(records, self._tagger, self._settings.max_record_bytes)
@@ -252,7 +254,7 @@ class EnrichService:
             raise checkpoint_failure("send the batch", exc) from exc
 
     def _recover(
-        self, consumer: KafkaConsumer, records: list[ConsumerRecord], exc: CheckpointError
+        self, consumer: KafkaConsumer, records: list[Polled], exc: CheckpointError
     ) -> None:
         """After a batch that was not committed: a new checkpoint, and the batch read again."""
         metrics.CHECKPOINT_FAILURES.labels(exc.reason).inc()
@@ -403,7 +405,7 @@ class _Membership(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-pyt
         self.settled = True
 
 
-def _offsets_after(records: list[ConsumerRecord]) -> Offsets:
+def _offsets_after(records: list[Polled]) -> Offsets:
     """The offset to resume from per partition: one past the last record of the batch."""
     return {
         TopicPartition(record.topic, record.partition): OffsetAndMetadata(record.offset + 1, "")
@@ -411,7 +413,7 @@ def _offsets_after(records: list[ConsumerRecord]) -> Offsets:
     }
 
 
-def _rewind(consumer: KafkaConsumer, records: list[ConsumerRecord], timeout_ms: int) -> None:
+def _rewind(consumer: KafkaConsumer, records: list[Polled], timeout_ms: int) -> None:
     """Seeks each partition of the batch that is still assigned back to its committed offset.
 
     The committed offset, not the batch's first one, as a commit that timed out may have gone

@@ -2,8 +2,10 @@
 
 The value and key stay exactly as they were, so a fixed enricher can replay them; the headers say
 the original topic, partition and offset, the stage that failed, the error class and its message.
-A value that would make the dead letter too large for Kafka is left out (`dlq.value.dropped`
-gives its size): the raw topic still holds it at `dlq.offset`.
+What would make the dead letter too large for Kafka is left out, the largest first of value,
+original headers and key (`dlq.value.dropped`, `dlq.headers.dropped`, `dlq.key.dropped` give
+their sizes): the raw topic still holds the record at `dlq.offset`. A dead letter Kafka
+refused would fail its batch again and again.
 """
 
 from dataclasses import dataclass
@@ -29,7 +31,40 @@ class DeadLetter:
             return self.error.reason
         return "unexpected_error"
 
-    def headers(self) -> Headers:
+    def record_fields(self, max_bytes: int) -> tuple[bytes | None, bytes | None, Headers]:
+        """The dead letter's key, value and headers: the original ones and this failure's
+        `dlq.*` headers, less what would take the record past `max_bytes` with Kafka's framing:
+        the largest of value, original headers and key first, then the next."""
+        key, value, original = self.record.key, self.record.value, self._original_headers()
+        failure = self._failure_headers()
+        notes: Headers = []
+        sizes = {
+            "value": len(value or b""),
+            "headers": headers_size(original),
+            "key": len(key or b""),
+        }
+        for part in sorted(sizes, key=sizes.__getitem__, reverse=True):
+            if record_size(key, value or b"", original + failure + notes) <= max_bytes:
+                break
+            notes.append((f"dlq.{part}.dropped", str(sizes[part]).encode()))
+            if part == "value":
+                value = b""
+            elif part == "headers":
+                original = []
+            else:
+                key, value = None, value or b""  # Kafka takes no record without either
+        return key, value, original + failure + notes
+
+    def _original_headers(self) -> Headers:
+        # A dead letter read back into the raw topic and failing again gets this failure's
+        # headers only: readers take the first of a name.
+        return [
+            (name, value)
+            for name, value in self.record.headers or ()
+            if value is not None and not name.startswith("dlq.")
+        ]
+
+    def _failure_headers(self) -> Headers:
         record = self.record
         fields = {
             "dlq.topic": record.topic,
@@ -40,22 +75,7 @@ class DeadLetter:
             "dlq.error.class": type(self.error).__name__,
             "dlq.error.message": str(self.error)[:MAX_MESSAGE_CHARS],
         }
-        # A dead letter read back into the raw topic and failing again gets this failure's
-        # headers only: readers take the first of a name.
-        original = [
-            (key, value)
-            for key, value in record.headers or ()
-            if value is not None and not key.startswith("dlq.")
-        ]
-        return original + [(key, value.encode()) for key, value in fields.items()]
-
-    def record_fields(self, max_bytes: int) -> tuple[bytes | None, Headers]:
-        """The dead letter's value and headers: the original value when the record fits in
-        `max_bytes` with its key, headers and Kafka's framing, else none."""
-        value, headers = self.record.value, self.headers()
-        if value is not None and record_size(self.record.key, value, headers) > max_bytes:
-            return b"", [*headers, ("dlq.value.dropped", str(len(value)).encode())]
-        return value, headers
+        return [(name, value.encode()) for name, value in fields.items()]
 
 
 # Kafka's framing of one record in a batch of its own: the batch header and the record's lengths.
@@ -64,5 +84,8 @@ FRAMING_BYTES = 128
 
 def record_size(key: bytes | None, value: bytes, headers: Headers) -> int:
     """What a record takes of a broker's `message.max.bytes` at most (without compression)."""
-    fields = sum(len(name.encode()) + len(data) for name, data in headers)
-    return len(key or b"") + len(value) + fields + FRAMING_BYTES
+    return len(key or b"") + len(value) + headers_size(headers) + FRAMING_BYTES
+
+
+def headers_size(headers: Headers) -> int:
+    return sum(len(name.encode()) + len(data) for name, data in headers)

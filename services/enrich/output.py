@@ -28,6 +28,6 @@ def send_batch(
         for article in enriched
     ]
     for letter in dead_letters:
-        value, headers = letter.record_fields(max_bytes)
-        sent.append(producer.send(topics.dlq, key=letter.record.key, value=value, headers=headers))
+        key, value, headers = letter.record_fields(max_bytes)
+        sent.append(producer.send(topics.dlq, key=key, value=value, headers=headers))
     return sent

@@ -24,15 +24,16 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from newswire.errors import ConfigError, KafkaUnavailableError, NewswireError
 from newswire.kafka.clients import make_consumer
+from newswire.kafka.topics import TopicSpec, ensure_topics
+from newswire.kafka.unreadable import Polled, poll_records
 from newswire.lifecycle import retry_until_stopped
 from services.enrich.checkpoint import Checkpoint, open_checkpoint
 from services.enrich.consume import _offsets_after, _rewind, enrich_batch
@@ -43,6 +44,7 @@ from services.enrich.tag import Tagger
 log = logging.getLogger(__name__)
 CLIENT_ID = "newswire-replay"
 RETRY_DELAY = 1.0  # seconds before a poll or a batch that failed is tried again
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -171,17 +173,20 @@ class Replay:
         self._report = report
         self.group_id = f"{settings.group_id}-replay-{uuid.uuid4().hex[:12]}"
         self._checkpoint: Checkpoint | None = None
+        self._kafka_wait = settings.kafka_wait(one_shot=True)  # a replay is a job: it must end
 
     def run(self) -> Progress:
         """Replays the window, or as much of it as it could before `stop`; says how far it got."""
-        raw = self._settings.topics.raw
+        kafka, topics = self._settings.kafka, self._settings.topics
+        # As the live service would make them: a topic Kafka creates when first written to has
+        # the broker's default partitions, and the service would then keep it so.
+        outputs = [TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
+        self._retry("create topics", lambda: ensure_topics(kafka, topics, outputs))
         with ExitStack() as stack:
-            consumer = retry_until_stopped(self._stop, "connect consumer", self._make_consumer)
+            consumer = self._retry("connect consumer", self._make_consumer)
             stack.callback(consumer.close)
-            progress = Progress(
-                retry_until_stopped(self._stop, "plan", lambda: self._plan(consumer))
-            )
-            consumer.subscribe([raw])  # the group's only member: it gets every partition
+            progress = Progress(self._retry("plan", lambda: self._plan(consumer)))
+            consumer.subscribe([topics.raw])  # the group's only member: it gets every partition
             stack.callback(self._close_checkpoint)  # runs first: no transaction is left open
             self._open_checkpoint(consumer)
             self._report(progress)
@@ -210,12 +215,13 @@ class Replay:
 
     def _open_checkpoint(self, consumer: KafkaConsumer) -> Checkpoint:
         # The same transactional id every time: a new checkpoint fences the one that failed.
-        self._checkpoint = retry_until_stopped(
-            self._stop,
-            "open a checkpoint",
-            lambda: open_checkpoint(self._settings, consumer, self.group_id),
+        self._checkpoint = self._retry(
+            "open a checkpoint", lambda: open_checkpoint(self._settings, consumer, self.group_id)
         )
         return self._checkpoint
+
+    def _retry(self, what: str, action: Callable[[], _T]) -> _T:
+        return retry_until_stopped(self._stop, what, action, self._kafka_wait)
 
     def _close_checkpoint(self) -> None:
         checkpoint, self._checkpoint = self._checkpoint, None
@@ -226,17 +232,16 @@ class Replay:
         spans = progress.spans
         while not progress.finished and not self._stop.is_set():
             try:
-                polled = consumer.poll(timeout_ms=500, max_records=self._settings.batch_size)
+                polled = poll_records(consumer, 500, self._settings.batch_size)
             except KafkaError as exc:
                 log.warning("poll failed; polling again", extra={"error": repr(exc)})
                 self._stop.wait(RETRY_DELAY)
                 continue
             batch = [
                 record
-                for partition, fetched in polled.items()
-                if partition in spans
-                for record in fetched
-                if record.offset < spans[partition].stop
+                for record in polled
+                if (span := spans.get(TopicPartition(record.topic, record.partition)))
+                and record.offset < span.stop
             ]
             if batch:
                 self._process(consumer, batch, progress)
@@ -248,9 +253,7 @@ class Replay:
                     consumer.pause(partition)  # what follows is the live service's
             self._report(progress)
 
-    def _process(
-        self, consumer: KafkaConsumer, batch: list[ConsumerRecord], progress: Progress
-    ) -> None:
+    def _process(self, consumer: KafkaConsumer, batch: list[Polled], progress: Progress) -> None:
         result = enrich_batch(batch, self._tagger, self._settings.max_record_bytes)
         checkpoint = self._checkpoint or self._open_checkpoint(consumer)
         try:
@@ -270,7 +273,7 @@ class Replay:
         progress.enriched += len(result.enriched)
         progress.dead_lettered += len(result.dead_letters)
 
-    def _recover(self, consumer: KafkaConsumer, batch: list[ConsumerRecord]) -> None:
+    def _recover(self, consumer: KafkaConsumer, batch: list[Polled]) -> None:
         """A new checkpoint, then the batch read again from the offsets committed last."""
         self._close_checkpoint()
         if self._stop.wait(RETRY_DELAY):
@@ -279,8 +282,4 @@ class Replay:
         # From the committed offsets, not the batch's first: a commit that timed out may
         # still have gone through.
         timeout_ms = int(self._settings.commit_timeout * 1000)
-        retry_until_stopped(
-            self._stop,
-            "rewind to the committed offsets",
-            lambda: _rewind(consumer, batch, timeout_ms),
-        )
+        self._retry("rewind to the committed offsets", lambda: _rewind(consumer, batch, timeout_ms))

@@ -21,6 +21,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from itertools import groupby
 
 from kafka import ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
@@ -29,6 +30,7 @@ from kafka.errors import KafkaError
 
 from newswire.errors import ConfigError, KafkaUnavailableError
 from newswire.kafka.clients import make_consumer, partitions_of, subscribe
+from newswire.kafka.unreadable import readable_records
 from newswire.settings import KafkaSettings
 from services.ingest.catalog import entries
 from services.ingest.feeds import FeedConfig
@@ -169,9 +171,9 @@ class FeedOwnership:
     def _run(self) -> None:
         while not self._closing.is_set():
             try:
-                polled = self._consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
-                for partition, records in polled.items():
-                    self._hand_over(partition.partition, records)
+                polled = readable_records(self._consumer, timeout_ms=POLL_TIMEOUT_MS)
+                for partition, records in groupby(polled, lambda record: record.partition):
+                    self._hand_over(partition, list(records))
                 self._check_loaded()
             except KafkaError as exc:
                 log.warning("feed-list consumer failed; retrying", extra={"error": repr(exc)})

@@ -29,6 +29,7 @@ from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
 from services.ingest.normalize import ArticleDraft, build_article
 from tests.conftest import read_topic
+from tests.newswire.kafka.test_unreadable import write_with_unreadable
 from tests.services.enrich.delivery import read_uncommitted
 
 MAX_BYTES = 4096
@@ -126,6 +127,33 @@ def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
     assert header(close_call.headers, "dlq.error.class") == "RecordTooLargeError"
     stages = {header(letter.headers, "dlq.stage") for letter in letters.values()}
     assert stages == {"decode", "enrich"}
+
+
+def test_a_record_that_cannot_be_read_is_dead_lettered_where_it_is_and_the_rest_enriched(
+    kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
+) -> None:
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
+    stories = [
+        raw_bytes(f"Story {n}", f"Angela Merkel visited Paris on day {n}.") for n in range(4)
+    ]
+    write_with_unreadable(kafka_settings, topics.raw, stories[:3], stories[3])
+    settings = EnrichSettings(
+        kafka=kafka_settings,
+        topics=topics,
+        metrics_port=0,
+        group_id=f"test-{uuid.uuid4().hex[:8]}",
+    )
+    assert EnrichService(settings, tagger, threading.Event()).run(until_idle=2) == 0
+
+    enriched = read_topic(kafka_settings, topics.enriched)
+    assert sorted(record.key for record in enriched) == sorted([stories[0][0], stories[3][0]])
+    letters = read_topic(kafka_settings, topics.dlq)
+    # The unreadable record, and the one after it in its batch, which cannot be read either.
+    assert sorted(header(letter.headers, "dlq.offset") or "" for letter in letters) == ["1", "2"]
+    for letter in letters:
+        assert header(letter.headers, "dlq.reason") == "unreadable"
+        assert header(letter.headers, "dlq.topic") == topics.raw
+        assert "UnicodeDecodeError" in (header(letter.headers, "dlq.error.message") or "")
 
 
 def test_an_article_in_another_language_gets_its_language_and_keywords_and_is_counted(

@@ -15,6 +15,7 @@ from kafka import KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from newswire.kafka.clients import make_consumer, partitions_of
 from newswire.kafka.serde import header
 from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
@@ -27,6 +28,7 @@ from services.enrich.replay import Replay, Window
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
 from tests.conftest import read_topic
+from tests.newswire.kafka.test_unreadable import write_with_unreadable
 from tests.newswire.test_cli import newswire
 from tests.services.enrich.test_consume import raw_bytes
 
@@ -140,6 +142,22 @@ def test_replay_enriches_everything_again_once_and_leaves_the_live_group_alone(
     assert sum(committed(kafka_settings, run.group_id).values()) == 10
 
 
+def test_replay_dead_letters_a_record_that_cannot_be_read_and_finishes(
+    kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
+) -> None:
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
+    stories = [
+        raw_bytes(f"Story {n}", f"Angela Merkel visited Paris on day {n}.") for n in range(4)
+    ]
+    write_with_unreadable(kafka_settings, topics.raw, stories[:3], stories[3])
+    settings = settings_for(kafka_settings, topics)
+    progress = Replay(settings, tagger, Window(), threading.Event(), lambda _: None).run()
+    assert progress.finished
+    assert (progress.enriched, progress.dead_lettered) == (2, 2)
+    letters = read_topic(kafka_settings, topics.dlq)
+    assert [header(letter.headers, "dlq.reason") for letter in letters] == ["unreadable"] * 2
+
+
 def test_a_window_replays_only_the_records_published_within_it(
     kafka_settings: KafkaSettings, topics: TopicSettings, improved_tagger: Tagger
 ) -> None:
@@ -216,6 +234,20 @@ def test_the_command_shows_progress_and_replays_a_range(
         inside
     )
     assert time.monotonic() - started < 120
+    # Created by the replay as the service makes them, not by Kafka with its default partitions.
+    consumer = make_consumer(kafka_settings, "test-partitions", None)
+    try:
+        for topic in (topics.enriched, topics.dlq):
+            assert len(partitions_of(consumer, topic)) == topics.partitions
+    finally:
+        consumer.close()
+
+
+def test_the_command_gives_up_when_kafka_cannot_be_reached(service_env: dict[str, str]) -> None:
+    env = {**service_env, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9", "NEWSWIRE_ONCE_KAFKA_WAIT": "2"}
+    result = newswire("replay", "--all", env=env, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "newswire: error:" in result.stderr
 
 
 @pytest.mark.parametrize(
