@@ -178,8 +178,8 @@ def tag(files: tuple[Path, ...]) -> None:
     from services.enrich.offline import tag_inputs
 
     configure_logging("WARNING", "text")
-    stdin = ("<stdin>", sys.stdin.buffer.read)
-    inputs = [stdin if str(path) == "-" else (str(path), path.read_bytes) for path in files]
+    stdin = ("<stdin>", sys.stdin.buffer)
+    inputs = [stdin if str(path) == "-" else (str(path), path) for path in files]
     sys.exit(tag_inputs(inputs or [stdin], sys.stdout))
 
 

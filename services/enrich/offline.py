@@ -1,21 +1,36 @@
 """`newswire tag`: enrichment without Kafka, for files or a pipe.
 
-Input is JSON lines (each at least `title` and `body`; the rest is filled in as ingest would) or a
-plain-text article per file (title line, then body). Output is one enriched JSON line per article,
-in input order. A line that is not an article, or an input that is no UTF-8 text, is reported on
-stderr and the others go on.
+Input is JSON lines (each at least `title` and `body`; the rest is filled in as ingest would), a
+JSON document (one article, or a list of them) or a plain-text article per file (title line,
+then body). Output is one enriched JSON line per article, in input order. A line that is not an
+article, or an input that is no UTF-8 text, is reported on stderr and the others go on. JSON
+lines on a pipe are tagged as they arrive, in batches of what has arrived.
 """
 
 import codecs
+import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import TextIO
+import threading
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from pathlib import Path
+from queue import Empty, Queue
+from typing import BinaryIO, TextIO
 
 from newswire.errors import SeedError
 from schemas import RawArticle, Source, SourceKind, utc_now
 from services.enrich.tag import Tagger
 from services.ingest.normalize import build_article
-from services.ingest.seeds import decode_text, json_lines, parse_text
+from services.ingest.seeds import (
+    SeedResult,
+    decode_text,
+    json_document,
+    json_line_draft,
+    json_lines,
+    parse_text,
+)
+
+_END = b""  # no line of a stream is empty: each holds at least its line break
 
 
 class InputErrors:
@@ -31,17 +46,45 @@ class InputErrors:
 
 
 def articles_from(name: str, data: bytes, errors: InputErrors) -> Iterator[RawArticle]:
-    """The articles of one input: JSON lines if it starts with "{", else one plain-text article;
-    nothing but the error if it is no UTF-8 text (binary, another encoding, empty)."""
-    source = Source(kind=SourceKind.SEED, path=name)
+    """The articles of one input: a JSON document if it is one JSON value, JSON lines if it
+    starts with "{", else one plain-text article; nothing but the error if it is no UTF-8 text
+    (binary, another encoding, empty)."""
+    start = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
     try:
-        if data.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"{"):
+        if start in (b"[", b"{") and _is_one_json_value(data):
+            drafts = list(json_document(name, decode_text(name, data)))
+        elif start == b"{":
             drafts = list(json_lines(name, data))
         else:
             drafts = [parse_text(decode_text(name, data))]
     except SeedError as error:
         errors.seed_error(error)
         return
+    yield from _articles(name, drafts, errors)
+
+
+def stream_articles(
+    name: str, stream: BinaryIO, errors: InputErrors
+) -> Iterator[RawArticle | None]:
+    """The articles of JSON lines as they arrive on `stream`, and None whenever the next line has
+    not arrived yet; a stream that does not begin with a JSON line is read whole, as a file."""
+    lines = _arrivals(stream)
+    first = next((line for line in lines if line is not None), _END)
+    if not _is_one_json_value(first):
+        yield from articles_from(name, first + b"".join(line for line in lines if line), errors)
+        return
+    number = 0
+    for line in chain([first.removeprefix(codecs.BOM_UTF8)], lines):
+        if line is None:
+            yield None
+            continue
+        number += 1
+        if line.strip():
+            yield from _articles(name, [json_line_draft(f"{name}:{number}", line)], errors)
+
+
+def _articles(name: str, drafts: Iterable[SeedResult], errors: InputErrors) -> Iterator[RawArticle]:
+    source = Source(kind=SourceKind.SEED, path=name)
     for draft in drafts:
         if isinstance(draft, SeedError):
             errors.seed_error(draft)
@@ -49,11 +92,41 @@ def articles_from(name: str, data: bytes, errors: InputErrors) -> Iterator[RawAr
             yield build_article(draft, source, utc_now())
 
 
+def _is_one_json_value(data: bytes) -> bool:
+    try:
+        json.loads(data.removeprefix(codecs.BOM_UTF8))
+    except ValueError:
+        return False
+    return True
+
+
+def _arrivals(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The lines of `stream`, and None whenever the next one has not arrived yet. A thread reads
+    them, so that a pipe that is slow to give its next line does not hold up those before it."""
+    arrived: Queue[bytes] = Queue(maxsize=1024)
+
+    def read() -> None:
+        for line in stream:
+            arrived.put(line)
+        arrived.put(_END)
+
+    threading.Thread(target=read, name="tag-stdin", daemon=True).start()
+    while True:
+        try:
+            line = arrived.get_nowait()
+        except Empty:
+            yield None
+            line = arrived.get()
+        if line == _END:
+            return
+        yield line
+
+
 def tag_inputs(
-    inputs: Iterable[tuple[str, Callable[[], bytes]]], out: TextIO, batch_size: int = 32
+    inputs: Iterable[tuple[str, Path | BinaryIO]], out: TextIO, batch_size: int = 32
 ) -> int:
-    """Tags every article of `inputs` (name, and how to read its bytes) and writes them to `out`;
-    returns the exit status."""
+    """Tags every article of `inputs` (files, and streams such as stdin) and writes them to
+    `out`; returns the exit status."""
     errors = InputErrors()
     tagger = Tagger(batch_size=batch_size)
     batch: list[RawArticle] = []
@@ -64,15 +137,24 @@ def tag_inputs(
         out.flush()
         batch.clear()
 
-    for name, read in inputs:
-        try:
-            data = read()
-        except OSError as exc:
-            errors.report(name, f"unreadable: {exc.strerror or exc}")
-            continue
-        for article in articles_from(name, data, errors):
-            batch.append(article)
-            if len(batch) == batch_size:
+    for name, source in inputs:
+        for article in _input_articles(name, source, errors):
+            if article is not None:
+                batch.append(article)
+            if len(batch) == batch_size or (article is None and batch):
                 write_batch()
     write_batch()
     return 1 if errors.count else 0
+
+
+def _input_articles(
+    name: str, source: Path | BinaryIO, errors: InputErrors
+) -> Iterator[RawArticle | None]:
+    if not isinstance(source, Path):
+        return stream_articles(name, source, errors)
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        errors.report(name, f"unreadable: {exc.strerror or exc}")
+        return iter(())
+    return articles_from(name, data, errors)

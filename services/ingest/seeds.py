@@ -109,7 +109,7 @@ def read_seed(path: Path) -> Iterator[SeedResult]:
     if path.suffix == ".txt":
         yield _draft_or_error(str(path), lambda: parse_text(text))
     else:
-        yield from _parse_json_document(str(path), text)
+        yield from json_document(str(path), text)
 
 
 def json_lines(name: str, data: bytes) -> Iterator[SeedResult]:
@@ -120,22 +120,20 @@ def json_lines(name: str, data: bytes) -> Iterator[SeedResult]:
     _refuse_binary(name, data)
     found = False
     for number, raw in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), start=1):
-        if not raw.strip():
-            continue
-        found = True
-        where = f"{name}:{number}"
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield SeedError(where, "not_utf8", f"invalid byte at offset {exc.start}")
-            continue
-        yield json_line_draft(where, line)
+        if raw.strip():
+            found = True
+            yield json_line_draft(f"{name}:{number}", raw)
     if not found:
         raise SeedError(name, "empty", "no text")
 
 
-def json_line_draft(where: str, line: str) -> SeedResult:
-    """The article of one JSON line, or the `SeedError` that says, for `where`, why not."""
+def json_line_draft(where: str, raw: bytes) -> SeedResult:
+    """The article of one JSON line, or the `SeedError` that says, for `where`, why not: a line
+    that is no UTF-8 is an error of its own."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return SeedError(where, "not_utf8", f"invalid byte at offset {exc.start}")
     return _draft_or_error(where, partial(ArticleDraft.model_validate_json, line))
 
 
@@ -174,7 +172,8 @@ def _refuse_binary(name: str, data: bytes) -> None:
         raise SeedError(name, "binary", "contains NUL bytes")
 
 
-def _parse_json_document(name: str, text: str) -> Iterator[SeedResult]:
+def json_document(name: str, text: str) -> Iterator[SeedResult]:
+    """The articles of a JSON document: one article, or a list of them."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -3,6 +3,7 @@
 import gc
 import json
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,39 @@ def test_tag_works_without_kafka(tmp_path: Path) -> None:
     ]
     assert out[1]["url"] == "https://x.test/2"
     assert all(len(article["id"]) == 32 and article["enriched_at"] for article in out)
+
+
+def test_tag_reads_a_json_document_of_one_article_or_a_list(tmp_path: Path) -> None:
+    listed = tmp_path / "list.json"
+    listed.write_text(
+        json.dumps([{"title": "One", "body": "Berlin."}, {"title": "Two", "body": "Rome."}])
+    )
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps({"title": "Three", "body": "Paris."}, indent=2))
+    result = newswire("tag", str(listed), str(pretty), env=NO_KAFKA_ENV)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["title"] for line in result.stdout.splitlines()] == [
+        "One",
+        "Two",
+        "Three",
+    ]
+
+
+def test_tag_on_a_pipe_writes_each_article_before_the_next_line_arrives() -> None:
+    command = [sys.executable, "-m", "newswire", "tag"]
+    with subprocess.Popen(
+        command, env=NO_KAFKA_ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as child:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(json.dumps({"title": "First", "body": "Paris."}).encode() + b"\n")
+        child.stdin.flush()
+        ready, _, _ = select.select([child.stdout], [], [], 120)
+        first = child.stdout.readline() if ready else b""
+        child.stdin.write(json.dumps({"title": "Second", "body": "Rome."}).encode() + b"\n")
+        child.stdin.close()
+        rest = child.stdout.read()
+    assert json.loads(first)["title"] == "First", "nothing was written while the pipe stayed open"
+    assert [json.loads(line)["title"] for line in rest.splitlines()] == ["Second"]
 
 
 def test_tag_reports_inputs_that_are_no_utf8_text_and_reads_a_byte_order_mark(
