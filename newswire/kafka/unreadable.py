@@ -11,7 +11,7 @@ here only: the version is pinned, and tests read such a record.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TypeAlias
 
 from kafka import KafkaConsumer, TopicPartition
@@ -51,11 +51,7 @@ def skip_unreadable(consumer: KafkaConsumer, error: CorruptRecordError) -> Unrea
     offset: int = max(held.fetch_offset, held.next_fetch_offset)
     consumer.seek(where, offset + 1)
     skipped = UnreadableRecord(where.topic, where.partition, offset, str(error))
-    log.warning(
-        "skipped a record that cannot be read",
-        extra={"topic": skipped.topic, "partition": skipped.partition, "offset": offset,
-               "error": skipped.error},
-    )  # fmt: skip
+    log.warning("skipped a record that cannot be read", extra=asdict(skipped))
     return skipped
 
 

@@ -70,7 +70,7 @@ def stream_articles(
     not arrived yet; a stream that does not begin with a JSON line is read whole, as a file."""
     lines = _arrivals(stream)
     first = next((line for line in lines if line is not None), _END)
-    if not _is_one_json_value(first):
+    if not (first.removeprefix(codecs.BOM_UTF8).startswith(b"{") and _is_one_json_value(first)):
         yield from articles_from(name, first + b"".join(line for line in lines if line), errors)
         return
     number = 0
