@@ -212,9 +212,9 @@ def _yaml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
     entries = document["feeds"] or []
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: `feeds:` must be a list of entries")
-    lines = _entry_lines(root) if root is not None and entries else []
+    lines = _entry_lines(root, len(entries))
     return [
-        _feed(path, f"feeds[{index}] (line {line})", entry)
+        _feed(path, f"feeds[{index}]" + (f" (line {line})" if line else ""), entry)
         for index, (entry, line) in enumerate(zip(entries, lines, strict=True))
     ]
 
@@ -241,10 +241,14 @@ class _FeedsLoader(yaml.CSafeLoader):
         return mapping
 
 
-def _entry_lines(root: yaml.Node) -> list[int]:
-    """The line each entry of `feeds:` starts on, in a document read as a non-empty such list."""
-    ((_, entries),) = root.value
-    return [entry.start_mark.line + 1 for entry in entries.value]
+def _entry_lines(root: yaml.Node | None, count: int) -> list[int | None]:
+    """The line each of the `count` entries of `feeds:` starts on, where the document gives the
+    list plainly (not through a merge, say)."""
+    for key, value in root.value if isinstance(root, yaml.MappingNode) else ():
+        plain = key.value == "feeds" and isinstance(value, yaml.SequenceNode)
+        if plain and len(value.value) == count:
+            return [entry.start_mark.line + 1 for entry in value.value]
+    return [None] * count
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

@@ -35,7 +35,8 @@ class FeedList:
         self._next_look = 0.0
         self._fingerprint: Fingerprint = None  # of the file as last read
         self._changing: Fingerprint = None  # of the file as last seen, when not as last read
-        self._hangup_seen: tuple[Fingerprint, float] | None = None  # since SIGHUP: the file, when
+        # After a SIGHUP: the file as last seen, and since when (monotonic) it has looked so.
+        self._hangup_seen: tuple[Fingerprint, float] | None = None
 
     def load(self) -> list[FeedConfig]:
         """The feeds as the file holds them now; a broken file raises `ConfigError`."""
