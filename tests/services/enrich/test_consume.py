@@ -61,6 +61,25 @@ def near_the_limit() -> tuple[bytes, Headers]:
     return value, headers
 
 
+def service_settings(
+    kafka: KafkaSettings, topics: TopicSettings, **overrides: Any
+) -> EnrichSettings:
+    """An enrich service's settings on this test's broker and topics, in a group of its own."""
+    fields: dict[str, Any] = {"metrics_port": 0, "group_id": f"test-{uuid.uuid4().hex[:8]}"}
+    return EnrichSettings(kafka=kafka, topics=topics, **(fields | overrides))
+
+
+def stories_around_unreadable(kafka: KafkaSettings, topics: TopicSettings) -> list[bytes]:
+    """Four raw articles on partition 0 of the raw topic: the first, then the second, which cannot
+    be read, and the third in the same batch, then the fourth; returns the keys of each."""
+    ensure_topics(kafka, topics, [TopicSpec(topics.raw)])
+    stories = [
+        raw_bytes(f"Story {n}", f"Angela Merkel visited Paris on day {n}.") for n in range(4)
+    ]
+    write_with_unreadable(kafka, topics.raw, stories[:3], stories[3])
+    return [key for key, _, _ in stories]
+
+
 def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
     kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
 ) -> None:
@@ -93,14 +112,7 @@ def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
     producer.flush()
     producer.close()
 
-    settings = EnrichSettings(
-        kafka=kafka_settings,
-        topics=topics,
-        metrics_port=0,
-        group_id=f"test-{uuid.uuid4().hex[:8]}",
-        max_record_bytes=MAX_BYTES,
-        batch_size=4,
-    )
+    settings = service_settings(kafka_settings, topics, max_record_bytes=MAX_BYTES, batch_size=4)
     assert EnrichService(settings, tagger, threading.Event()).run(until_idle=2) == 0
 
     enriched = read_topic(kafka_settings, topics.enriched)
@@ -132,21 +144,12 @@ def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
 def test_a_record_that_cannot_be_read_is_dead_lettered_where_it_is_and_the_rest_enriched(
     kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
 ) -> None:
-    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
-    stories = [
-        raw_bytes(f"Story {n}", f"Angela Merkel visited Paris on day {n}.") for n in range(4)
-    ]
-    write_with_unreadable(kafka_settings, topics.raw, stories[:3], stories[3])
-    settings = EnrichSettings(
-        kafka=kafka_settings,
-        topics=topics,
-        metrics_port=0,
-        group_id=f"test-{uuid.uuid4().hex[:8]}",
-    )
+    keys = stories_around_unreadable(kafka_settings, topics)
+    settings = service_settings(kafka_settings, topics)
     assert EnrichService(settings, tagger, threading.Event()).run(until_idle=2) == 0
 
     enriched = read_topic(kafka_settings, topics.enriched)
-    assert sorted(record.key for record in enriched) == sorted([stories[0][0], stories[3][0]])
+    assert sorted(record.key for record in enriched) == sorted([keys[0], keys[3]])
     letters = read_topic(kafka_settings, topics.dlq)
     # The unreadable record, and the one after it in its batch, which cannot be read either.
     assert sorted(header(letter.headers, "dlq.offset") or "" for letter in letters) == ["1", "2"]
@@ -171,12 +174,7 @@ def test_an_article_in_another_language_gets_its_language_and_keywords_and_is_co
         producer.send(topics.raw, key=key, value=value, headers=headers)
     producer.close()
     before = REGISTRY.get_sample_value("newswire_enrich_language_only_total") or 0
-    settings = EnrichSettings(
-        kafka=kafka_settings,
-        topics=topics,
-        metrics_port=0,
-        group_id=f"test-{uuid.uuid4().hex[:8]}",
-    )
+    settings = service_settings(kafka_settings, topics)
     assert EnrichService(settings, tagger, threading.Event()).run(until_idle=2) == 0
 
     by_key = {
@@ -194,9 +192,7 @@ def test_a_restarted_service_resumes_after_its_last_commit(
     kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
 ) -> None:
     ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
-    settings = EnrichSettings(
-        kafka=kafka_settings, topics=topics, metrics_port=0, group_id=f"g-{uuid.uuid4().hex[:8]}"
-    )
+    settings = service_settings(kafka_settings, topics)
     producer = KafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
 
     def publish(count: int) -> None:
@@ -296,9 +292,7 @@ def test_dead_letters_are_committed_with_their_offsets_or_not_at_all(
 
     monkeypatch.setattr(TransactionalCheckpoint, "commit", fail_first_commit)
     counted = {reason: dead_letters_counted(reason) for _, _, reason in poison}
-    settings = EnrichSettings(
-        kafka=kafka_settings, topics=topics, metrics_port=0, group_id=f"t-{uuid.uuid4().hex[:8]}"
-    )
+    settings = service_settings(kafka_settings, topics)
     assert EnrichService(settings, tagger, threading.Event()).run(until_idle=2) == 0
 
     assert failed, "the injected failure never happened"

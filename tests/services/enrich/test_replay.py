@@ -28,9 +28,8 @@ from services.enrich.replay import Replay, Window
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
 from tests.conftest import read_topic
-from tests.newswire.kafka.test_unreadable import write_with_unreadable
 from tests.newswire.test_cli import newswire
-from tests.services.enrich.test_consume import raw_bytes
+from tests.services.enrich.test_consume import raw_bytes, stories_around_unreadable
 
 NEW_VERSION = "9.9.9-replay"
 HOUR = timedelta(hours=1)
@@ -145,11 +144,7 @@ def test_replay_enriches_everything_again_once_and_leaves_the_live_group_alone(
 def test_replay_dead_letters_a_record_that_cannot_be_read_and_finishes(
     kafka_settings: KafkaSettings, topics: TopicSettings, tagger: Tagger
 ) -> None:
-    ensure_topics(kafka_settings, topics, [TopicSpec(topics.raw)])
-    stories = [
-        raw_bytes(f"Story {n}", f"Angela Merkel visited Paris on day {n}.") for n in range(4)
-    ]
-    write_with_unreadable(kafka_settings, topics.raw, stories[:3], stories[3])
+    stories_around_unreadable(kafka_settings, topics)
     settings = settings_for(kafka_settings, topics)
     progress = Replay(settings, tagger, Window(), threading.Event(), lambda _: None).run()
     assert progress.finished
