@@ -1,4 +1,4 @@
-"""A record kafka-python cannot read is skipped, and the records after it are read."""
+"""A record kafka-python cannot read is skipped, with the rest of its batch, and later ones read."""
 
 import logging
 import threading
