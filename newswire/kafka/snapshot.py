@@ -13,7 +13,7 @@ from kafka.errors import KafkaError
 
 from newswire.errors import KafkaUnavailableError
 from newswire.kafka.clients import make_consumer, partitions_of
-from newswire.kafka.unreadable import UnreadableRecord, poll_records
+from newswire.kafka.unreadable import readable_records
 from newswire.settings import KafkaSettings
 
 
@@ -42,8 +42,8 @@ def read_to_end(
         while any(consumer.position(p, timeout_ms=timeout_ms) < end for p, end in ends.items()):
             if time.monotonic() > deadline:
                 raise KafkaUnavailableError(f"{partitions[0].topic} not read within {timeout}s")
-            polled = poll_records(consumer, timeout_ms=200)
-            yield from (record for record in polled if not isinstance(record, UnreadableRecord))
+            polled = readable_records(consumer, timeout_ms=200)
+            yield from polled
             if polled:
                 deadline = time.monotonic() + timeout  # progress: keep going
     except KafkaError as exc:

@@ -65,7 +65,8 @@ def _text_of(markup: str) -> str:
     if "<" not in markup:
         # No markup at all: plain text (feedparser calls every RSS description HTML), whose line
         # breaks are the writer's: a video's chapter list, an address.
-        return plain_text(html.unescape(markup) if "&" in markup else markup)
+        # References can make markers again; without any, the markers are gone already.
+        return plain_text(html.unescape(markup)) if "&" in markup else _paragraphs_of(markup)
     return _text_of_tree(_parsed(markup))
 
 
@@ -87,7 +88,12 @@ def _text_of_tree(tree: LexborHTMLParser) -> str:
 
 def plain_text(text: str) -> str:
     """Text that is plain already, tidied as `html_to_text` tidies: blank lines part paragraphs."""
-    lines = _REMOVED.sub("", text).splitlines()
+    return _paragraphs_of(_REMOVED.sub("", text))
+
+
+def _paragraphs_of(text: str) -> str:
+    """`plain_text` of a text without markers."""
+    lines = text.splitlines()
     return _collapse(_LINE.join(line if line.strip() else _PARAGRAPH for line in lines))
 
 
