@@ -94,6 +94,8 @@ def plain_text(text: str) -> str:
 def _paragraphs_of(text: str) -> str:
     """`plain_text` of a text without markers."""
     lines = text.splitlines()
+    if len(lines) < 2:  # a title, most descriptions: one line, nothing to part
+        return " ".join(text.split())
     return _collapse(_LINE.join(line if line.strip() else _PARAGRAPH for line in lines))
 
 
