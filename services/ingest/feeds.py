@@ -6,8 +6,10 @@ exports) holds nested `<outline>` elements; each with an `xmlUrl` is a feed, nam
 (or `text`). A feed's name is a metric label, so names are unique within a file, printable and
 at most `MAX_NAME_CHARS` long; without one, a feed is named after its host and path.
 
-A file that cannot be used raises `ConfigError` naming the file and the problem. OPML is parsed
-with defusedxml: entity declarations and external references are refused, never expanded.
+A file that cannot be used raises `ConfigError` naming the file and the problem; when the
+problems are in its entries, every entry at fault and each of its faults, so that a long list is
+fixed in one go. OPML is parsed with defusedxml: entity declarations and external references are
+refused, never expanded.
 """
 
 import os
@@ -31,6 +33,7 @@ from newswire.errors import ConfigError, FeedConfigError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_NAME_CHARS = 200
+MAX_PROBLEMS_SHOWN = 20
 _YAML_SUFFIXES = (".yaml", ".yml")
 _OPML_SUFFIXES = (".opml", ".xml")
 
@@ -179,14 +182,46 @@ def load_feeds(path: Path) -> list[FeedConfig]:
     """Every feed of a YAML or OPML file, disabled ones included, in file order."""
     data = _read(path)
     suffix = path.suffix.lower()
+    problems = _Problems()
     if suffix in _YAML_SUFFIXES:
-        feeds = _yaml_feeds(path, data)
+        feeds = _yaml_feeds(path, data, problems)
     elif suffix in _OPML_SUFFIXES:
-        feeds = _opml_feeds(path, data)
+        feeds = _opml_feeds(path, data, problems)
     else:
         raise ConfigError(f"{path}: unknown feeds file type; use .yaml, .yml, .opml or .xml")
-    _check_unique(path, feeds)
+    _check_unique(feeds, problems)
+    problems.raise_any(path)
     return feeds
+
+
+class _Problems:
+    """What is wrong with a file's entries, all of it: a file of 500 feeds with three bad ones
+    is fixed in one edit, not in three rounds of reload and read the log."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def feed(self, where: str, entry: object) -> FeedConfig | None:
+        """The entry's feed, or None with what is wrong with it noted."""
+        if not isinstance(entry, dict):
+            self.found.append(f"{where}: expected a mapping with at least `url`")
+            return None
+        try:
+            return FeedConfig.model_validate(entry)
+        except pydantic.ValidationError as exc:
+            for error in exc.errors():
+                field = ".".join(str(part) for part in error["loc"]) or "entry"
+                self.found.append(f"{where}: {field}: {error['msg']}")
+            return None
+
+    def raise_any(self, path: Path) -> None:
+        if len(self.found) == 1:
+            raise ConfigError(f"{path}: {self.found[0]}")
+        if self.found:
+            shown = self.found[:MAX_PROBLEMS_SHOWN]
+            if more := len(self.found) - len(shown):
+                shown.append(f"and {more} more")
+            raise ConfigError(f"{path}: {len(self.found)} problems:\n  " + "\n  ".join(shown))
 
 
 def _read(path: Path) -> bytes:
@@ -198,7 +233,7 @@ def _read(path: Path) -> bytes:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
-def _yaml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
+def _yaml_feeds(path: Path, data: bytes, problems: _Problems) -> list[FeedConfig]:
     loader = _FeedsLoader(data)
     try:
         root = loader.get_single_node()
@@ -213,10 +248,11 @@ def _yaml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: `feeds:` must be a list of entries")
     lines = _entry_lines(root, len(entries))
-    return [
-        _feed(path, f"feeds[{index}]" + (f" (line {line})" if line else ""), entry)
+    feeds = (
+        problems.feed(f"feeds[{index}]" + (f" (line {line})" if line else ""), entry)
         for index, (entry, line) in enumerate(zip(entries, lines, strict=True))
-    ]
+    )
+    return [feed for feed in feeds if feed is not None]
 
 
 class _FeedsLoader(yaml.CSafeLoader):
@@ -257,7 +293,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}: {problem}" if mark is not None else problem
 
 
-def _opml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
+def _opml_feeds(path: Path, data: bytes, problems: _Problems) -> list[FeedConfig]:
     try:
         root = fromstring(data)
     except DefusedXmlException as exc:
@@ -276,10 +312,11 @@ def _opml_feeds(path: Path, data: bytes) -> list[FeedConfig]:
             continue  # a folder, or the same feed filed under two folders
         title = " ".join((_attribute(outline, "title") or _attribute(outline, "text")).split())
         name = _unused_name(title, url, names)
-        feed = _feed(path, f"outline {name!r}", {"url": url, "name": name})
-        feeds.append(feed)
-        urls.add(url)
-        names.add(feed.name)
+        feed = problems.feed(f"outline {name!r}", {"url": url, "name": name})
+        if feed is not None:
+            feeds.append(feed)
+            urls.add(url)
+            names.add(feed.name)
     return feeds
 
 
@@ -313,27 +350,16 @@ def _attribute(element: Element, lowered_name: str) -> str:
     return ""
 
 
-def _feed(path: Path, where: str, entry: object) -> FeedConfig:
-    if not isinstance(entry, dict):
-        raise ConfigError(f"{path}: {where}: expected a mapping with at least `url`")
-    try:
-        return FeedConfig.model_validate(entry)
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "entry"
-        raise ConfigError(f"{path}: {where}: {field}: {first['msg']}") from exc
-
-
-def _check_unique(path: Path, feeds: list[FeedConfig]) -> None:
+def _check_unique(feeds: list[FeedConfig], problems: _Problems) -> None:
     names: dict[str, str] = {}
     urls: dict[str, str] = {}
     for feed in feeds:
         if feed.url in urls:
-            raise ConfigError(f"{path}: {feed.url} is listed twice ({urls[feed.url]!r})")
-        if feed.name in names:
-            raise ConfigError(
-                f"{path}: two feeds named {feed.name!r} ({names[feed.name]} and {feed.url}); "
+            problems.found.append(f"{feed.url} is listed twice ({urls[feed.url]!r})")
+        elif feed.name in names:
+            problems.found.append(
+                f"two feeds named {feed.name!r} ({names[feed.name]} and {feed.url}); "
                 "names are metric labels and must be unique"
             )
-        names[feed.name] = feed.url
-        urls[feed.url] = feed.name
+        names.setdefault(feed.name, feed.url)
+        urls.setdefault(feed.url, feed.name)

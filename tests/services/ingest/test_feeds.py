@@ -106,6 +106,41 @@ def test_invalid_yaml_names_file_and_problem(tmp_path: Path, text: str, message:
     assert str(path) in str(caught.value)
 
 
+def test_every_problem_of_a_list_is_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        "feeds:\n"
+        "  - url: https://good.example/rss\n"
+        "  - url: ftp://a.example/feed\n"
+        "    interval: -5\n"
+        "  - name: no url\n"
+        "  - url: https://good.example/rss\n"
+    )
+    path = write(tmp_path, "feeds.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_feeds(path)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == f"{path}: 4 problems:"
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "  feeds[1] (line 3)",
+        "  feeds[1] (line 3)",
+        "  feeds[2] (line 5)",
+        "  https",
+    ]
+    assert "url" in lines[1] and "interval" in lines[2] and "Field required" in lines[3]
+    assert "https://good.example/rss is listed twice" in lines[4]
+
+
+def test_a_long_list_of_problems_is_cut_short(tmp_path: Path) -> None:
+    entries = "".join(f"  - url: ftp://{n}.example/\n" for n in range(30))
+    with pytest.raises(ConfigError) as caught:
+        load_feeds(write(tmp_path, "feeds.yaml", f"feeds:\n{entries}"))
+    lines = str(caught.value).splitlines()
+    assert lines[0].endswith(": 30 problems:")
+    assert lines[1].startswith("  feeds[0] (line 2): url:")
+    assert lines[-1] == "  and 10 more"
+    assert len(lines) == 22
+
+
 OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
   <head><title>Subscriptions</title></head>
@@ -154,6 +189,20 @@ def test_invalid_opml_names_file_and_problem(tmp_path: Path, text: str, message:
     with pytest.raises(ConfigError, match=message) as caught:
         load_feeds(path)
     assert str(path) in str(caught.value)
+
+
+def test_every_bad_outline_of_an_export_is_reported_at_once(tmp_path: Path) -> None:
+    outlines = (
+        "<outline text='Good' xmlUrl='https://good.example/rss'/>"
+        "<outline text='Script' xmlUrl='javascript:alert(1)'/>"
+        "<outline text='Port' xmlUrl='https://p.example:99999/rss'/>"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_feeds(write(tmp_path, "subs.opml", f"<opml><body>{outlines}</body></opml>"))
+    lines = str(caught.value).splitlines()
+    assert lines[0].endswith(": 2 problems:")
+    assert lines[1].startswith("  outline 'Script': url:")
+    assert lines[2].startswith("  outline 'Port': url:")
 
 
 def test_opml_entity_bomb_is_refused_unexpanded(tmp_path: Path) -> None:
