@@ -13,9 +13,16 @@ ENGLISH = "en"
 
 @functools.cache
 def identifier() -> LanguageIdentifier:
-    """py3langid's model (about 70 MB in memory), loaded once per process."""
+    """py3langid's model (about 70 MB in memory), loaded once per process, choosing among the
+    languages that have an ISO 639-1 code, the only ones a record can name."""
     # Normalised probabilities make "too short to tell" visible as a low confidence.
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # The model also knows languages with only an ISO 639-3 code, many of them close kin of a
+    # major one (Nigerian Pidgin of English, Extremaduran of Spanish, Venetian of Italian):
+    # they took a share of a short text's probability, and a plainly English two-sentence
+    # article fell under `MIN_CONFIDENCE`.
+    model.set_languages([language for language in model.nb_classes if len(language) == 2])
+    return model
 
 
 def detect_language(text: str) -> str | None:
@@ -27,11 +34,8 @@ def detect_language(text: str) -> str | None:
     sample = text[:SAMPLE_CHARS]
     if not any(char.isalpha() for char in sample):
         return None
-    for language, probability in identifier().rank(sample):
-        # py3langid also knows languages with only a three-letter ISO 639-3 code ("wuu").
-        if len(language) == 2:
-            return str(language) if probability >= MIN_CONFIDENCE else None
-    return None
+    language, probability = identifier().classify(sample)
+    return str(language) if probability >= MIN_CONFIDENCE else None
 
 
 def is_english(language: str | None) -> bool:

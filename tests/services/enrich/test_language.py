@@ -16,6 +16,18 @@ def test_french_and_english_are_told_apart() -> None:
     assert detect_language(english) == "en"
 
 
+def test_a_short_text_is_not_split_with_its_language_s_kin() -> None:
+    # Nigerian Pidgin, Venetian and others without a two-letter code had taken a share of the
+    # probability, and these came out as unknown.
+    english = (
+        "Boris Johnson visits Washington\nBritish Prime Minister Boris Johnson met President "
+        "Joe Biden at the White House in Washington."
+    )
+    assert detect_language(english) == "en"
+    assert detect_language("Tesla built a factory in Berlin.") == "en"
+    assert detect_language("Sciopero dei treni venerdì") == "it"
+
+
 def test_no_letters_or_too_little_text_gives_none() -> None:
     assert detect_language("") is None
     assert detect_language("12345 \x00\x01 !!!") is None
