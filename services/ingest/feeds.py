@@ -1,10 +1,11 @@
 """The feed list: a YAML file a person edits, or OPML exported from a feed reader.
 
 YAML (`.yaml`, `.yml`) holds `feeds:`, a list of entries with `url` and optional `name`,
-`interval` (seconds), `enabled` and `headers`. OPML (`.opml`, or `.xml` as some readers name their
-exports) holds nested `<outline>` elements; each with an `xmlUrl` is a feed, named by its `title`
-(or `text`). A feed's name is a metric label, so names are unique within a file, printable and
-at most `MAX_NAME_CHARS` long; without one, a feed is named after its host and path.
+`interval` (seconds), `enabled` and `headers`, and may hold `x-` keys for what entries merge.
+OPML (`.opml`, or `.xml` as some readers name their exports) holds nested `<outline>` elements;
+each with an `xmlUrl` is a feed, named by its `title` (or `text`). A feed's name is a metric
+label, so names are unique within a file, printable and at most `MAX_NAME_CHARS` long; without
+one, a feed is named after its host and path.
 
 A file that cannot be used raises `ConfigError` naming the file and the problem; when the
 problems are in its entries, every entry at fault and each of its faults, so that a long list is
@@ -242,8 +243,14 @@ def _yaml_feeds(path: Path, data: bytes, problems: _Problems) -> list[FeedConfig
         raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from exc
     finally:
         loader.dispose()
-    if not isinstance(document, dict) or set(document) != {"feeds"}:
-        raise ConfigError(f"{path}: expected a mapping with one key, `feeds:`, holding a list")
+    # Other top-level keys are refused (`feed:` is a typo, not a second list), but for `x-`
+    # ones, which hold what entries merge (`x-defaults: &defaults {...}`), as in Compose files.
+    extra = [key for key in document if key != "feeds"] if isinstance(document, dict) else []
+    if not isinstance(document, dict) or "feeds" not in document or not _extensions(extra):
+        raise ConfigError(
+            f"{path}: expected a mapping with one key, `feeds:`, holding a list "
+            "(and `x-` keys for anchors)"
+        )
     entries = document["feeds"] or []
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: `feeds:` must be a list of entries")
@@ -253,6 +260,10 @@ def _yaml_feeds(path: Path, data: bytes, problems: _Problems) -> list[FeedConfig
         for index, (entry, line) in enumerate(zip(entries, lines, strict=True))
     )
     return [feed for feed in feeds if feed is not None]
+
+
+def _extensions(keys: list[object]) -> bool:
+    return all(isinstance(key, str) and key.startswith("x-") for key in keys)
 
 
 class _FeedsLoader(yaml.CSafeLoader):

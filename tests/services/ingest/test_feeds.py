@@ -51,6 +51,21 @@ def test_an_entry_may_override_what_it_merges(tmp_path: Path) -> None:
     assert second.headers == {"X-Api-Key": "k"}
 
 
+def test_defaults_for_entries_to_merge_live_under_an_x_key(tmp_path: Path) -> None:
+    text = """x-defaults: &defaults {interval: 3600, headers: {X-Api-Key: k}}
+feeds:
+  - {<<: *defaults, url: https://a.example/rss}
+  - {<<: *defaults, url: https://b.example/rss, interval: 60}
+"""
+    first, second = load_feeds(write(tmp_path, "feeds.yaml", text))
+    assert (first.url, first.interval, first.headers) == (
+        "https://a.example/rss",
+        3600.0,
+        {"X-Api-Key": "k"},
+    )
+    assert (second.url, second.interval) == ("https://b.example/rss", 60.0)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -68,6 +83,8 @@ def test_an_entry_may_override_what_it_merges(tmp_path: Path) -> None:
         ("feeds:\n  - https://x.example/\n", "expected a mapping"),
         ("feeds: https://x.example/\n", "must be a list"),
         ("feed:\n  - url: https://x.example/\n", "one key, `feeds:`"),
+        ("defaults: {interval: 60}\nfeeds: []\n", "one key, `feeds:`"),
+        ("x-defaults: {interval: 60}\n", "one key, `feeds:`"),
         ("", "one key"),
         ("feeds:\n  - url: [unclosed\n", r"not valid YAML: line \d+: did not find expected"),
         (
