@@ -74,7 +74,7 @@ class _Handler(QuietHandler):
                 HTTPStatus.OK, json.dumps(type(self).status()).encode(), "application/json"
             )
         else:
-            self.send_body(HTTPStatus.NOT_FOUND, b"not found\n")
+            super().do_GET()  # not found
 
 
 class StatusPage(BackgroundServer):

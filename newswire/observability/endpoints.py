@@ -58,7 +58,7 @@ class _Handler(QuietHandler):
                 body = f"not ready: {reason}\n".encode()
                 self.send_body(HTTPStatus.SERVICE_UNAVAILABLE, body)
         else:
-            self.send_body(HTTPStatus.NOT_FOUND, b"not found\n")
+            super().do_GET()  # not found
 
 
 class EndpointServer(BackgroundServer):

@@ -9,7 +9,15 @@ from newswire.errors import ConfigError
 
 
 class QuietHandler(BaseHTTPRequestHandler):
-    """A handler that answers with whole bodies and does not log every request."""
+    """A handler that answers with whole bodies, HEAD as GET without the body, and does not log
+    every request. Subclasses answer GET."""
+
+    def do_GET(self) -> None:
+        self.send_body(HTTPStatus.NOT_FOUND, b"not found\n")
+
+    def do_HEAD(self) -> None:
+        # What some load balancers' and uptime checkers' health checks send.
+        self.do_GET()
 
     def send_body(self, status: HTTPStatus, body: bytes, content_type: str = "text/plain") -> None:
         self.send_response(status)
@@ -17,7 +25,8 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Scrapes and page polls every second would drown the service's own log."""

@@ -29,6 +29,12 @@ def test_health_readiness_and_metrics() -> None:
         assert "process_resident_memory_bytes" in metrics.text
         assert httpx.get(f"{base}/nothing").status_code == 404
 
+        # HEAD answers as GET, without the body.
+        head = httpx.head(f"{base}/readyz")
+        assert (head.status_code, head.content) == (503, b"")
+        assert head.headers["content-length"] == str(len(httpx.get(f"{base}/readyz").content))
+        assert httpx.head(f"{base}/nothing").status_code == 404
+
 
 def test_a_port_another_process_holds_is_a_config_error_that_says_what_to_do() -> None:
     with socket.socket() as taken:
