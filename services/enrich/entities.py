@@ -56,6 +56,11 @@ _TYPES = {member.value: member for member in EntityType}
 _TRIM = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ \t"
 _POSSESSIVE = re.compile("(?<=\\w)['\u2019]s$|(?<=s)['\u2019]$")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+# What spaCy takes into a span and no name holds: an aside after it, whole or cut short
+# ("Telecom Regulatory Authority of India (Trai", the acronym the text gives next), or a match's
+# score after a team ("Borussia Dortmund 3-1").
+_TRAILING_ASIDE = re.compile(r"\s*\([^()]*\)?$")
+_TRAILING_SCORE = re.compile("\\s+\\d+\\s*[-\u2013]\\s*\\d+$")  # hyphen or en dash
 _ACRONYM = re.compile(r"^[A-Z]{2,6}$")
 _SHORT_CAPITALS = re.compile(r"^[A-Z]{2,3}$")
 _MINOR_WORDS = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "le"})
@@ -113,7 +118,8 @@ def clean_name(text: str) -> str | None:
     """The mention's name as written, normalised; None when it is junk."""
     if "\n" in text:
         return None
-    name = " ".join(text.split()).strip(_TRIM)
+    name = " ".join(text.split())
+    name = _TRAILING_SCORE.sub("", _TRAILING_ASIDE.sub("", name)).strip(_TRIM)
     name = _POSSESSIVE.sub("", name).strip(_TRIM)
     name = _LEADING_THE.sub("", name)
     words = name.split()

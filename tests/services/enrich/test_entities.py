@@ -122,6 +122,12 @@ def test_junk_spans_are_dropped(places: Gazetteer) -> None:
         ("2019", None),
         ("x", None),
         ("...", None),
+        ("Telecom Regulatory Authority of India (Trai", "Telecom Regulatory Authority of India"),
+        ("Borussia Dortmund 3-1", "Borussia Dortmund"),
+        ("Wrexham 2\u20131", "Wrexham"),
+        ("Alliance 90/The Greens", "Alliance 90/The Greens"),
+        ("FTSE 100", "FTSE 100"),
+        ("Apple (AAPL)", "Apple"),
     ],
 )
 def test_clean_name(text: str, expected: str | None) -> None:
