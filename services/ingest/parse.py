@@ -322,7 +322,9 @@ def _response_headers(body: bytes, headers: Mapping[str, str]) -> dict[str, str]
     and the item's; it is read last (`_header_language`)."""
     lowered = {name.lower(): value for name, value in headers.items()}
     chosen = {}
-    if not body.isascii() and _is_utf8(body):
+    # Valid UTF-8 is read as UTF-8, ASCII too (a charset of `utf-16` or `cp037` made it
+    # unreadable), but not with NULs: that is UTF-16 or UTF-32 without a byte order mark.
+    if b"\x00" not in body and (body.isascii() or _is_utf8(body)):
         chosen["content-type"] = "application/xml; charset=utf-8"
     elif "content-type" in lowered:
         chosen["content-type"] = lowered["content-type"]

@@ -697,6 +697,23 @@ def test_utf16_feed(feed: FetchAndParse) -> None:
     assert parsed.title == "Riverside Daily" and len(parsed.items) == 3
 
 
+@pytest.mark.parametrize("charset", ["utf-16", "utf-16be", "cp037"])
+def test_an_ascii_feed_that_declares_another_charset_is_read(
+    feed: FetchAndParse, charset: str
+) -> None:
+    body = (FEEDS / "rss20.xml").read_bytes()
+    assert body.isascii()
+    parsed = feed(f"{charset}.xml", f"application/rss+xml; charset={charset}", body)
+    assert parsed.title == "Riverside Daily" and len(parsed.items) == 3
+
+
+def test_utf16_without_a_byte_order_mark_is_read_as_declared(feed: FetchAndParse) -> None:
+    text = (FEEDS / "rss20.xml").read_text().replace('encoding="UTF-8"', 'encoding="UTF-16LE"')
+    body = text.encode("utf-16-le")  # every ASCII character with a NUL: ASCII, valid UTF-8
+    parsed = feed("utf16le.xml", "application/rss+xml; charset=utf-16le", body)
+    assert parsed.title == "Riverside Daily" and len(parsed.items) == 3
+
+
 def test_a_summary_that_repeats_the_content_is_made_text_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
