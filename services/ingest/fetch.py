@@ -282,6 +282,11 @@ def _conditional_headers(validators: FeedValidators) -> dict[str, str]:
 def _check_url(feed_url: str, url: httpx.URL) -> None:
     if url.scheme not in ("http", "https") or not url.host:
         raise InvalidFeedURLError(feed_url, f"{url} is not an http(s) URL with a host")
+    if url.userinfo:
+        # As in the feeds file: a redirect's target is logged, and after a 301 it is the feed's
+        # URL, kept in Kafka, where a password must not be.
+        shown = url.copy_with(userinfo=b"")
+        raise InvalidFeedURLError(feed_url, f"{shown} with credentials: refused")
 
 
 def _redirect_target(feed_url: str, response: httpx.Response) -> str:

@@ -341,6 +341,19 @@ def test_unusable_redirects_are_errors(
         fetcher.fetch(server.url("/feed"))
 
 
+@pytest.mark.parametrize("status", [301, 302])
+def test_a_redirect_to_a_url_with_credentials_is_refused(
+    server: FeedServer, fetcher: Fetcher, status: int
+) -> None:
+    target = server.url("/feed").replace("http://", "http://user:s3cret@")
+    server.routes["/moved"] = Reply(status, b"", {"Location": target})
+    server.routes["/feed"] = Reply()
+    with pytest.raises(InvalidFeedURLError, match="credentials") as caught:
+        fetcher.fetch(server.url("/moved"))
+    assert "s3cret" not in str(caught.value)
+    assert [request.path for request in server.requests] == ["/moved"]
+
+
 def test_429_carries_retry_after_and_is_retriable(server: FeedServer, fetcher: Fetcher) -> None:
     server.routes["/feed"] = Reply(429, b"slow down", {"Retry-After": "120"})
     with pytest.raises(FeedHTTPStatusError) as caught:
