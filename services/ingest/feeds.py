@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 from xml.etree.ElementTree import Element, ParseError
 
+import httpx
 import pydantic
 import yaml
 
@@ -101,6 +102,10 @@ class FeedConfig(BaseModel):
                 "holds credentials; send them in `headers` (Authorization) from a "
                 f"${{{_VARIABLE_PREFIX}…}} variable"
             )
+        try:
+            httpx.URL(url)  # the fetcher's reading: "0177.0.0.1" is no IPv4 address to it
+        except httpx.InvalidURL as exc:
+            raise ValueError(str(exc)) from exc
         return url
 
     @field_validator("name")

@@ -109,6 +109,7 @@ feeds:
         ('feeds:\n  - url: https://a.example/\n    headers: {X-A: "café"}\n', "printable ASCII"),
         ('feeds:\n  - url: "https://a.example/f\\n3.xml"\n', "url: .*control character"),
         ("feeds:\n  - url: https://exa mple.com/rss\n", "url: .*space in its host"),
+        ("feeds:\n  - url: http://0177.0.0.1/rss\n", "url: .*Invalid IPv4 address"),
         ("feeds:\n  - url: https://user:s3cret@a.example/rss\n", "url: .*credentials"),
         ("feeds:\n  - url: https://a.example/\n    interval: .inf\n", "interval: .*finite"),
         ("feeds:\n  - url: https://a.example/\n    interval: true\n", "interval: .*seconds"),
