@@ -25,7 +25,7 @@ from services.ingest.fetch import Fetcher, FetchResult
 from services.ingest.fit import ArticleTooLargeError, fitted_article
 from services.ingest.identity import id_from_content_hash, id_from_guid
 from services.ingest.normalize import ArticleKeys, article_keys
-from services.ingest.parse import ParsedFeed, parse_feed
+from services.ingest.parse import MAX_ITEMS, ParsedFeed, parse_feed
 from services.ingest.schedule import error_backoff, next_poll_delay, publishing_interval
 from services.ingest.settings import IngestSettings
 from services.ingest.state import FeedState
@@ -36,11 +36,6 @@ OK = "ok"
 NOT_MODIFIED = "not_modified"
 INTERNAL = "internal"  # a bug met in a poll: counted and backed off like any feed error
 STOPPED = "stopped"  # the service stopped during the fetch: nothing to record
-# Items read from one document at most (feeds list their newest first); this bounds the windows,
-# and so the size of the feed's state record: 40 bytes an item, about 540 KB at this many once
-# base64-coded, under the 1 MiB a Kafka record may have by default. Archive feeds carry
-# thousands of items.
-MAX_ITEMS = 10_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)  # first-seen times are kept exactly, as integers
 
@@ -177,15 +172,15 @@ class Poller:
         parsed: ParsedFeed,
         now: datetime,
     ) -> PollResult:
-        if (beyond := len(parsed.items) - MAX_ITEMS) > 0:
-            metrics.SOURCE_ERRORS.labels(parsed.kind.value, "too_many_items").inc(beyond)
+        if parsed.unread:
+            metrics.SOURCE_ERRORS.labels(parsed.kind.value, "too_many_items").inc(parsed.unread)
             log.warning(
                 "feed items beyond the limit skipped",
-                extra={"feed": feed.name, "items": beyond, "limit": MAX_ITEMS},
+                extra={"feed": feed.name, "items": parsed.unread, "limit": MAX_ITEMS},
             )
         capacity = self._settings.seen_window
         window = SeenWindow.from_bytes(capacity, base.seen)
-        decisions = window.classify(parsed.items[:MAX_ITEMS])
+        decisions = window.classify(parsed.items)
         window.record(decisions)
         articles = ArticleLog.from_bytes(capacity, base.articles)
         source = Source(

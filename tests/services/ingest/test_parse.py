@@ -797,3 +797,53 @@ def test_a_date_feedparser_would_read_as_another_is_not_taken(
         f"<dc:date>{date}</dc:date></item>"
     ).items
     assert (item.published_at, item.published_at_inferred) == (published, published is None)
+
+
+def _rss_items(count: int) -> str:
+    return "".join(f"<item><title>Story {n}</title><guid>{n}</guid></item>" for n in range(count))
+
+
+def test_a_feed_is_read_to_its_first_items_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parse, "MAX_ITEMS", 100)
+    # A body of 50,000 tiny items: feedparser would take seconds and hundreds of megabytes.
+    body = f'<rss version="2.0"><channel><title>Big</title>{_rss_items(50_000)}</channel></rss>'
+    parsed = parse_feed(body.encode(), {}, "https://big.example/feed")
+    assert [item.title for item in parsed.items] == [f"Story {n}" for n in range(100)]
+    assert parsed.unread == 49_900
+    assert parsed.warning is None  # the cut document is closed as the whole one was: no best-effort
+
+
+def test_rss_1_and_prefixed_atom_are_cut_after_their_first_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parse, "MAX_ITEMS", 2)
+    rdf = (
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/"><channel rdf:about="https://r.example/">'
+        "<title>R</title><link>https://r.example/</link><items><rdf:Seq/></items></channel>"
+        + "".join(
+            f'<item rdf:about="https://r.example/{n}"><title>R{n}</title>'
+            f"<link>https://r.example/{n}</link></item>"
+            for n in range(5)
+        )
+        + "</rdf:RDF>"
+    )
+    atom = (
+        '<a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>A</a:title>'
+        + "".join(
+            f"<a:entry><a:id>urn:a:{n}</a:id><a:title>A{n}</a:title></a:entry>" for n in range(4)
+        )
+        + "</a:feed>"
+    )
+    for body, titles, unread in ((rdf, ["R0", "R1"], 3), (atom, ["A0", "A1"], 2)):
+        parsed = parse_feed(body.encode(), {}, "https://r.example/feed")
+        assert ([item.title for item in parsed.items], parsed.unread) == (titles, unread)
+        assert parsed.warning is None
+
+
+def test_a_json_feed_is_read_to_its_first_items_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parse, "MAX_ITEMS", 3)
+    items = [{"id": str(n), "title": f"J{n}", "content_text": "x"} for n in range(10)]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
+    parsed = parse_feed(json.dumps(feed).encode(), {}, "https://j.example/feed.json")
+    assert ([item.title for item in parsed.items], parsed.unread) == (["J0", "J1", "J2"], 7)

@@ -17,9 +17,8 @@ from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import FeedValidators, Fetcher, FetchSettings
 from services.ingest.fit import MAX_ARTICLE_BYTES, SHORTENED_SUMMARY_CHARS
 from services.ingest.identity import content_hash
-from services.ingest.parse import ParsedFeed, parse_feed
+from services.ingest.parse import MAX_ITEMS, ParsedFeed, parse_feed
 from services.ingest.poll import (
-    MAX_ITEMS,
     NOT_MODIFIED,
     OK,
     STOPPED,
