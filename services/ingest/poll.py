@@ -256,9 +256,9 @@ def _built(
             keys = _item_keys(decision, feed.url, shared)
             word = article_word(keys.id)
             first_seen = articles.first_seen(word)
-            if decision.outcome is Outcome.UPDATED and first_seen is None:
-                # A known identity (a GUID the feed reused) on an article it never carried:
-                # another story, new.
+            if decision.outcome in (Outcome.UPDATED, Outcome.UNCHANGED) and first_seen is None:
+                # A known identity on an article the feed never carried: a GUID it reused, or
+                # whose link changed (the same text at another address), is another article.
                 decision = replace(decision, outcome=Outcome.NEW)
             if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
                 article = _article(decision, keys, source, now, first_seen)

@@ -295,6 +295,28 @@ def test_a_guid_reused_for_another_story_is_a_new_article_not_an_update(
     assert second.article.id != first.candidates[0].article.id
 
 
+def test_a_guid_whose_link_changes_is_a_new_article_even_with_the_same_text(
+    farm: FeedFarm, poller: Poller
+) -> None:
+    def feed(link: str, title: str) -> Reply:
+        item = f"<item><guid>k1</guid><link>{link}</link><title>{title}</title></item>"
+        body = f'<rss version="2.0"><channel><title>R</title>{item}</channel></rss>'
+        return Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})
+
+    url = farm.server.url("/moved")
+    farm.server.routes["/moved"] = feed("https://r.test/orig", "Story")
+    original = poll(poller, url)
+    (first,) = original.candidates
+    farm.server.routes["/moved"] = feed("https://r.test/moved", "Story")
+    moved = poll(poller, url, original.state)
+    (second,) = moved.candidates  # had been counted unchanged: the new address never published
+    assert second.outcome is Outcome.NEW and second.article.url == "https://r.test/moved"
+    assert second.article.id != first.article.id
+    farm.server.routes["/moved"] = feed("https://r.test/moved", "Story, edited")
+    (edited,) = poll(poller, url, moved.state).candidates
+    assert (edited.outcome, edited.article.id) == (Outcome.UPDATED, second.article.id)
+
+
 def test_an_item_too_large_for_a_record_is_shortened_and_one_with_a_huge_title_skipped(
     farm: FeedFarm, poller: Poller
 ) -> None:
@@ -316,7 +338,10 @@ def test_an_item_too_large_for_a_record_is_shortened_and_one_with_a_huge_title_s
     assert shortened.content_hash == content_hash("Huge", shortened.body)  # what it carries
     assert skipped() == before + 1  # the title alone is too large
     unconditional = first.state.model_copy(update={"validators": FeedValidators()})
-    assert outcomes(poll(poller, url, unconditional)) == {"unchanged": 3}  # not cut again
+    assert outcomes(poll(poller, url, unconditional)) == {"unchanged": 2}  # not cut again
+    # An item that gave no record is tried again, and counted, at every poll, as one the parser
+    # skips: its article was never carried, so it is not unchanged.
+    assert skipped() == before + 2
 
 
 def test_items_the_parser_skips_are_counted_and_logged(
