@@ -278,14 +278,17 @@ def test_an_undated_item_keeps_its_first_seen_time_across_updates(
     assert updated.article.fetched_at > new.article.fetched_at
 
 
+def guid_item_feed(link: str, title: str) -> Reply:
+    """A feed of one item, GUID `g1`, at `link`."""
+    item = f"<item><guid isPermaLink='false'>g1</guid><link>{link}</link><title>{title}</title>"
+    body = f'<rss version="2.0"><channel><title>R</title>{item}</item></channel></rss>'
+    return Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})
+
+
 def test_a_guid_reused_for_another_story_is_a_new_article_not_an_update(
     farm: FeedFarm, poller: Poller
 ) -> None:
-    def feed(link: str, title: str) -> Reply:
-        item = f"<item><guid isPermaLink='false'>g1</guid><link>{link}</link><title>{title}"
-        body = f'<rss version="2.0"><channel><title>R</title>{item}</title></item></channel></rss>'
-        return Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})
-
+    feed = guid_item_feed
     farm.server.routes["/reused"] = feed("https://r.test/one", "First story")
     url = farm.server.url("/reused")
     first = poll(poller, url)
@@ -298,11 +301,7 @@ def test_a_guid_reused_for_another_story_is_a_new_article_not_an_update(
 def test_a_guid_whose_link_changes_is_a_new_article_even_with_the_same_text(
     farm: FeedFarm, poller: Poller
 ) -> None:
-    def feed(link: str, title: str) -> Reply:
-        item = f"<item><guid>k1</guid><link>{link}</link><title>{title}</title></item>"
-        body = f'<rss version="2.0"><channel><title>R</title>{item}</channel></rss>'
-        return Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})
-
+    feed = guid_item_feed
     url = farm.server.url("/moved")
     farm.server.routes["/moved"] = feed("https://r.test/orig", "Story")
     original = poll(poller, url)
