@@ -24,13 +24,14 @@ from services.ingest.normalize import build_article
 from services.ingest.seeds import (
     SeedResult,
     decode_text,
-    json_document,
+    document_drafts,
     json_line_draft,
     json_lines,
     parse_text,
 )
 
 _END = b""  # no line of a stream is empty: each holds at least its line break
+_NOT_JSON = object()
 
 
 class InputErrors:
@@ -50,9 +51,10 @@ def articles_from(name: str, data: bytes, errors: InputErrors) -> Iterator[RawAr
     starts with "{", else one plain-text article; nothing but the error if it is no UTF-8 text
     (binary, another encoding, empty)."""
     start = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
+    document = _json_value(data) if start in (b"[", b"{") else _NOT_JSON
     try:
-        if start in (b"[", b"{") and _is_one_json_value(data):
-            drafts = list(json_document(name, decode_text(name, data)))
+        if document is not _NOT_JSON:
+            drafts = list(document_drafts(name, document))
         elif start == b"{":
             drafts = list(json_lines(name, data))
         else:
@@ -70,7 +72,7 @@ def stream_articles(
     not arrived yet; a stream that does not begin with a JSON line is read whole, as a file."""
     lines = _arrivals(stream)
     first = next((line for line in lines if line is not None), _END)
-    if not (first.removeprefix(codecs.BOM_UTF8).startswith(b"{") and _is_one_json_value(first)):
+    if not first.removeprefix(codecs.BOM_UTF8).startswith(b"{") or _json_value(first) is _NOT_JSON:
         yield from articles_from(name, first + b"".join(line for line in lines if line), errors)
         return
     number = 0
@@ -92,12 +94,12 @@ def _articles(name: str, drafts: Iterable[SeedResult], errors: InputErrors) -> I
             yield build_article(draft, source, utc_now())
 
 
-def _is_one_json_value(data: bytes) -> bool:
+def _json_value(data: bytes) -> object:
+    """The one JSON value UTF-8 `data` holds, else `_NOT_JSON` (JSON lines hold several)."""
     try:
-        json.loads(data.removeprefix(codecs.BOM_UTF8))
-    except ValueError:
-        return False
-    return True
+        return json.loads(data.removeprefix(codecs.BOM_UTF8).decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError too
+        return _NOT_JSON
 
 
 def _arrivals(stream: BinaryIO) -> Iterator[bytes | None]:

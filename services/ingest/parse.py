@@ -242,7 +242,7 @@ def _xml_link(entry: dict[str, Any], base: str) -> str | None:
     link, guid = _get(entry, "link"), _get(entry, "id")
     if _get(entry, "guidislink") and link == guid and not _is_absolute(link):
         return None
-    return _http_url(link, base) or (_http_url(guid, base) if _is_absolute(guid) else None)
+    return _http_url(link, base) or _url_of_id(guid, base)
 
 
 def _xml_authors(element: dict[str, Any]) -> list[str | None]:
@@ -570,8 +570,7 @@ def _json_item(raw: object, inherited: _Inherited) -> ArticleDraft | SkippedItem
         body=content or summary,
         # Not `external_url`: the page an item is about (a link post's target) is another
         # publisher's article, which would be taken for this one.
-        link=_http_url(item.url, inherited.base)
-        or (_http_url(item.id, inherited.base) if _is_absolute(item.id) else None),
+        link=_http_url(item.url, inherited.base) or _url_of_id(item.id, inherited.base),
         authors=item.author_names() or inherited.authors,
         categories=item.tags,
         language=language_code(item.language) or inherited.language,
@@ -710,6 +709,12 @@ def _http_url(link: object, base: str) -> str | None:
     except ValueError:
         return None
     return absolute
+
+
+def _url_of_id(guid: object, base: str) -> str | None:
+    """An item's GUID (or JSON Feed id) as its link, when it is a URL: many are not ("2", a
+    UUID), and joined to the site's address would name a page that does not exist."""
+    return _http_url(guid, base) if _is_absolute(guid) else None
 
 
 def _is_absolute(link: object) -> bool:

@@ -179,6 +179,11 @@ def json_document(name: str, text: str) -> Iterator[SeedResult]:
     except json.JSONDecodeError as exc:
         yield SeedError(name, "invalid_json", f"{exc.msg} at line {exc.lineno}")
         return
+    yield from document_drafts(name, document)
+
+
+def document_drafts(name: str, document: object) -> Iterator[SeedResult]:
+    """The articles of a parsed JSON document: one article, or a list of them."""
     items = document if isinstance(document, list) else [document]
     if not items:
         yield SeedError(name, "empty", "an empty list")
