@@ -6,13 +6,15 @@ state record. `ArticleIndex` joins them: an article is the feed's that published
 on every other feed it is a duplicate, whatever text that feed gives it (an older version, a
 shorter teaser), so it is published once and only its own feed's edits are published again.
 The index is rebuilt from the state records whenever they are read, so it survives restarts
-without a record of its own.
+without a record of its own: the log that shows an article first names its feed, so a feed that
+lost the race to publish an article its poll saw first takes a later time in its log.
 
 Both are as compact as `SeenWindow`, for the same reason: every configured feed keeps a log.
 """
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from services.ingest.dedup import Outcome, pack_words, unpack_words
 
@@ -20,6 +22,8 @@ from services.ingest.dedup import Outcome, pack_words, unpack_words
 # after this many newer ones were seen is published again.
 MAX_INDEX_ENTRIES = 200_000
 ARTICLE_LOG_BYTES = 24  # an `ArticleLog` entry in a state record: three 64-bit words
+
+IndexEntry = tuple[int, str, int]  # an `ArticleIndex` entry: digest, feed, first seen
 
 
 def article_word(article_id: str) -> int:
@@ -72,10 +76,28 @@ class ArticleLog:
         kept = [*self._entries.items(), *latest.items()]
         self._entries = dict(kept[-(self.capacity + len(latest)) :])
 
+    def defer(self, times: dict[int, int]) -> None:
+        """Moves the first-seen time of articles the log holds to the later of the two."""
+        for article, seen in times.items():
+            entry = self._entries.get(article)
+            if entry is not None and entry[1] < seen:
+                self._entries[article] = (entry[0], seen)
+
+
+@dataclass
+class Selection:
+    """What `ArticleIndex.select` decided for a feed's candidates."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    # Articles another feed published first though this feed's poll saw them no later (it
+    # began earlier and took longer): the first-seen time the feed's log must give them, just
+    # after the owner's, for a rebuild after a restart to keep the owner.
+    behind: dict[int, int] = field(default_factory=dict)
+
 
 class ArticleIndex:
-    """Each article's feed (the one that published it first) and the digest of the text it was
-    last published with, across feeds.
+    """Each article's feed (the one that published it first), the digest of the text it was last
+    published with, and when its feed first showed it, across feeds.
 
     Bounded: past `capacity` the entry touched longest ago goes. The caller sizes it to what the
     feeds' logs hold, up to `MAX_INDEX_ENTRIES`.
@@ -83,7 +105,7 @@ class ArticleIndex:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[int, tuple[int, str]] = OrderedDict()
+        self._entries: OrderedDict[int, IndexEntry] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -91,13 +113,13 @@ class ArticleIndex:
     def rebuild(self, logs: Iterable[tuple[str, ArticleLog]]) -> None:
         """The index of what the feeds' logs hold; an article two logs hold goes to the feed
         that showed it first."""
-        firsts: dict[int, tuple[int, int, str]] = {}
+        firsts: dict[int, IndexEntry] = {}
         for feed, log in logs:
             for article, (digest, seen) in log.entries():
-                if article not in firsts or seen < firsts[article][1]:
-                    firsts[article] = (digest, seen, feed)
+                if article not in firsts or seen < firsts[article][2]:
+                    firsts[article] = (digest, feed, seen)
         self._entries.clear()
-        self.add({article: (digest, feed) for article, (digest, _, feed) in firsts.items()})
+        self.add(firsts)
 
     def resize(self, capacity: int) -> None:
         self.capacity = capacity
@@ -106,30 +128,32 @@ class ArticleIndex:
     def select(
         self,
         feed: str,
-        candidates: Sequence[tuple[int, int, Outcome]],
-        pending: dict[int, tuple[int, str]],
-    ) -> list[Outcome]:
-        """The final outcome of each (article, digest, feed outcome) `feed` would publish.
+        candidates: Sequence[tuple[int, int, int, Outcome]],
+        pending: dict[int, IndexEntry],
+    ) -> Selection:
+        """The final outcome of each (article, digest, first seen, feed outcome) `feed` would
+        publish.
 
         `duplicate` when another feed published the article, before or earlier in this
         transaction, or this feed did with the same text; `updated` when this feed published it
         with another text; else the feed's own outcome. What is to be published goes into
         `pending`, for `add` once the transaction committed.
         """
-        outcomes = []
-        for article, digest, outcome in candidates:
+        selection = Selection()
+        for article, digest, seen, outcome in candidates:
             known = pending.get(article) or self._entries.get(article)
-            if known is None:
-                outcomes.append(outcome)
-            elif known[1] != feed or known[0] == digest:
-                outcomes.append(Outcome.DUPLICATE)
-                continue
-            else:
-                outcomes.append(Outcome.UPDATED)
-            pending[article] = (digest, feed)
-        return outcomes
+            if known is not None and known[1] != feed:
+                if seen <= known[2]:
+                    selection.behind[article] = known[2] + 1
+                outcome = Outcome.DUPLICATE
+            elif known is not None:
+                outcome = Outcome.DUPLICATE if known[0] == digest else Outcome.UPDATED
+            selection.outcomes.append(outcome)
+            if outcome is not Outcome.DUPLICATE:
+                pending[article] = (digest, feed, seen)
+        return selection
 
-    def add(self, published: dict[int, tuple[int, str]]) -> None:
+    def add(self, published: dict[int, IndexEntry]) -> None:
         for article, entry in published.items():
             self._entries[article] = entry
             self._entries.move_to_end(article)

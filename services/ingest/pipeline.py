@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from kafka import ConsumerGroupMetadata
@@ -37,6 +37,7 @@ from services.ingest.crossfeed import (
     MAX_INDEX_ENTRIES,
     ArticleIndex,
     ArticleLog,
+    IndexEntry,
 )
 from services.ingest.dedup import Outcome
 from services.ingest.feeds import FeedConfig
@@ -350,10 +351,10 @@ class Ingest:
             else:  # it began from a state since replaced (read back after a failure): redo it
                 self._scheduler.finish(result.base.url)
                 self._reschedule(result.base.url, time.time())
-        pending: dict[int, tuple[int, str]] = {}
+        pending: dict[int, IndexEntry] = {}
         plans = [self._plan(result, pending) for result in current]
         articles = [article for _, _, published in plans for article in published]
-        states = [result.state for result in current if result.write_state]
+        states = [result.state for result, _, _ in plans if result.write_state]
         if not self._write(articles, states):
             for result in current:
                 self._scheduler.finish(result.base.url)
@@ -367,18 +368,23 @@ class Ingest:
         return True
 
     def _plan(
-        self, result: PollResult, pending: dict[int, tuple[int, str]]
+        self, result: PollResult, pending: dict[int, IndexEntry]
     ) -> tuple[PollResult, list[Outcome], list[RawArticle]]:
         """The final outcome of each candidate of a poll, and the articles to publish: those no
         other feed published, before or earlier in this transaction, and this feed's edits."""
-        candidates = [(c.word, c.digest, c.outcome) for c in result.candidates]
-        outcomes = self._index.select(result.base.url, candidates, pending)
+        candidates = [(c.word, c.digest, c.seen, c.outcome) for c in result.candidates]
+        selection = self._index.select(result.base.url, candidates, pending)
+        if selection.behind:
+            log = ArticleLog.from_bytes(self._settings.seen_window, result.state.articles)
+            log.defer(selection.behind)
+            state = result.state.model_copy(update={"articles": log.to_bytes()})
+            result = replace(result, state=state)
         published = [
             _as_outcome(candidate.article, outcome)
-            for candidate, outcome in zip(result.candidates, outcomes, strict=True)
+            for candidate, outcome in zip(result.candidates, selection.outcomes, strict=True)
             if outcome is not Outcome.DUPLICATE
         ]
-        return result, outcomes, published
+        return result, selection.outcomes, published
 
     def _adopt(self, result: PollResult, outcomes: list[Outcome], published: int) -> None:
         url = result.base.url

@@ -47,6 +47,7 @@ class Candidate:
     article: RawArticle
     word: int  # `article_word` of its id
     digest: int  # of its text, as `SeenWindow` keeps it
+    seen: int  # when the feed first showed it, as `ArticleLog` keeps it
     outcome: Outcome
 
 
@@ -251,6 +252,7 @@ def _built(
     settled: Counter[Outcome] = Counter()
     carried: list[tuple[int, int]] = []
     shared = _shared_links(decisions)
+    seen_now = (now - _EPOCH) // _MICROSECOND
     for decision in decisions:
         try:
             keys = _item_keys(decision, feed.url, shared)
@@ -262,7 +264,8 @@ def _built(
                 decision = replace(decision, outcome=Outcome.NEW)
             if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
                 article = _article(decision, keys, source, now, first_seen)
-                candidates.append(Candidate(article, word, decision.digest, decision.outcome))
+                seen = seen_now if first_seen is None else first_seen
+                candidates.append(Candidate(article, word, decision.digest, seen, decision.outcome))
             else:
                 settled[decision.outcome] += 1
         except ValueError as exc:  # pydantic's ValidationError too: one odd item, not the feed
@@ -271,7 +274,7 @@ def _built(
             log.warning("feed item skipped", extra={"feed": feed.name, "error": str(exc)})
             continue
         carried.append((word, decision.digest))
-    articles.record(carried, (now - _EPOCH) // _MICROSECOND)
+    articles.record(carried, seen_now)
     return candidates, settled
 
 

@@ -54,6 +54,7 @@ class Feed:
     format: str
     items: list[Item] = field(default_factory=list)
     changed: datetime = EPOCH
+    delay: float = 0.0  # seconds before each answer
 
     def render(self, path: str, host: str) -> bytes:
         return RENDERERS[self.format](path, host, self.items)
@@ -71,9 +72,9 @@ class FeedFarm:
     def url(self, name: str) -> str:
         return f"http://{self.host}/feeds/{name}"
 
-    def add(self, name: str, format: str, items: list[Item]) -> str:
+    def add(self, name: str, format: str, items: list[Item], delay: float = 0.0) -> str:
         with self.lock:
-            self.feeds[name] = Feed(format, list(items))
+            self.feeds[name] = Feed(format, list(items), delay=delay)
         self.server.routes[f"/feeds/{name}"] = lambda seen: self._reply(name, seen)
         return self.url(name)
 
@@ -94,8 +95,9 @@ class FeedFarm:
         etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
         headers = {"ETag": etag, "Last-Modified": format_datetime(changed, usegmt=True)}
         if seen.headers.get("if-none-match") == etag:
-            return Reply(304, b"", headers)
-        return Reply(200, body, {**headers, "Content-Type": CONTENT_TYPES[feed.format]})
+            return Reply(304, b"", headers, delay=feed.delay)
+        content_type = {"Content-Type": CONTENT_TYPES[feed.format]}
+        return Reply(200, body, {**headers, **content_type}, delay=feed.delay)
 
 
 def article_id(farm: FeedFarm, item: Item) -> str:

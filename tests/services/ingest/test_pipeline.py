@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 from newswire.settings import KafkaSettings, TopicSettings
@@ -164,6 +165,35 @@ def test_restart_publishes_changes_with_the_same_id_and_what_appeared_meanwhile(
     states = [FeedState.model_validate_json(record.value) for record in records]
     assert {state.url for state in states} == set(urls.values())
     assert all(state.validators.etag and state.error_streak == 0 for state in states)
+
+
+def test_an_article_stays_with_the_feed_that_published_it_first_across_a_restart(
+    farm: FeedFarm, service_env: dict[str, str], kafka_settings: KafkaSettings,
+    topics: TopicSettings, tmp_path: Path,
+) -> None:  # fmt: skip
+    # The fast feed publishes the story, though a slow feed's poll may well begin first (polls
+    # start in the feed list's order across its partitions, which the URLs decide).
+    teaser = Item("raced", "A story on five feeds", "The teaser.")
+    story = replace(teaser, body="The whole story.")
+    slow = [f"slow-{n}" for n in range(4)]
+    urls = {name: farm.add(name, "rss", [teaser], delay=1.0) for name in slow}
+    urls["fast"] = farm.add("fast", "atom", [story])
+    feeds_file = write_yaml(tmp_path / "feeds.yaml", urls)
+    env = ingest_env(service_env, NEWSWIRE_MAX_POLLS_PER_HOST=str(len(urls)))  # all at once
+    code, logs = run_once(feeds_file, env)
+    assert code == 0, logs[-5:]
+    (first,) = published(kafka_settings, topics.raw)
+    assert (first.source.feed_url, first.body) == (urls["fast"], story.body)
+
+    # After a restart the fast feed's edit is still the article's, and the teasers still are not.
+    farm.update("fast", lambda old: [replace(story, body="The whole story, corrected.")])
+    for name in slow:
+        farm.update(name, lambda old: [replace(teaser, body="A new teaser.")])
+    code, logs = run_once(feeds_file, env)
+    assert code == 0, logs[-5:]
+    _, second = published(kafka_settings, topics.raw)
+    assert (second.id, second.body) == (first.id, "The whole story, corrected.")
+    assert (summary(logs)["items_updated"], summary(logs)["items_duplicate"]) == (1, len(slow))
 
 
 def _start(feeds_file: Path, env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
