@@ -23,7 +23,7 @@ from calendar import timegm
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from email.utils import getaddresses
+from email.utils import getaddresses, parsedate_to_datetime
 from itertools import islice
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -63,6 +63,27 @@ _get = dict.get
 # cached: a search of the whole module path for every feed. And the parser the entity handling
 # above is made for is expat's: a module of that name on the path must not change it.
 feedparser.api.PREFERRED_XML_PARSERS = ["xml.sax.expatreader"]
+
+
+def _kept_apart(key: str) -> tuple[Callable[[Any, dict[str, str]], None], Callable[[Any], None]]:
+    """feedparser's handlers for an element that keep its text under `key`, as a text construct
+    (`<key>_detail`) of its own."""
+
+    def start(parser: Any, attrs: dict[str, str]) -> None:
+        parser.push_content(key, attrs, "text/plain", 1)
+
+    def end(parser: Any) -> None:
+        parser.pop_content(key)
+
+    return start, end
+
+
+# feedparser takes a podcast's itunes:summary and a picture's or video's media:description for
+# the item's description: the first of them is the summary, a second one content, and one after
+# the content replaces the summary. Kept apart, each is read as what it is (`_summary_detail`).
+_ITUNES, _MEDIA = feedparser.namespaces.itunes.Namespace, feedparser.namespaces.mediarss.Namespace
+_ITUNES._start_itunes_summary, _ITUNES._end_itunes_summary = _kept_apart("itunes_summary")
+_MEDIA._start_media_description, _MEDIA._end_media_description = _kept_apart("media_description")
 
 
 # Items read from one document at most (feeds list their newest first); this bounds the work of a
@@ -188,12 +209,9 @@ def _first_items(body: bytes, limit: int) -> tuple[bytes, int]:
 
 def _xml_item(entry: dict[str, Any], inherited: _Inherited) -> ArticleDraft | SkippedItem:
     contents = _get(entry, "content") or []
-    details = [*contents, _get(entry, "summary_detail"), _get(entry, "title_detail")]
+    details = [*contents, _summary_detail(entry), _get(entry, "title_detail")]
     *texts, summary, title = _detail_texts(details)
-    # The fullest text the item gives. feedparser files a second summary-like element (a
-    # picture's media:description, a podcast's itunes:summary) as content when the item has a
-    # description already: the first content is not always the article's text.
-    body = max([*texts, summary], key=len)
+    body = max([*texts, summary], key=len)  # a content shorter than the description is a teaser
     published, updated = _xml_date(entry, "published"), _xml_date(entry, "updated")
     # The item's own dc:language, then the xml:lang of its texts, then the feed's.
     languages = [
@@ -215,6 +233,16 @@ def _xml_item(entry: dict[str, Any], inherited: _Inherited) -> ArticleDraft | Sk
         enclosures=_xml_enclosures(entry),
         base=inherited.base,
     )
+
+
+def _summary_detail(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The item's description, else what stands in for one: a podcast's itunes:summary, a
+    video's media:description (all a YouTube feed gives)."""
+    for key in ("summary_detail", "itunes_summary_detail", "media_description_detail"):
+        detail: dict[str, Any] | None = _get(entry, key)
+        if detail and _get(detail, "value"):
+            return detail
+    return None
 
 
 def _xml_enclosures(entry: dict[str, Any]) -> list[tuple[object, object, object]]:
@@ -292,9 +320,9 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
     """
     # As stored: feedparser's own get would answer `updated` with `published` when missing.
     parsed = _get(entry, f"{key}_parsed")
-    if parsed is None:
-        return None
     text = _get(entry, key, "")
+    if parsed is None:
+        return _rfc822_date(text) if text else None
     if _is_naive_iso(text) or _is_impossible(text):
         return None
     try:
@@ -306,6 +334,16 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
         return moment
     offset = utc_offset(zone, moment.replace(tzinfo=None))  # the clock time the feed wrote
     return None if offset is None else moment - offset
+
+
+def _rfc822_date(text: str) -> datetime | None:
+    """An RFC 822 date feedparser does not read, with its weekday in another language ("Sex, 03
+    Jan 2025 23:47:02 -0300"), or given where RFC 3339 is due; None without a zone it knows."""
+    try:
+        moment = parsedate_to_datetime(text)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 _ISO_PARTS = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2}))?)?")
@@ -594,12 +632,15 @@ def _json_text(text: str | None) -> str:
 
 
 def _json_date(text: str | None) -> datetime | None:
-    """An RFC 3339 date in UTC; None when missing, unreadable or without an offset."""
-    try:
-        moment = datetime.fromisoformat(text.strip()) if text else None
-    except ValueError:
+    """An RFC 3339 date in UTC (or an RFC 822 one, which some publishers give instead); None
+    when missing, unreadable or without an offset."""
+    if not text:
         return None
-    return moment.astimezone(UTC) if moment and moment.tzinfo else None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return _rfc822_date(text)
+    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 # -- shared by both formats -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ _BLANK_LINES = re.compile(f"{_LINE}(?:\\s*{_LINE})+")
 
 _DROPPED = [
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
-    "head", "select", "button", "textarea", "audio", "video", "canvas", "map",
+    "head", "title", "select", "button", "textarea", "audio", "video", "canvas", "map",
 ]  # fmt: skip
 _BLOCKS = frozenset(
     {"address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog",

@@ -249,6 +249,23 @@ def json_feed(**fields: object) -> ParsedFeed:
 @pytest.mark.parametrize(
     ("date", "published"),
     [
+        ("Sex, 03 Jan 2025 23:47:00 -0300", utc(2025, 1, 4, 2, 47)),
+        ("Mié., 01 Dec 2026 10:00:00 +0100", utc(2026, 12, 1, 9, 0)),
+        ("Di, 01 Dec 2026 10:00:00 GMT", utc(2026, 12, 1, 10, 0)),
+        ("Di, 01 Dec 2026 10:00:00", None),  # no zone
+        ("Di, 31 Feb 2026 10:00:00 GMT", None),
+    ],
+)
+def test_rss_dates_with_a_weekday_in_another_language(
+    date: str, published: datetime | None
+) -> None:
+    (item,) = rss(f"<item><title>T</title><pubDate>{date}</pubDate></item>").items
+    assert (item.published_at, item.published_at_inferred) == (published, published is None)
+
+
+@pytest.mark.parametrize(
+    ("date", "published"),
+    [
         ("Tue, 01 Dec 2026 10:00:00 GMT", utc(2026, 12, 1, 10, 0)),
         ("Tue, 01 Dec 2026 10:00:00 UTC", utc(2026, 12, 1, 10, 0)),
         ("Tue, 01 Dec 2026 10:00:00 EST", utc(2026, 12, 1, 15, 0)),
@@ -368,6 +385,32 @@ def test_a_guid_that_is_no_url_does_not_become_the_link() -> None:
 
 
 def test_the_body_is_the_item_s_text_not_a_caption_or_a_podcast_summary() -> None:
+    shows = '<item xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">'
+    notes = "<description>The show notes of this episode.</description>"
+    itunes = "<itunes:summary>An iTunes summary, longer than the show notes.</itunes:summary>"
+    article = '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+    after_content, longer, alone = rss(
+        f"{shows}<title>A</title>{notes}{article}The article.</content:encoded>{itunes}</item>"
+        f"{shows}<title>B</title>{notes}{itunes}</item>"
+        f"{shows}<title>C</title>{itunes}</item>"
+    ).items
+    assert (after_content.summary, after_content.body) == (
+        "The show notes of this episode.",
+        "The show notes of this episode.",  # the fullest of content and description
+    )
+    assert (longer.summary, longer.body) == ("The show notes of this episode.",) * 2
+    # With nothing else, the iTunes summary is what the item says of itself.
+    assert alone.summary == alone.body == "An iTunes summary, longer than the show notes."
+    youtube = (
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">'
+        "<title>Channel</title><entry><id>yt:video:1</id><title>Video</title>"
+        '<link rel="alternate" href="https://video.example/watch?v=1"/>'
+        "<media:group><media:title>Video</media:title>"
+        "<media:description>What the video shows.</media:description></media:group></entry></feed>"
+    )
+    (video,) = parse_feed(youtube.encode(), {}, "https://video.example/feed").items
+    assert video.summary == video.body == "What the video shows."
+
     captioned, podcast, full = rss(
         '<item xmlns:media="http://search.yahoo.com/mrss/"><title>Floods</title>'
         "<description>Thousands were evacuated as the river rose overnight.</description>"
@@ -506,6 +549,22 @@ def test_json_feed_items_keep_what_is_usable_of_their_optional_parts() -> None:
     ]
     assert link_post.url is None and link_post.body == "Worth reading."  # not external_url's
     assert summary_only.body == "The whole text there is."
+
+
+@pytest.mark.parametrize(
+    ("date", "published"),
+    [
+        ("2026-12-01T10:00:00+01:00", utc(2026, 12, 1, 9, 0)),
+        ("Tue, 01 Dec 2026 10:00:00 GMT", utc(2026, 12, 1, 10, 0)),  # RFC 822 where 3339 is due
+        ("Tue, 01 Dec 2026 10:00:00 -0500", utc(2026, 12, 1, 15, 0)),
+        ("2026-12-01T10:00:00", None),  # no offset, as RFC 3339 requires
+        ("Tue, 01 Dec 2026 10:00:00", None),
+        ("yesterday", None),
+    ],
+)
+def test_json_feed_dates(date: str, published: datetime | None) -> None:
+    (item,) = json_feed(items=[{"id": "1", "content_text": "x", "date_published": date}]).items
+    assert (item.published_at, item.published_at_inferred) == (published, published is None)
 
 
 def test_json_feed_with_a_byte_order_mark() -> None:

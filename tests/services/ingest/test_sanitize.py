@@ -59,6 +59,7 @@ def test_markup_escaped_twice_is_read_as_markup(markup: str, text: str) -> None:
         "<svg><text>drawn</text></svg><template><p>later</p></template>visible",
         "<img src=x onerror=alert(1)>visible<object>obj</object>",
         "<head><title>page title</title></head><body>visible</body>",
+        "<a href=x><img src=x.jpg></a><title>a title inside the text</title>visible",
     ],
 )
 def test_non_content_is_dropped_with_its_text(markup: str) -> None:
