@@ -622,11 +622,11 @@ class _PublicOnlyBackend(_DeadlineBackend):
 
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, limits: httpx.Limits, backend: httpcore.SyncBackend) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        ssl_context = httpx.create_ssl_context(trust_env=False)  # one, loaded once, for all
+        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
         # httpx takes neither a network backend nor a pool, so the pool it built is replaced by
         # pools per origin on our backend. httpx is pinned, and the deadline, private-address and
         # pool tests fail if this breaks.
-        ssl_context = httpx.create_ssl_context(trust_env=False)
 
         def new_pool() -> httpcore.ConnectionPool:
             return httpcore.ConnectionPool(
