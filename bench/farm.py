@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 from bench.corpus import EPOCH, drafts
 
 HOST_PREFIX = "127.0.1."
+CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 LAST_MODIFIED = format_datetime(EPOCH, usegmt=True)
 DESCRIPTION_WORDS = 80
 
@@ -65,7 +66,7 @@ class Farm:
         return '"' + hashlib.sha256(self._bodies[number]).hexdigest()[:16] + '"'
 
     def start(self) -> None:
-        self._bodies = [self._render(number) for number in range(self.feeds)]
+        self._bodies = [self.render(number) for number in range(self.feeds)]
         self.port = _free_port()
         ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
@@ -82,7 +83,8 @@ class Farm:
     def reset_counts(self) -> None:
         self.served = {}
 
-    def _render(self, number: int) -> bytes:
+    def render(self, number: int) -> bytes:
+        """Feed `number`'s body, the same in every process."""
         words = (DESCRIPTION_WORDS + 20) * self.items
         texts = drafts(max(1, words // 500), "prose", seed=1000 + number)
         pool = " ".join(str(text["body"]) for text in texts).split()
@@ -149,7 +151,7 @@ class Farm:
             return self._count(304, f"HTTP/1.1 304 Not Modified\r\n{common}\r\n".encode())
         body = self._bodies[number]
         head = (
-            "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
+            f"HTTP/1.1 200 OK\r\nContent-Type: {CONTENT_TYPE}\r\n"
             f"{common}Content-Length: {len(body)}\r\n\r\n"
         )
         return self._count(200, head.encode() + body)
