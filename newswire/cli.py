@@ -5,7 +5,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -178,9 +178,14 @@ def tag(files: tuple[Path, ...]) -> None:
     from services.enrich.offline import tag_inputs
 
     configure_logging("WARNING", "text")
-    stdin = ("<stdin>", sys.stdin.buffer)
-    inputs = [stdin if str(path) == "-" else (str(path), path) for path in files]
-    sys.exit(tag_inputs(inputs or [stdin], sys.stdout))
+    inputs = [_stdin() if str(path) == "-" else (str(path), path) for path in files]
+    sys.exit(tag_inputs(inputs or [_stdin()], sys.stdout))
+
+
+def _stdin() -> tuple[str, BinaryIO]:
+    if sys.stdin is None:  # started with its stdin closed (`<&-`)
+        raise click.UsageError("stdin is closed: name the files to tag")
+    return "<stdin>", sys.stdin.buffer
 
 
 def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:

@@ -22,6 +22,7 @@ from schemas import RawArticle, Source, SourceKind, utc_now
 from services.enrich.tag import Tagger
 from services.ingest.normalize import build_article
 from services.ingest.seeds import (
+    TOO_DEEP,
     SeedResult,
     decode_text,
     document_drafts,
@@ -51,8 +52,8 @@ def articles_from(name: str, data: bytes, errors: InputErrors) -> Iterator[RawAr
     starts with "{", else one plain-text article; nothing but the error if it is no UTF-8 text
     (binary, another encoding, empty)."""
     start = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
-    document = _json_value(data) if start in (b"[", b"{") else _NOT_JSON
     try:
+        document = _json_value(name, data) if start in (b"[", b"{") else _NOT_JSON
         if document is not _NOT_JSON:
             drafts = list(document_drafts(name, document))
         elif start == b"{":
@@ -72,7 +73,10 @@ def stream_articles(
     not arrived yet; a stream that does not begin with a JSON line is read whole, as a file."""
     lines = _arrivals(stream)
     first = next((line for line in lines if line is not None), _END)
-    if not first.removeprefix(codecs.BOM_UTF8).startswith(b"{") or _json_value(first) is _NOT_JSON:
+    if (
+        not first.removeprefix(codecs.BOM_UTF8).startswith(b"{")
+        or _json_value(name, first) is _NOT_JSON
+    ):
         yield from articles_from(name, first + b"".join(line for line in lines if line), errors)
         return
     number = 0
@@ -94,10 +98,17 @@ def _articles(name: str, drafts: Iterable[SeedResult], errors: InputErrors) -> I
             yield build_article(draft, source, utc_now())
 
 
-def _json_value(data: bytes) -> object:
-    """The one JSON value UTF-8 `data` holds, else `_NOT_JSON` (JSON lines hold several)."""
+def _json_value(name: str, data: bytes) -> object:
+    """The one JSON value UTF-8 `data` holds, else `_NOT_JSON` (JSON lines hold several); a
+    `SeedError` for a list nested deeper than Python reads (an object that deep may be a JSON
+    line, whose error is its own)."""
+    text = data.removeprefix(codecs.BOM_UTF8)
     try:
-        return json.loads(data.removeprefix(codecs.BOM_UTF8).decode("utf-8"))
+        return json.loads(text.decode("utf-8"))
+    except RecursionError:
+        if text.lstrip().startswith(b"{"):
+            return _NOT_JSON
+        raise SeedError(name, "invalid_json", TOO_DEEP) from None
     except ValueError:  # UnicodeDecodeError too
         return _NOT_JSON
 

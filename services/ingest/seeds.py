@@ -172,12 +172,18 @@ def _refuse_binary(name: str, data: bytes) -> None:
         raise SeedError(name, "binary", "contains NUL bytes")
 
 
+TOO_DEEP = "nested deeper than Python reads"
+
+
 def json_document(name: str, text: str) -> Iterator[SeedResult]:
     """The articles of a JSON document: one article, or a list of them."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         yield SeedError(name, "invalid_json", f"{exc.msg} at line {exc.lineno}")
+        return
+    except RecursionError:
+        yield SeedError(name, "invalid_json", TOO_DEEP)
         return
     yield from document_drafts(name, document)
 

@@ -121,6 +121,50 @@ def test_tag_reads_a_json_document_of_one_article_or_a_list(tmp_path: Path) -> N
     ]
 
 
+def test_tag_reports_json_nested_too_deeply_and_goes_on(tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    document = tmp_path / "deep.json"
+    document.write_text(deep)
+    lines = tmp_path / "deep.jsonl"
+    good = json.dumps({"title": "Good", "body": "Paris."})
+    lines.write_text(f'{{"title": "deep", "x": {deep}}}\n{good}\n')
+    result = newswire("tag", str(document), str(lines), env=NO_KAFKA_ENV)
+    assert result.returncode == 1, result.stderr
+    assert f"{document}: invalid_json: nested deeper than Python reads" in result.stderr
+    assert f"{lines}:1: invalid_json" in result.stderr
+    assert [json.loads(line)["title"] for line in result.stdout.splitlines()] == ["Good"]
+
+    piped = subprocess.run(  # the first line tells a pipe of JSON lines
+        [sys.executable, "-m", "newswire", "tag"],
+        input=lines.read_bytes(),
+        env=NO_KAFKA_ENV,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert piped.returncode == 1 and b"<stdin>:1: invalid_json" in piped.stderr
+    assert [json.loads(line)["title"] for line in piped.stdout.splitlines()] == ["Good"]
+
+
+def test_tag_with_stdin_closed_tags_its_files_and_says_when_it_needs_stdin(
+    tmp_path: Path,
+) -> None:
+    article = tmp_path / "a.json"
+    article.write_text(json.dumps({"title": "Good", "body": "Paris."}))
+
+    def closed_stdin(*files: str) -> subprocess.CompletedProcess[str]:
+        command = f"exec {sys.executable} -m newswire tag {' '.join(files)} <&-"
+        return subprocess.run(
+            ["bash", "-c", command], env=NO_KAFKA_ENV, capture_output=True, text=True, timeout=120
+        )
+
+    named = closed_stdin(str(article))
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout)["title"] == "Good"
+    unnamed = closed_stdin()
+    assert unnamed.returncode == 2 and "stdin is closed" in unnamed.stderr
+
+
 def test_tag_on_a_pipe_writes_each_article_before_the_next_line_arrives() -> None:
     command = [sys.executable, "-m", "newswire", "tag"]
     with subprocess.Popen(

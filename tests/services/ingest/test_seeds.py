@@ -71,6 +71,7 @@ def test_a_seed_s_language_and_site_are_as_a_feed_item_s(tmp_path: Path) -> None
         ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
         ("latin1.txt", "Caf\xe9 society\nbody".encode("latin-1"), "not_utf8"),
         ("broken.json", b'{"title": "A", ', "invalid_json"),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "invalid_json"),
         ("untitled.json", b'{"body": "no title"}', "invalid_record"),
         ("wrongtype.json", b'{"title": "A", "authors": 5}', "invalid_record"),
         ("badport.json", b'{"title": "A", "url": "http://x.test:99999/a"}', "invalid_url"),
