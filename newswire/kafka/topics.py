@@ -4,10 +4,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from newswire.errors import KafkaUnavailableError
+from newswire.errors import ConfigError, KafkaUnavailableError
 from newswire.kafka.clients import make_admin
 from newswire.settings import KafkaSettings, TopicSettings
 
@@ -44,6 +44,26 @@ def ensure_topics(kafka: KafkaSettings, topics: TopicSettings, specs: Iterable[T
         raise KafkaUnavailableError(f"cannot create topics: {exc}") from exc
     finally:
         admin.close()
+
+
+def check_record_limit(kafka: KafkaSettings, names: Iterable[str], max_record_bytes: int) -> None:
+    """Raises `ConfigError` when a topic takes smaller records than `max_record_bytes`: a record
+    made to fit the setting would be refused by the broker, and its batch tried again forever."""
+    admin = make_admin(kafka, "newswire-admin")
+    try:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+        described = admin.describe_configs(resources, config_filter="all")["topic"]
+    except KafkaError as exc:
+        raise KafkaUnavailableError(f"cannot read topic configs: {exc}") from exc
+    finally:
+        admin.close()
+    for name, configs in described.items():
+        limit = int(configs["max.message.bytes"]["value"])
+        if limit < max_record_bytes:
+            raise ConfigError(
+                f"NEWSWIRE_MAX_RECORD_BYTES={max_record_bytes} is more than topic {name!r} "
+                f"takes (max.message.bytes={limit}): lower it, or raise the topic's limit"
+            )
 
 
 def _create(admin: KafkaAdminClient, missing: list[NewTopic]) -> None:

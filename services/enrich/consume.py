@@ -42,7 +42,7 @@ from newswire.errors import (
 )
 from newswire.kafka.clients import make_consumer, subscribe
 from newswire.kafka.serde import ArticleSerializer, Headers, article_key, decode_article, header
-from newswire.kafka.topics import TopicSpec, ensure_topics
+from newswire.kafka.topics import TopicSpec, check_record_limit, ensure_topics
 from newswire.kafka.unreadable import Polled, UnreadableRecord, poll_records
 from newswire.lifecycle import retry_until_stopped
 from newswire.observability.endpoints import EndpointServer, Readiness
@@ -170,9 +170,7 @@ class EnrichService:
                     EndpointServer(settings.metrics_host, settings.metrics_port, self._readiness)
                 )
                 self._follow_stop()
-                topics = settings.topics
-                specs = [TopicSpec(topics.raw), TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
-                self._retry("create topics", lambda: ensure_topics(settings.kafka, topics, specs))
+                self._prepare_topics()
                 consumer = self._retry("connect consumer", self._make_consumer)
                 stack.callback(_close_consumer, consumer, settings.close_timeout)
                 stack.callback(self._discard_checkpoint)  # runs first: no transaction left open
@@ -280,6 +278,14 @@ class EnrichService:
             lambda: open_checkpoint(self._settings, consumer, self._transactional_id),
         )
         return self._checkpoint
+
+    def _prepare_topics(self) -> None:
+        """Creates the topics, and checks that those it writes take the records it makes."""
+        settings, topics = self._settings, self._settings.topics
+        specs = [TopicSpec(topics.raw), TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
+        self._retry("create topics", lambda: ensure_topics(settings.kafka, topics, specs))
+        written, limit = [topics.enriched, topics.dlq], settings.max_record_bytes
+        self._retry("check topics", lambda: check_record_limit(settings.kafka, written, limit))
 
     def _retry(self, what: str, action: Callable[[], _T]) -> _T:
         return retry_until_stopped(self._stop, what, action, self._kafka_wait, self._readiness)
