@@ -177,7 +177,8 @@ class _Group:
 
     @property
     def name(self) -> str:
-        """The fullest spelling: most words, then most often written, then longest, then first."""
+        """The fullest spelling: most words, then not in capitals only (a dateline's "NAIROBI",
+        a headline's), then most often written, then longest, then first."""
         if len(self.spellings) == 1:  # most entities, asked for their name several times
             return next(iter(self.spellings))
         order = {name: position for position, name in enumerate(self.spellings)}
@@ -185,6 +186,7 @@ class _Group:
             order,
             key=lambda name: (
                 len(name.split()),
+                not name.isupper(),
                 self.spellings[name].total(),
                 len(name),
                 -order[name],

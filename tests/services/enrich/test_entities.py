@@ -93,6 +93,18 @@ def test_possessive_and_leading_the_are_normalised(places: Gazetteer) -> None:
     assert entities["United States"].country_code == "US"
 
 
+def test_a_name_in_capitals_only_gives_way_to_its_usual_spelling(places: Gazetteer) -> None:
+    mentions = [
+        Mention("NAIROBI", "GPE"),  # the dateline
+        Mention("Nairobi", "GPE"),
+        Mention("NATO", "ORG"),  # an acronym has no other spelling
+        Mention("NATO", "ORG"),
+    ]
+    entities = by_name(resolve_entities(mentions, places))
+    assert set(entities) == {"Nairobi", "NATO"}
+    assert (entities["Nairobi"].mentions, entities["Nairobi"].country_code) == (2, "KE")
+
+
 def test_junk_spans_are_dropped(places: Gazetteer) -> None:
     mentions = [
         Mention("2019", "DATE"),
