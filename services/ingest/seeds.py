@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pydantic
 
@@ -198,11 +199,20 @@ def document_drafts(name: str, document: object) -> Iterator[SeedResult]:
         yield _draft_or_error(where, partial(ArticleDraft.model_validate, item))
 
 
+def _check_link(url: str) -> None:
+    """ValueError unless `url` is an absolute http(s) URL that can be canonical, as a feed item's
+    link must be: readers follow it (a `javascript:` link on a page of records would run)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an absolute http(s) URL: {url[:100]!r}")
+    canonical_url(url)
+
+
 def _draft_or_error(where: str, parse: Callable[[], ArticleDraft]) -> SeedResult:
     try:
         draft = parse()
         if draft.url:  # a link that is no URL is this seed's error here, not one when published
-            canonical_url(draft.url)
+            _check_link(draft.url)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":

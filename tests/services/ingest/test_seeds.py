@@ -76,6 +76,9 @@ def test_a_seed_s_language_and_site_are_as_a_feed_item_s(tmp_path: Path) -> None
         ("wrongtype.json", b'{"title": "A", "authors": 5}', "invalid_record"),
         ("badport.json", b'{"title": "A", "url": "http://x.test:99999/a"}', "invalid_url"),
         ("badhost.json", b'{"title": "A", "url": "http://[x.test/a"}', "invalid_url"),
+        ("relative.json", b'{"title": "A", "url": "not a url"}', "invalid_url"),
+        ("script.json", b'{"title": "A", "url": "javascript:alert(1)"}', "invalid_url"),
+        ("hostless.json", b'{"title": "A", "url": "https:///a"}', "invalid_url"),
     ],
 )
 def test_bad_seed_is_reported_by_name_with_reason(
