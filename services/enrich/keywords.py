@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import statistics
 import string
 from collections.abc import Iterable
@@ -46,6 +47,8 @@ MAX_KEYWORD_CHARS = 60
 UNSPACED = "the text is not written with spaces between words, which keyword extraction needs"
 _CANDIDATES = TOP * 3
 _TITLE_CASE_SHARE = 0.7
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")  # a word; "O'Brien" whole
+_POSSESSIVE = re.compile("['\u2019]s$")
 _MAX_SHARED_WORDS = 0.5
 
 # YAKE's settings: a token of punctuation alone ends a run of words; tokens tagged as numbers
@@ -140,7 +143,8 @@ def extract_keywords(title: str, body: str, language: str | None) -> list[str] |
     for text not written with spaces between words (`UNSPACED`), which YAKE cannot read."""
     if not (title + body).strip():
         return []
-    text = f"{_sentence_case(cut_at_word(title, TITLE_CHARS))}.\n\n{cut_at_word(body, LEAD_CHARS)}"
+    lead = cut_at_word(body, LEAD_CHARS)
+    text = f"{_sentence_case(cut_at_word(title, TITLE_CHARS), lead)}.\n\n{lead}"
     if len(text) / len(text.split()) > MAX_MEAN_WORD_CHARS:
         return None
     if not any(char.isalpha() for char in text):
@@ -285,10 +289,15 @@ def dedupe(keywords: Iterable[str]) -> list[str]:
     return kept
 
 
-def _sentence_case(title: str) -> str:
-    """A Title Case Headline in lower case, so YAKE does not take every word for a name."""
+def _sentence_case(title: str, body: str) -> str:
+    """A Title Case Headline as a sentence, so YAKE does not take every word for a name: in lower
+    case, but for the words the body writes with a capital only ("Paris", "NATO")."""
     words = [word for word in title.split() if len(word) > 3 and word[:1].isalpha()]
     capitalised = sum(word[:1].isupper() for word in words)
-    if words and capitalised / len(words) >= _TITLE_CASE_SHARE:
-        return title.lower()
-    return title
+    if not words or capitalised / len(words) < _TITLE_CASE_SHARE:
+        return title
+    written = {_POSSESSIVE.sub("", word) for word in _WORD.findall(body)}
+    names = {word for word in written if word[:1].isupper() and word.lower() not in written}
+    return _WORD.sub(
+        lambda word: word[0] if _POSSESSIVE.sub("", word[0]) in names else word[0].lower(), title
+    )

@@ -73,6 +73,19 @@ def test_english_article_gets_at_most_top_keywords() -> None:
     assert any("interest" in keyword.casefold() for keyword in keywords)
 
 
+def test_a_title_case_headline_keeps_the_capitals_of_the_names_the_body_writes() -> None:
+    title = "NATO Leaders Clash With Milei Over Budget In Brussels"
+    body = (
+        "NATO leaders met in Brussels on Monday. Javier Milei said the budget was too high, and "
+        "the leaders clashed with him over it. Milei left Brussels early."
+    )
+    keywords = extract_keywords(title, body, "en")
+    assert keywords is not None
+    words = {word for keyword in keywords for word in keyword.split()}
+    assert {"NATO", "Milei", "Brussels"} <= words  # not "nato", "milei", "brussels"
+    assert {"leaders", "budget"} & words and not {"Leaders", "Budget"} & words
+
+
 def test_other_languages_and_empty_text() -> None:
     assert extract_keywords(
         "Réforme des retraites",
