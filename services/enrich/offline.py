@@ -26,6 +26,7 @@ from services.ingest.seeds import (
     SeedResult,
     decode_text,
     document_drafts,
+    json_document,
     json_line_draft,
     json_lines,
     parse_text,
@@ -48,22 +49,28 @@ class InputErrors:
 
 
 def articles_from(name: str, data: bytes, errors: InputErrors) -> Iterator[RawArticle]:
-    """The articles of one input: a JSON document if it is one JSON value, JSON lines if it
-    starts with "{", else one plain-text article; nothing but the error if it is no UTF-8 text
+    """The articles of one input (`_drafts_of`); nothing but the error if it is no UTF-8 text
     (binary, another encoding, empty)."""
-    start = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
     try:
-        document = _json_value(name, data) if start in (b"[", b"{") else _NOT_JSON
-        if document is not _NOT_JSON:
-            drafts = list(document_drafts(name, document))
-        elif start == b"{":
-            drafts = list(json_lines(name, data))
-        else:
-            drafts = [parse_text(decode_text(name, data))]
+        drafts = _drafts_of(name, data)
     except SeedError as error:
         errors.seed_error(error)
         return
     yield from _articles(name, drafts, errors)
+
+
+def _drafts_of(name: str, data: bytes) -> list[SeedResult]:
+    """A `.json` file's article or list, as a `.json` seed's; else a JSON document if the input
+    is one JSON value, JSON lines if it starts with "{", else one plain-text article."""
+    if name.endswith(".json"):
+        return list(json_document(name, decode_text(name, data)))
+    start = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
+    document = _json_value(name, data) if start in (b"[", b"{") else _NOT_JSON
+    if document is not _NOT_JSON:
+        return list(document_drafts(name, document))
+    if start == b"{":
+        return list(json_lines(name, data))
+    return [parse_text(decode_text(name, data))]
 
 
 def stream_articles(

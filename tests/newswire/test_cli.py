@@ -119,6 +119,14 @@ def test_tag_reads_a_json_document_of_one_article_or_a_list(tmp_path: Path) -> N
         "Two",
         "Three",
     ]
+    # A .json file is read as a .json seed is: a bare value is no article, text no JSON.
+    bare, text = tmp_path / "null.json", tmp_path / "text.json"
+    bare.write_text("null")
+    text.write_text("Not JSON\nat all")
+    refused = newswire("tag", str(bare), str(text), env=NO_KAFKA_ENV)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert f"{bare}: invalid_record" in refused.stderr
+    assert f"{text}: invalid_json" in refused.stderr
 
 
 def test_tag_reports_json_nested_too_deeply_and_goes_on(tmp_path: Path) -> None:
