@@ -16,6 +16,18 @@ LANGUAGE_ONLY = Counter(
     "Articles enriched without entities and topics, whose models are English: language and "
     "keywords only.",
 )
+# Why a record is dead-lettered, as docs/consumers.md lists them (`dlq.reason`).
+DEAD_LETTER_REASONS = (
+    "invalid_utf8",
+    "invalid_json",
+    "schema_mismatch",
+    "unsupported_schema",
+    "too_large",
+    "empty",
+    "unreadable",
+    "enrichment_failed",
+    "unexpected_error",
+)
 DEAD_LETTERS = Counter(
     "newswire_enrich_dead_letters_total",
     "Records sent to the dead-letter topic, by reason.",
@@ -30,7 +42,7 @@ CHECKPOINT_FAILURES = Counter(
 BATCH_DURATION = Histogram(
     "newswire_enrich_batch_duration_seconds",
     "Time to tag one batch of articles.",
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
 BATCH_SIZE = Histogram(
     "newswire_enrich_batch_size",
@@ -40,7 +52,9 @@ BATCH_SIZE = Histogram(
 END_TO_END_LATENCY = Histogram(
     "newswire_enrich_end_to_end_latency_seconds",
     "Time from an article's fetch by ingest to its enriched record being acknowledged.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+    # Up to a day: a percentile past the last bucket reads as that bucket's bound, so an outage
+    # of hours would show as minutes.
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400),
 )
 CONSUMER_LAG = Gauge(
     "newswire_enrich_consumer_lag",
@@ -54,6 +68,8 @@ for _outcome in ("enriched", "dead_lettered"):
     ARTICLES.labels(_outcome)
 for _reason in CheckpointError.REASONS:
     CHECKPOINT_FAILURES.labels(_reason)
+for _reason in DEAD_LETTER_REASONS:
+    DEAD_LETTERS.labels(_reason)
 
 
 def set_consumer_lag(lags: Mapping[int, int]) -> None:

@@ -7,6 +7,7 @@ set is bounded by it); a feed removed from the file has its series removed too.
 from prometheus_client import Counter, Gauge, Histogram
 
 from newswire import errors
+from schemas import SourceKind
 from services.ingest.dedup import Outcome
 
 ARTICLES_PUBLISHED = Counter(
@@ -95,6 +96,9 @@ for _outcome in ("committed", "failed"):
     TRANSACTIONS.labels(_outcome)
 for _outcome in ("ok", "error"):
     FEED_LIST_RELOADS.labels(_outcome)
+for _kind in SourceKind:
+    ARTICLES_PUBLISHED.labels(_kind.value)
+    PUBLISH_FAILURES.labels(_kind.value)
 
 
 def status_class(status: int | None) -> str:

@@ -25,6 +25,7 @@ from services.enrich import consume
 from services.enrich.checkpoint import CLIENT_ID, Offsets, TransactionalCheckpoint
 from services.enrich.consume import EnrichService
 from services.enrich.dead_letter import record_size
+from services.enrich.metrics import DEAD_LETTER_REASONS
 from services.enrich.settings import EnrichSettings
 from services.enrich.tag import Tagger
 from services.ingest.normalize import ArticleDraft, build_article
@@ -103,6 +104,7 @@ def test_poison_is_dead_lettered_and_every_good_record_enriched_once(
         (b"{", [("dlq.reason", b"old_failure"), ("dlq.offset", b"999")], "invalid_json"),
         (*near_the_limit(), "too_large"),
     ]
+    assert {reason for *_, reason in poison} <= set(DEAD_LETTER_REASONS)  # series from the start
     producer = KafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
     for index, (bad_value, bad_headers, _) in enumerate(poison):
         if index < len(good):

@@ -2,7 +2,7 @@
 
 from prometheus_client import REGISTRY
 
-from services.enrich.metrics import set_consumer_lag
+from services.enrich.metrics import DEAD_LETTER_REASONS, set_consumer_lag
 
 
 def lag_samples() -> dict[str, float]:
@@ -27,3 +27,10 @@ def test_no_partition_owned_means_no_lag_reported() -> None:
     set_consumer_lag({4: 1})
     set_consumer_lag({})
     assert lag_samples() == {}
+
+
+def test_every_dead_letter_reason_has_a_series_before_its_first_dead_letter() -> None:
+    # rate() needs a sample before the first event: a series born at 1 hides it.
+    for reason in DEAD_LETTER_REASONS:
+        value = REGISTRY.get_sample_value("newswire_enrich_dead_letters_total", {"reason": reason})
+        assert value is not None, reason
