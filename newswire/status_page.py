@@ -67,9 +67,9 @@ class _Handler(QuietHandler):
     page: ClassVar[bytes]
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-        if self.path == "/":
+        if self.route == "/":
             self.send_body(HTTPStatus.OK, self.page, "text/html; charset=utf-8")
-        elif self.path == "/status.json":
+        elif self.route == "/status.json":
             self.send_body(
                 HTTPStatus.OK, json.dumps(type(self).status()).encode(), "application/json"
             )

@@ -46,11 +46,11 @@ class _Handler(QuietHandler):
     readiness: ClassVar[Readiness]
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-        if self.path == "/metrics":
+        if self.route == "/metrics":
             self.send_body(HTTPStatus.OK, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
-        elif self.path == "/healthz":
+        elif self.route == "/healthz":
             self.send_body(HTTPStatus.OK, b"ok\n")
-        elif self.path == "/readyz":
+        elif self.route == "/readyz":
             reason = self.readiness.reason
             if reason is None:
                 self.send_body(HTTPStatus.OK, b"ready\n")

@@ -4,6 +4,7 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
+from urllib.parse import urlsplit
 
 from newswire.errors import ConfigError
 
@@ -11,6 +12,11 @@ from newswire.errors import ConfigError
 class QuietHandler(BaseHTTPRequestHandler):
     """A handler that answers with whole bodies, HEAD as GET without the body, and does not log
     every request. Subclasses answer GET."""
+
+    @property
+    def route(self) -> str:
+        """The request's path without its query string (`/healthz?probe=1` is `/healthz`)."""
+        return urlsplit(self.path).path
 
     def do_GET(self) -> None:
         self.send_body(HTTPStatus.NOT_FOUND, b"not found\n")

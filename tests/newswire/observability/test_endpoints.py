@@ -34,6 +34,9 @@ def test_health_readiness_and_metrics() -> None:
         assert (head.status_code, head.content) == (503, b"")
         assert head.headers["content-length"] == str(len(httpx.get(f"{base}/readyz").content))
         assert httpx.head(f"{base}/nothing").status_code == 404
+        # A query string (a cache buster, a checker's own parameters) names the same endpoint.
+        assert httpx.get(f"{base}/healthz?probe=1").status_code == 200
+        assert "newswire_ready" in httpx.get(f"{base}/metrics?x").text
 
 
 def test_a_port_another_process_holds_is_a_config_error_that_says_what_to_do() -> None:
