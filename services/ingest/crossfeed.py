@@ -13,7 +13,7 @@ Both are as compact as `SeenWindow`, for the same reason: every configured feed 
 """
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.ingest.dedup import Outcome, pack_words, unpack_words
@@ -130,18 +130,22 @@ class ArticleIndex:
         feed: str,
         candidates: Sequence[tuple[int, int, int, Outcome]],
         pending: dict[int, IndexEntry],
+        listed: Container[str],
     ) -> Selection:
         """The final outcome of each (article, digest, first seen, feed outcome) `feed` would
         publish.
 
         `duplicate` when another feed published the article, before or earlier in this
         transaction, or this feed did with the same text; `updated` when this feed published it
-        with another text; else the feed's own outcome. What is to be published goes into
-        `pending`, for `add` once the transaction committed.
+        with another text; else the feed's own outcome. An article whose feed is no longer
+        `listed` (removed from the list, or listed at a new URL) is this feed's. What is to be
+        published goes into `pending`, for `add` once the transaction committed.
         """
         selection = Selection()
         for article, digest, seen, outcome in candidates:
             known = pending.get(article) or self._entries.get(article)
+            if known is not None and known[1] not in listed:
+                known = (known[0], feed, seen)
             if known is not None and known[1] != feed:
                 if seen <= known[2]:
                     selection.behind[article] = known[2] + 1

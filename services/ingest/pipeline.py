@@ -373,7 +373,7 @@ class Ingest:
         """The final outcome of each candidate of a poll, and the articles to publish: those no
         other feed published, before or earlier in this transaction, and this feed's edits."""
         candidates = [(c.word, c.digest, c.seen, c.outcome) for c in result.candidates]
-        selection = self._index.select(result.base.url, candidates, pending)
+        selection = self._index.select(result.base.url, candidates, pending, self._feeds)
         if selection.behind:
             log = ArticleLog.from_bytes(self._settings.seen_window, result.state.articles)
             log.defer(selection.behind)

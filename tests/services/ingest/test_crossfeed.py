@@ -3,6 +3,8 @@
 from services.ingest.crossfeed import ArticleIndex, ArticleLog, IndexEntry, article_word
 from services.ingest.dedup import Outcome
 
+LISTED = frozenset({"first", "second", "third", "fast", "slow", "f", "g"})  # every feed here
+
 
 def test_article_word_is_the_id_prefix() -> None:
     assert article_word("0123456789abcdef" + "0" * 16) == 0x0123456789ABCDEF
@@ -41,6 +43,7 @@ def test_an_article_is_its_first_feeds_and_a_duplicate_on_every_other() -> None:
             (3, 30, 3, Outcome.NEW),
         ],
         pending,
+        LISTED,
     )
     assert selection.outcomes == [
         Outcome.DUPLICATE,
@@ -52,11 +55,17 @@ def test_an_article_is_its_first_feeds_and_a_duplicate_on_every_other() -> None:
     ]
     assert selection.behind == {}  # the second feed showed 1 and 4 after the first
     # A third feed in the same transaction finds the second's new article taken.
-    assert index.select("third", [(3, 31, 4, Outcome.NEW)], pending).outcomes == [Outcome.DUPLICATE]
+    assert index.select("third", [(3, 31, 4, Outcome.NEW)], pending, LISTED).outcomes == [
+        Outcome.DUPLICATE
+    ]
     assert pending == {2: (99, "second", 2), 3: (30, "second", 3)}
     index.add(pending)
-    assert index.select("second", [(3, 30, 3, Outcome.UPDATED)], {}).outcomes == [Outcome.DUPLICATE]
-    assert index.select("first", [(3, 30, 5, Outcome.NEW)], {}).outcomes == [Outcome.DUPLICATE]
+    assert index.select("second", [(3, 30, 3, Outcome.UPDATED)], {}, LISTED).outcomes == [
+        Outcome.DUPLICATE
+    ]
+    assert index.select("first", [(3, 30, 5, Outcome.NEW)], {}, LISTED).outcomes == [
+        Outcome.DUPLICATE
+    ]
 
 
 def test_a_feed_that_lost_the_race_to_publish_keeps_losing_after_a_restart() -> None:
@@ -66,18 +75,41 @@ def test_a_feed_that_lost_the_race_to_publish_keeps_losing_after_a_restart() -> 
     slow, fast = ArticleLog(5), ArticleLog(5)
     fast.record([(7, 70)], now=101)
     pending: dict[int, IndexEntry] = {}
-    assert index.select("fast", [(7, 70, 101, Outcome.NEW)], pending).outcomes == [Outcome.NEW]
+    assert index.select("fast", [(7, 70, 101, Outcome.NEW)], pending, LISTED).outcomes == [
+        Outcome.NEW
+    ]
     index.add(pending)  # the fast feed's transaction committed
     slow.record([(7, 71)], now=100)
-    selection = index.select("slow", [(7, 71, 100, Outcome.NEW)], {})
+    selection = index.select("slow", [(7, 71, 100, Outcome.NEW)], {}, LISTED)
     assert selection.outcomes == [Outcome.DUPLICATE] and selection.behind == {7: 102}
     slow.defer(selection.behind)
     assert slow.entries() == [(7, (71, 102))]
 
     index.rebuild([("slow", slow), ("fast", fast)])
     # The fast feed's edit is published; the slow feed's text is still a duplicate.
-    assert index.select("fast", [(7, 72, 101, Outcome.UPDATED)], {}).outcomes == [Outcome.UPDATED]
-    assert index.select("slow", [(7, 73, 102, Outcome.UPDATED)], {}).outcomes == [Outcome.DUPLICATE]
+    assert index.select("fast", [(7, 72, 101, Outcome.UPDATED)], {}, LISTED).outcomes == [
+        Outcome.UPDATED
+    ]
+    assert index.select("slow", [(7, 73, 102, Outcome.UPDATED)], {}, LISTED).outcomes == [
+        Outcome.DUPLICATE
+    ]
+
+
+def test_an_article_whose_feed_left_the_list_is_the_next_feed_s() -> None:
+    # The feed moved to a new URL in the file: the old URL's articles are the new URL's.
+    index = ArticleIndex(capacity=100)
+    index.add({1: (10, "old", 5), 2: (20, "old", 5)})
+    moved = {"new"}
+    pending: dict[int, IndexEntry] = {}
+    selection = index.select(
+        "new", [(1, 10, 9, Outcome.NEW), (2, 21, 9, Outcome.NEW)], pending, moved
+    )
+    assert selection.outcomes == [Outcome.DUPLICATE, Outcome.UPDATED]  # the same text; an edit
+    assert (pending, selection.behind) == ({2: (21, "new", 9)}, {})
+    # While the old URL is still listed, they stay its own.
+    assert index.select("new", [(2, 22, 9, Outcome.NEW)], {}, {"old", "new"}).outcomes == [
+        Outcome.DUPLICATE
+    ]
 
 
 def test_a_log_only_defers_articles_it_holds_and_never_to_an_earlier_time() -> None:
@@ -92,7 +124,7 @@ def test_index_forgets_the_oldest_past_its_capacity() -> None:
     index.add({1: (1, "f", 0), 2: (2, "f", 0)})
     index.add({1: (1, "f", 0), 3: (3, "f", 0)})  # 1 touched again: 2 is the oldest now
     assert len(index) == 2
-    selection = index.select("g", [(2, 2, 1, Outcome.NEW), (1, 1, 1, Outcome.NEW)], {})
+    selection = index.select("g", [(2, 2, 1, Outcome.NEW), (1, 1, 1, Outcome.NEW)], {}, LISTED)
     assert selection.outcomes == [Outcome.NEW, Outcome.DUPLICATE]
     index.resize(1)
     assert len(index) == 1

@@ -196,6 +196,28 @@ def test_an_article_stays_with_the_feed_that_published_it_first_across_a_restart
     assert (summary(logs)["items_updated"], summary(logs)["items_duplicate"]) == (1, len(slow))
 
 
+def test_a_feed_listed_at_a_new_url_keeps_publishing_the_edits_of_its_articles(
+    farm: FeedFarm, service_env: dict[str, str], kafka_settings: KafkaSettings,
+    topics: TopicSettings, tmp_path: Path,
+) -> None:  # fmt: skip
+    story = items("moved", 2)
+    feeds_file = write_yaml(tmp_path / "feeds.yaml", {"site": farm.add("old", "rss", story)})
+    env = ingest_env(service_env)
+    assert run_once(feeds_file, env)[0] == 0
+    first = published(kafka_settings, topics.raw)
+
+    # The site moved its feed; the file says so. Its articles are the same, one of them edited.
+    edited = Item(story[0].key, story[0].title, "A corrected text.")
+    write_yaml(feeds_file, {"site": farm.add("new", "atom", [edited, story[1]])})
+    code, logs = run_once(feeds_file, env)
+    assert code == 0, logs[-5:]
+    everything = published(kafka_settings, topics.raw)
+    assert [(a.id, a.body) for a in everything[len(first) :]] == [
+        (article_id(farm, edited), "A corrected text.")
+    ]
+    assert (summary(logs)["items_updated"], summary(logs)["items_duplicate"]) == (1, 1)
+
+
 def _start(feeds_file: Path, env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
     with log_file.open("wb") as stderr:
         return subprocess.Popen(ingest_command("--feeds", str(feeds_file)), env=env, stderr=stderr)
