@@ -590,8 +590,8 @@ class Ingest:
 
     def _feed_metrics(self, feed: FeedConfig, state: FeedState) -> None:
         metrics.FEED_ERROR_STREAK.labels(feed.name).set(state.error_streak)
-        # 0 for a feed that never succeeded, so that an alert on the time since a success fires
-        # for it too (a missing series would never fire).
+        # 0 for a feed that never succeeded: a series from the start, which the dashboard reads
+        # as never; its error streak says why, and NewswireFeedsFailing fires on it.
         last_success = state.last_success_at.timestamp() if state.last_success_at else 0
         metrics.FEED_LAST_SUCCESS.labels(feed.name).set(last_success)
 
