@@ -4,9 +4,9 @@
 polls F feeds of 50 items and publishes them; the bare component is stock `feedparser.parse`
 (its defaults, in a process that does not load newswire's parser, which tunes feedparser) on the
 same bytes, once just before the pass and once just after: on a shared machine one reading
-drifts with the load, and the pass is measured between the two. Items
-per CPU-second of each (the child's CPU, all threads, from its exit; bare feedparser's over both
-readings); the bar: at least 60% of bare feedparser.
+drifts with the load, and the pass is measured between the two. Items per CPU-second of each
+(the child's CPU, all threads, from its exit; bare feedparser's over both readings); the bar: at
+least 60% of bare feedparser.
 `feeds[steady]`: the same command again: every feed answers 304 to the conditional GET, and
 nothing new may be published. Polls per second from the farm's first to its last 304; the bare
 component is an httpx client, in a process of its own, making the same conditional GETs with as
