@@ -1,4 +1,6 @@
-"""Cutting text to a length without cutting a word in two."""
+"""Text helpers both services share: cutting text without cutting a word, possessive endings."""
+
+import re
 
 
 def cut_at_word(text: str, limit: int) -> str:
@@ -10,3 +12,11 @@ def cut_at_word(text: str, limit: int) -> str:
     head = text[:limit]
     end = max(head.rfind(" "), head.rfind("\n"))
     return head[:end] if end > 0 else head
+
+
+_POSSESSIVE = re.compile("(?<=\\w)['\u2019]s$|(?<=s)['\u2019]$")
+
+
+def without_possessive(word: str) -> str:
+    """`word` without its possessive ending: "Russia's" is "Russia", "Jones'" is "Jones"."""
+    return _POSSESSIVE.sub("", word)

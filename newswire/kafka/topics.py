@@ -18,13 +18,18 @@ log = logging.getLogger(__name__)
 class TopicSpec:
     name: str
     configs: dict[str, str] = field(default_factory=dict)
+    # The largest record the service writes to it (NEWSWIRE_MAX_RECORD_BYTES), if it writes any:
+    # a topic that takes less would refuse such a record, and its batch be tried again forever.
+    max_record_bytes: int | None = None
 
 
 COMPACTED = {"cleanup.policy": "compact"}
 
 
 def ensure_topics(kafka: KafkaSettings, topics: TopicSettings, specs: Iterable[TopicSpec]) -> None:
-    """Creates each missing topic with the configured partitions and replication."""
+    """Creates each missing topic with the configured partitions and replication, then checks
+    that each takes the records the service writes to it (`ConfigError` if not)."""
+    specs = list(specs)
     admin = make_admin(kafka, "newswire-admin")
     try:
         existing = set(admin.list_topics())
@@ -40,29 +45,25 @@ def ensure_topics(kafka: KafkaSettings, topics: TopicSettings, specs: Iterable[T
         ]
         if missing:
             _create(admin, missing)
+        _check_record_limits(admin, [spec for spec in specs if spec.max_record_bytes])
     except KafkaError as exc:
         raise KafkaUnavailableError(f"cannot create topics: {exc}") from exc
     finally:
         admin.close()
 
 
-def check_record_limit(kafka: KafkaSettings, names: Iterable[str], max_record_bytes: int) -> None:
-    """Raises `ConfigError` when a topic takes smaller records than `max_record_bytes`: a record
-    made to fit the setting would be refused by the broker, and its batch tried again forever."""
-    admin = make_admin(kafka, "newswire-admin")
-    try:
-        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
-        described = admin.describe_configs(resources, config_filter="all")["topic"]
-    except KafkaError as exc:
-        raise KafkaUnavailableError(f"cannot read topic configs: {exc}") from exc
-    finally:
-        admin.close()
-    for name, configs in described.items():
-        limit = int(configs["max.message.bytes"]["value"])
-        if limit < max_record_bytes:
+def _check_record_limits(admin: KafkaAdminClient, specs: list[TopicSpec]) -> None:
+    if not specs:
+        return
+    resources = [ConfigResource(ConfigResourceType.TOPIC, spec.name) for spec in specs]
+    described = admin.describe_configs(resources, config_filter="all")["topic"]
+    for spec in specs:
+        limit = int(described[spec.name]["max.message.bytes"]["value"])
+        if spec.max_record_bytes and limit < spec.max_record_bytes:
             raise ConfigError(
-                f"NEWSWIRE_MAX_RECORD_BYTES={max_record_bytes} is more than topic {name!r} "
-                f"takes (max.message.bytes={limit}): lower it, or raise the topic's limit"
+                f"NEWSWIRE_MAX_RECORD_BYTES={spec.max_record_bytes} is more than topic "
+                f"{spec.name!r} takes (max.message.bytes={limit}): lower it, or raise the "
+                "topic's limit"
             )
 
 

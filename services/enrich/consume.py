@@ -42,7 +42,7 @@ from newswire.errors import (
 )
 from newswire.kafka.clients import make_consumer, subscribe
 from newswire.kafka.serde import ArticleSerializer, Headers, article_key, decode_article, header
-from newswire.kafka.topics import TopicSpec, check_record_limit, ensure_topics
+from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.kafka.unreadable import Polled, UnreadableRecord, poll_records
 from newswire.lifecycle import retry_until_stopped
 from newswire.observability.endpoints import EndpointServer, Readiness
@@ -282,10 +282,13 @@ class EnrichService:
     def _prepare_topics(self) -> None:
         """Creates the topics, and checks that those it writes take the records it makes."""
         settings, topics = self._settings, self._settings.topics
-        specs = [TopicSpec(topics.raw), TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
+        limit = settings.max_record_bytes
+        specs = [
+            TopicSpec(topics.raw),
+            TopicSpec(topics.enriched, max_record_bytes=limit),
+            TopicSpec(topics.dlq, max_record_bytes=limit),
+        ]
         self._retry("create topics", lambda: ensure_topics(settings.kafka, topics, specs))
-        written, limit = [topics.enriched, topics.dlq], settings.max_record_bytes
-        self._retry("check topics", lambda: check_record_limit(settings.kafka, written, limit))
 
     def _retry(self, what: str, action: Callable[[], _T]) -> _T:
         return retry_until_stopped(self._stop, what, action, self._kafka_wait, self._readiness)

@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
+from newswire.text import without_possessive
 from schemas.models import Entity, EntityType
 from services.enrich.names import given_names, looks_like
 from services.enrich.places import PLACE_TYPES, Gazetteer, name_key
@@ -54,7 +55,6 @@ MAX_ENTITIES = 200
 
 _TYPES = {member.value: member for member in EntityType}
 _TRIM = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ \t"
-_POSSESSIVE = re.compile("(?<=\\w)['\u2019]s$|(?<=s)['\u2019]$")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 # What spaCy takes into a span and no name holds: an aside after it, whole or cut short
 # ("Telecom Regulatory Authority of India (Trai", the acronym the text gives next), or a match's
@@ -120,7 +120,7 @@ def clean_name(text: str) -> str | None:
         return None
     name = " ".join(text.split())
     name = _TRAILING_SCORE.sub("", _TRAILING_ASIDE.sub("", name)).strip(_TRIM)
-    name = _POSSESSIVE.sub("", name).strip(_TRIM)
+    name = without_possessive(name).strip(_TRIM)
     name = _LEADING_THE.sub("", name)
     words = name.split()
     if (

@@ -30,7 +30,7 @@ import numpy as np
 import yake
 from yake.data.utils import get_tag, pre_filter, tokenize_sentences
 
-from newswire.text import cut_at_word
+from newswire.text import cut_at_word, without_possessive
 
 TOP = 10
 MAX_WORDS = 3
@@ -48,7 +48,6 @@ UNSPACED = "the text is not written with spaces between words, which keyword ext
 _CANDIDATES = TOP * 3
 _TITLE_CASE_SHARE = 0.7
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")  # a word; "O'Brien" whole
-_POSSESSIVE = re.compile("['\u2019]s$")
 _MAX_SHARED_WORDS = 0.5
 
 # YAKE's settings: a token of punctuation alone ends a run of words; tokens tagged as numbers
@@ -296,8 +295,8 @@ def _sentence_case(title: str, body: str) -> str:
     capitalised = sum(word[:1].isupper() for word in words)
     if not words or capitalised / len(words) < _TITLE_CASE_SHARE:
         return title
-    written = {_POSSESSIVE.sub("", word) for word in _WORD.findall(body)}
+    written = {without_possessive(word) for word in _WORD.findall(body)}
     names = {word for word in written if word[:1].isupper() and word.lower() not in written}
     return _WORD.sub(
-        lambda word: word[0] if _POSSESSIVE.sub("", word[0]) in names else word[0].lower(), title
+        lambda word: word[0] if without_possessive(word[0]) in names else word[0].lower(), title
     )

@@ -32,7 +32,7 @@ from kafka.structs import OffsetAndMetadata
 
 from newswire.errors import ConfigError, KafkaUnavailableError, NewswireError
 from newswire.kafka.clients import make_consumer
-from newswire.kafka.topics import TopicSpec, check_record_limit, ensure_topics
+from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.kafka.unreadable import Polled, poll_records
 from newswire.lifecycle import retry_until_stopped
 from services.enrich.checkpoint import Checkpoint, open_checkpoint
@@ -180,10 +180,12 @@ class Replay:
         kafka, topics = self._settings.kafka, self._settings.topics
         # As the live service would make them: a topic Kafka creates when first written to has
         # the broker's default partitions, and the service would then keep it so.
-        outputs = [TopicSpec(topics.enriched), TopicSpec(topics.dlq)]
+        limit = self._settings.max_record_bytes
+        outputs = [
+            TopicSpec(topics.enriched, max_record_bytes=limit),
+            TopicSpec(topics.dlq, max_record_bytes=limit),
+        ]
         self._retry("create topics", lambda: ensure_topics(kafka, topics, outputs))
-        written, limit = [spec.name for spec in outputs], self._settings.max_record_bytes
-        self._retry("check topics", lambda: check_record_limit(kafka, written, limit))
         with ExitStack() as stack:
             consumer = self._retry("connect consumer", self._make_consumer)
             stack.callback(consumer.close)

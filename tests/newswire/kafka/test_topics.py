@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from newswire.errors import ConfigError
-from newswire.kafka.topics import TopicSpec, check_record_limit, ensure_topics
+from newswire.kafka.topics import TopicSpec, ensure_topics
 from newswire.settings import KafkaSettings, TopicSettings
 
 SMALL = 100_000
@@ -15,12 +15,18 @@ SMALL = 100_000
 def test_a_topic_that_takes_smaller_records_than_the_setting_is_a_config_error(
     kafka_settings: KafkaSettings, topics: TopicSettings
 ) -> None:
-    specs = [TopicSpec(topics.enriched), TopicSpec(topics.dlq, {"max.message.bytes": str(SMALL)})]
-    ensure_topics(kafka_settings, topics, specs)
-    check_record_limit(kafka_settings, [topics.enriched, topics.dlq], SMALL)
-    check_record_limit(kafka_settings, [topics.enriched], 1024 * 1024)  # Kafka's default
+    small = {"max.message.bytes": str(SMALL)}
+
+    def written(limit: int) -> list[TopicSpec]:
+        return [
+            TopicSpec(topics.enriched, max_record_bytes=limit),
+            TopicSpec(topics.dlq, small, max_record_bytes=limit),
+        ]
+
+    ensure_topics(kafka_settings, topics, written(SMALL))
+    ensure_topics(kafka_settings, topics, [TopicSpec(topics.enriched, max_record_bytes=1024**2)])
     with pytest.raises(ConfigError, match=f"'{topics.dlq}' takes \\(max.message.bytes={SMALL}\\)"):
-        check_record_limit(kafka_settings, [topics.enriched, topics.dlq], SMALL + 1)
+        ensure_topics(kafka_settings, topics, written(SMALL + 1))
 
 
 def test_enrich_refuses_to_start_rather_than_retry_a_refused_batch_forever(
