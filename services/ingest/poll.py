@@ -15,7 +15,19 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from newswire.errors import FeedError, FeedHTTPStatusError
+from newswire.errors import (
+    BodyTooLargeError,
+    ContentEncodingError,
+    FeedConfigError,
+    FeedError,
+    FeedHTTPStatusError,
+    FeedParseError,
+    FetchNetworkError,
+    FetchTimeoutError,
+    ForbiddenAddressError,
+    InvalidFeedURLError,
+    TooManyRedirectsError,
+)
 from schemas import RawArticle, Source, utc_now
 from services.ingest import metrics
 from services.ingest.crossfeed import ArticleLog, article_word
@@ -35,6 +47,32 @@ log = logging.getLogger(__name__)
 OK = "ok"
 NOT_MODIFIED = "not_modified"
 INTERNAL = "internal"  # a bug met in a poll: counted and backed off like any feed error
+
+# The fetches counter's (outcome, status class) pairs that polls give, each error with the status
+# class it comes with. Their series exist from the start, at 0: rate() needs a sample before the
+# first event, and a series born at 1 hides it (a feed's first timeout would not show).
+USUAL_FETCHES = [
+    (OK, "2xx"),
+    (NOT_MODIFIED, "3xx"),
+    ("http_4xx", "4xx"),
+    ("http_5xx", "5xx"),
+    *((error.reason, "2xx") for error in (FeedParseError, BodyTooLargeError)),
+    (TooManyRedirectsError.reason, "3xx"),
+    *(
+        (error.reason, "none")  # no response, or the error came before its status was read
+        for error in (
+            FetchTimeoutError,
+            FetchNetworkError,
+            ForbiddenAddressError,
+            InvalidFeedURLError,
+            ContentEncodingError,
+            FeedConfigError,
+        )
+    ),
+    (INTERNAL, "none"),
+]
+for _outcome, _status_class in USUAL_FETCHES:
+    metrics.FETCHES.labels(_outcome, _status_class)
 STOPPED = "stopped"  # the service stopped during the fetch: nothing to record
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)  # first-seen times are kept exactly, as integers
