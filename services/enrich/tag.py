@@ -150,10 +150,8 @@ class Tagger:
     def tag(self, articles: Sequence[RawArticle]) -> list[EnrichedArticle]:
         """Enriches each article; the result is in the order of `articles`."""
         texts = [_Text.of(article) for article in articles]
-        # The text's own language first: feeds declare one for the whole channel, and a
-        # channel's English item in a feed that says "fr" would go untagged.
         languages = [
-            detect_language(text.joined) or article.language
+            detect_language(text.joined, article.language)
             for article, text in zip(articles, texts, strict=True)
         ]
         english: list[int] = []

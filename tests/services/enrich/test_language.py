@@ -39,3 +39,25 @@ def test_is_english_accepts_regional_tags_and_unknown() -> None:
     assert is_english("en-GB")
     assert is_english(None)
     assert not is_english("fr")
+
+
+def test_a_declared_language_stands_unless_the_text_is_beyond_doubt_in_another() -> None:
+    # English, but a character model reads its names as Portuguese and French.
+    lula = "Lula visits São Paulo\nBrazilian President Luiz Inácio Lula da Silva visited São Paulo."
+    hollande = (
+        "François Hollande visits Marseille\nFormer French president François Hollande "
+        "visited Marseille on Tuesday and met José Bové."
+    )
+    assert (detect_language(lula), detect_language(hollande)) == ("pt", "fr")
+    assert (detect_language(lula, "en-US"), detect_language(hollande, "en")) == ("en", "en")
+    # A channel that declares one language for all its items: an item in another is told.
+    english = "Apple unveils new iPhone\nApple on Tuesday unveiled a new iPhone with a faster chip."
+    assert detect_language(english, "fr") == "en"
+    german = (
+        "Die Bundesregierung hat am Dienstag ein neues Gesetz zur Rente beschlossen, das die "
+        "Opposition scharf kritisiert."
+    )
+    assert detect_language(german, "en") == "de"
+    # A tag that names no ISO 639-1 language is no declaration.
+    assert detect_language(lula, "Portugiesisch") == "pt"
+    assert detect_language("12345", "de-AT") == "de"

@@ -296,3 +296,12 @@ def test_every_invisible_format_character_is_removed_from_the_text() -> None:
     assert _taggable("Jo\u200dhn \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645") == (
         "John \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
     )
+
+
+def test_an_english_item_full_of_foreign_names_keeps_the_language_its_feed_declares(
+    tagger: Tagger,
+) -> None:
+    text = "Brazilian President Luiz Inácio Lula da Silva visited São Paulo on Friday."
+    (result,) = tagger.tag([article("Lula visits São Paulo", text, "en")])
+    assert (result.language, result.skipped) == ("en", {})
+    assert {"Luiz Inácio Lula da Silva", "São Paulo"} <= {entity.name for entity in result.entities}
