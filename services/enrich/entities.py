@@ -18,10 +18,11 @@ The steps, each a pure function of the mentions of one article:
 4. join partial names to the full one: a surname-only or shorter name ("Erdogan", "Tayyip
    Erdogan") to the one longer PERSON name ending in it; an ORG to the one longer ORG name it
    begins ("Apple" and "Apple Inc."), and an acronym to the ORG or place whose initials it
-   spells ("NATO", "US"). A surname spaCy took for a place counts too, unless it is a
-   country or demonym ("Sawan said", "Hamilton finished sixth"). A short name that could
-   stand for two longer ones ("Biden": Joe or Hunter) stays on its own. The joined mentions
-   vote for the full name's type: spaCy is surer of "Shigeru Ishiba" than of a bare "Ishiba";
+   spells ("NATO", "US"). A surname spaCy took for a place or a building counts too, unless
+   it is a country or demonym ("Sawan said", "Hamilton finished sixth", "Le Pen"). A short
+   name that could stand for two longer ones ("Biden": Joe or Hunter) stays on its own. The
+   joined mentions vote for the full name's type: spaCy is surer of "Shigeru Ishiba" than of a
+   bare "Ishiba";
 5. join an article's names for one country ("Britain" and "UK") into the fullest of them;
 6. decide each entity's type by majority over all its mentions plus its prior vote, which wins
    a tie, so one mislabelled mention does not make a second entity;
@@ -92,7 +93,7 @@ _PARTICLES = _MINOR_WORDS | frozenset(
         "zu",
     }
 )
-_JOINABLE = frozenset(EntityType) - PLACE_TYPES - {EntityType.FAC}
+_JOINABLE = frozenset(EntityType) - PLACE_TYPES
 _COUNTRY_TYPES = frozenset({EntityType.GPE, EntityType.LOC})
 
 

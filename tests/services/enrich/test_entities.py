@@ -183,6 +183,17 @@ def test_surname_taken_for_a_place_joins_the_full_name(places: Gazetteer) -> Non
     ]
 
 
+def test_surname_taken_for_a_building_joins_the_full_name(places: Gazetteer) -> None:
+    mentions = [
+        Mention("Marine Le Pen", "PERSON"),
+        Mention("Le Pen", "FAC"),
+        Mention("Le Pen", "FAC"),
+    ]
+    assert [(e.name, e.type, e.mentions) for e in resolve_entities(mentions, places)] == [
+        ("Marine Le Pen", EntityType.PERSON, 3)
+    ]
+
+
 def test_joined_surnames_vote_for_the_full_names_type(places: Gazetteer) -> None:
     mentions = [Mention("Shigeru Ishiba", "PERSON"), *[Mention("Ishiba", "ORG")] * 3]
     assert [(e.name, e.type, e.mentions) for e in resolve_entities(mentions, places)] == [
