@@ -225,7 +225,7 @@ class Poller:
         source = Source(
             kind=parsed.kind, feed_url=base.poll_url, feed_title=parsed.title, site=parsed.site
         )
-        candidates, settled = _built(feed, source, decisions, articles, now)
+        candidates, settled = _built(feed, source, decisions, articles, now, base.last_success_at)
         times = [
             item.published_at
             for item in parsed.items
@@ -282,10 +282,12 @@ def _built(
     decisions: list[Decision],
     articles: ArticleLog,
     now: datetime,
+    last_look: datetime | None,
 ) -> tuple[list[Candidate], Counter[Outcome]]:
     """The records of the new and updated items, and the count of the others; `articles` learns
-    every item the feed carries now. An item that gives no record (a link that is no URL, too
-    large) is counted and logged, and the rest of the feed goes on."""
+    every item the feed carries now, and `last_look` is when the feed was last read. An item
+    that gives no record (a link that is no URL, too large) is counted and logged, and the rest
+    of the feed goes on."""
     candidates: list[Candidate] = []
     settled: Counter[Outcome] = Counter()
     carried: list[tuple[int, int]] = []
@@ -301,7 +303,7 @@ def _built(
                 # whose link changed (the same text at another address), is another article.
                 decision = replace(decision, outcome=Outcome.NEW)
             if decision.outcome in (Outcome.NEW, Outcome.UPDATED):
-                article = _article(decision, keys, source, now, first_seen)
+                article = _article(decision, keys, source, first_seen, now, last_look)
                 seen = seen_now if first_seen is None else first_seen
                 candidates.append(Candidate(article, word, decision.digest, seen, decision.outcome))
             else:
@@ -340,16 +342,22 @@ def _article(
     decision: Decision,
     keys: ArticleKeys,
     source: Source,
-    fetched_at: datetime,
     first_seen: int | None,
+    fetched_at: datetime,
+    last_look: datetime | None,
 ) -> RawArticle:
-    """The record of a new or updated item. An item without a date keeps the time it was first
-    seen across its updates; an update without the feed's own time is dated by this fetch."""
+    """The record of a new or updated item, fetched at `fetched_at`; the feed was last read at
+    `last_look`. An item without a date keeps the time it was first seen across its updates.
+    An update is dated by the feed only with a time after the last look, which read the text
+    before the edit: an older one (a feed that edits an entry and keeps its `updated`) is the
+    previous version's, and the update is dated by this fetch."""
     draft = decision.draft
     update: dict[str, datetime] = {}
     if draft.published_at is None and first_seen is not None:
         update["published_at"] = _EPOCH + first_seen * _MICROSECOND
-    if decision.outcome is Outcome.UPDATED and draft.updated_at is None:
+    if decision.outcome is Outcome.UPDATED and (
+        draft.updated_at is None or (last_look is not None and draft.updated_at <= last_look)
+    ):
         update["updated_at"] = fetched_at
     if update:  # the keys stay valid: dates are not part of them
         draft = draft.model_copy(update=update)

@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY
@@ -284,6 +284,39 @@ def guid_item_feed(link: str, title: str) -> Reply:
     item = f"<item><guid isPermaLink='false'>g1</guid><link>{link}</link><title>{title}</title>"
     body = f'<rss version="2.0"><channel><title>R</title>{item}</item></channel></rss>'
     return Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})
+
+
+def atom_entry_feed(text: str, updated: datetime) -> Reply:
+    """An Atom feed of one entry whose `updated` is given."""
+    entry = (
+        f"<entry><id>urn:e1</id><title>Budget vote</title><link href='https://a.test/e1'/>"
+        f"<published>2026-06-01T08:00:00Z</published><updated>{updated.isoformat()}</updated>"
+        f"<content>{text}</content></entry>"
+    )
+    body = f"<feed xmlns='http://www.w3.org/2005/Atom'><title>A</title>{entry}</feed>"
+    return Reply(200, body.encode(), {"Content-Type": "application/atom+xml"})
+
+
+def test_an_edit_is_dated_by_the_feed_only_with_a_time_after_the_last_look(
+    farm: FeedFarm, poller: Poller
+) -> None:
+    stated = utc_now().replace(microsecond=0) - timedelta(hours=1)
+    farm.server.routes["/edited"] = atom_entry_feed("First text.", stated)
+    url = farm.server.url("/edited")
+    first = poll(poller, url)
+    # The entry's text changes and its `updated` stays: that time is the first version's.
+    farm.server.routes["/edited"] = atom_entry_feed("Second text.", stated)
+    second = poll(poller, url, first.state)
+    (edit,) = second.candidates
+    assert edit.outcome is Outcome.UPDATED
+    assert edit.article.updated_at == edit.article.fetched_at > stated
+    # An edit the feed dates after the last look keeps the feed's time.
+    assert second.state.last_success_at is not None
+    later = (second.state.last_success_at + timedelta(seconds=1)).replace(microsecond=0)
+    time.sleep(max(0.0, (later - utc_now()).total_seconds()) + 0.01)  # a date in the past
+    farm.server.routes["/edited"] = atom_entry_feed("Third text.", later)
+    (third,) = poll(poller, url, second.state).candidates
+    assert third.article.updated_at == later
 
 
 def test_a_guid_reused_for_another_story_is_a_new_article_not_an_update(
