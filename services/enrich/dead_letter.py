@@ -8,6 +8,7 @@ their sizes): the raw topic still holds the record at `dlq.offset`. A dead lette
 refused would fail its batch again and again.
 """
 
+import json
 from dataclasses import dataclass
 
 from kafka.consumer.fetcher import ConsumerRecord
@@ -75,6 +76,14 @@ class DeadLetter:
             "dlq.error.class": type(self.error).__name__,
             "dlq.error.message": str(self.error)[:MAX_MESSAGE_CHARS],
         }
+        # A header without a value is one Kafka's Python client cannot write: its name is kept.
+        valueless = [
+            name
+            for name, value in record.headers or ()
+            if value is None and not name.startswith("dlq.")
+        ]
+        if valueless:
+            fields["dlq.headers.null"] = json.dumps(valueless)
         return [(name, value.encode()) for name, value in fields.items()]
 
 

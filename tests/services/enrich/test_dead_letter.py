@@ -44,3 +44,12 @@ def test_what_would_not_fit_is_dropped_the_largest_first() -> None:
         }
         assert dropped == {what}, what
         assert header(headers, "dlq.reason") == "invalid_json"
+
+
+def test_headers_without_a_value_are_named_as_the_client_cannot_write_them() -> None:
+    original = [("x-null", None), ("x-one", b"1"), ("x-one", b"2"), ("x-empty", b""), ("x-0", None)]
+    _, _, headers = letter(b"k", b"{", original).record_fields(MAX_BYTES)  # type: ignore[arg-type]
+    assert headers[:3] == [("x-one", b"1"), ("x-one", b"2"), ("x-empty", b"")]
+    assert header(headers, "dlq.headers.null") == '["x-null", "x-0"]'
+    _, _, plain = letter(b"k", b"{", [("x-one", b"1")]).record_fields(MAX_BYTES)
+    assert header(plain, "dlq.headers.null") is None
