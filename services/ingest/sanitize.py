@@ -48,12 +48,13 @@ def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment: a blank line between paragraphs, whitespace collapsed.
 
     Some feeds escape their markup twice (`&amp;lt;p&amp;gt;`, or `&lt;p&gt;` inside CDATA), so
-    its first reading is markup again. A text that begins with an element is read once more:
-    prose does not begin with a tag, while a text that mentions one later ("use the <p>
-    element") keeps it. Once more only: what is left after that is the publisher's text.
+    its first reading is markup again. A text that is wrapped in tags, beginning with an element
+    and ending with a tag's `>`, is read once more: markup escaped whole looks so, while prose
+    that names a tag ("<video> tag support lands in Firefox", "use the <p> element") does not
+    end with one. Once more only: what is left after that is the publisher's text.
     """
     text = _text_of(markup)
-    if text.startswith("<"):
+    if text.startswith("<") and text.endswith(">"):
         tree = _parsed(text)
         if tree.body is not None and next(tree.body.iter(), None) is not None:
             return _text_of_tree(tree)

@@ -44,6 +44,9 @@ def test_html_becomes_readable_text(markup: str, text: str) -> None:
         # Text that begins with "<" but no element.
         ("&lt;3 from the team", "<3 from the team"),
         ("&lt;&lt; back", "<< back"),
+        # Prose that begins with a tag it names, escaped once as it should be.
+        ("&lt;video&gt; tag support lands in Firefox", "<video> tag support lands in Firefox"),
+        ("<p>&lt;b&gt; vs &lt;strong&gt;: which to use</p>", "<b> vs <strong>: which to use"),
     ],
 )
 def test_markup_escaped_twice_is_read_as_markup(markup: str, text: str) -> None:
