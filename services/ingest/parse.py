@@ -49,6 +49,7 @@ _ENCODINGS = ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp03
 _DOCTYPE_MARKS = tuple("<!DOCTYPE".encode(encoding) for encoding in _ENCODINGS)
 _ENTITY_MARKS = tuple("<!ENTITY".encode(encoding) for encoding in _ENCODINGS)
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_PAGE_TYPES = _HTML_TYPES | {None, ""}  # a link without a type is to a page
 # Problems with the charset or the Content-Type alone do not make an empty feed broken.
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _TITLE_LENGTH = 100
@@ -148,7 +149,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     if not start:
         raise FeedParseError(url, "empty body")
     if start in (b"{", b"["):
-        return _parse_json_feed(body, url)
+        return _parse_json_feed(body, headers, url)
     return _parse_xml_feed(body, headers, url)
 
 
@@ -218,7 +219,9 @@ def _xml_item(entry: dict[str, Any], inherited: _Inherited) -> ArticleDraft | Sk
     details = [*contents, _summary_detail(entry), _get(entry, "title_detail")]
     *texts, summary, title = _detail_texts(details)
     body = max([*texts, summary], key=len)  # a content shorter than the description is a teaser
-    published, updated = _xml_date(entry, "published"), _xml_date(entry, "updated")
+    # Atom 0.3's `created` is the last resort for when an entry was first published.
+    published = _xml_date(entry, "published") or _xml_date(entry, "created")
+    updated = _xml_date(entry, "updated")
     # The item's own dc:language, then the xml:lang of its texts, then the feed's.
     languages = [
         _get(entry, "language"),
@@ -230,7 +233,10 @@ def _xml_item(entry: dict[str, Any], inherited: _Inherited) -> ArticleDraft | Sk
         summary=summary,
         body=body,
         link=_xml_link(entry, inherited.base),
-        authors=_xml_authors(entry) or inherited.authors,
+        # Atom: an entry without authors has those of the feed it was copied from, if it says.
+        authors=_xml_authors(entry)
+        or _xml_authors(_get(entry, "source") or {})
+        or inherited.authors,
         # An Atom category's label is for people, its term may be a URI; RSS has only the term.
         categories=[_get(tag, "label") or _get(tag, "term") for tag in _get(entry, "tags", [])],
         language=next((code for code in map(language_code, languages) if code), inherited.language),
@@ -254,10 +260,11 @@ def _summary_detail(entry: dict[str, Any]) -> dict[str, Any] | None:
 def _xml_enclosures(entry: dict[str, Any]) -> list[tuple[object, object, object]]:
     """RSS enclosures and Atom enclosure links, then Media RSS content and thumbnails (how most
     news sites attach their pictures)."""
-    # feedparser's own get for `enclosures`: it is not stored, it is made of the links.
+    # feedparser's own get for `enclosures`: it is not stored, it is made of the links. It gives
+    # an Atom link without a type `text/html`, which no attached file is.
     return [
         *(
-            (_get(file, "href"), _get(file, "type"), _get(file, "length"))
+            (_get(file, "href"), _file_type(_get(file, "type")), _get(file, "length"))
             for file in entry.get("enclosures", [])
         ),
         *(
@@ -268,15 +275,33 @@ def _xml_enclosures(entry: dict[str, Any]) -> list[tuple[object, object, object]
     ]
 
 
+def _file_type(kind: object) -> object:
+    return None if kind == "text/html" else kind
+
+
 def _xml_link(entry: dict[str, Any], base: str) -> str | None:
     """The item's link. feedparser makes an RSS GUID the link of an item without one unless the
     GUID says isPermaLink="false"; many GUIDs are no URL ("2", a UUID) and would be joined to the
     site's address into a page that does not exist, so a link taken from the GUID must be a URL.
     An empty `<link></link>` stops feedparser from doing so; a GUID that is a URL still serves."""
-    link, guid = _get(entry, "link"), _get(entry, "id")
+    link, guid = _alternate_link(entry), _get(entry, "id")
     if _get(entry, "guidislink") and link == guid and not _is_absolute(link):
         return None
     return _http_url(link, base) or _url_of_id(guid, base)
+
+
+def _alternate_link(entry: dict[str, Any]) -> object:
+    """The item's first alternate link, the first to a web page if any is: feedparser keeps the
+    last, so a translation listed after the original (`hreflang="es"`) became the item's URL,
+    and its id. A link to another kind of page (a PDF) serves when there is no other."""
+    alternates = [
+        link
+        for link in _get(entry, "links") or []
+        if _get(link, "rel", "alternate") == "alternate" and _get(link, "href")
+    ]
+    pages = [link for link in alternates if _get(link, "type") in _PAGE_TYPES]
+    chosen = (pages or alternates)[:1]
+    return _get(chosen[0], "href") if chosen else _get(entry, "link")
 
 
 def _xml_authors(element: dict[str, Any]) -> list[str | None]:
@@ -344,12 +369,17 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
 
 def _rfc822_date(text: str) -> datetime | None:
     """An RFC 822 date feedparser does not read, with its weekday in another language ("Sex, 03
-    Jan 2025 23:47:02 -0300"), or given where RFC 3339 is due; None without a zone it knows."""
+    Jan 2025 23:47:02 -0300"), or given where RFC 3339 is due; a zone name ("CET") is read as
+    `_xml_date` reads it. None without a zone it knows."""
     try:
         moment = parsedate_to_datetime(text)
     except ValueError:
         return None
-    return moment.astimezone(UTC) if moment.tzinfo else None
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    zone = text.split()[-1]  # a name the standard library does not know ("CET"), if any
+    offset = utc_offset(zone, moment) if zone[:1].isalpha() else None
+    return None if offset is None else (moment - offset).replace(tzinfo=UTC)
 
 
 _ISO_PARTS = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2}))?)?")
@@ -511,6 +541,15 @@ _T = TypeVar("_T")
 _List = Annotated[list[_T], BeforeValidator(_list_or_none)]
 
 
+def _text_or_none(value: object) -> object:
+    return value if isinstance(value, str) else None
+
+
+# A link or a media type that is not a string is none: a number would be read as a relative
+# link ("5" under the site's address, a page that does not exist), or sink the item.
+_OnlyText = Annotated[str | None, BeforeValidator(_text_or_none)]
+
+
 def _author_object(value: object) -> object:
     """An author given as a bare name, as some JSON Feed writers do, is its name."""
     return {"name": value} if isinstance(value, str) else value
@@ -532,7 +571,7 @@ class _JsonAttachment(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     url: object = None
-    mime_type: str | None = None
+    mime_type: _OnlyText = None
     size_in_bytes: object = None
 
 
@@ -551,7 +590,7 @@ class _JsonItem(_JsonAuthored):
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
     id: str | None = None
-    url: str | None = None
+    url: _OnlyText = None
     title: str | None = None
     content_html: str | None = None
     content_text: str | None = None
@@ -571,14 +610,14 @@ class _JsonFeed(_JsonAuthored):
     items: list[object]  # each validated alone, so one bad item does not sink the feed
 
 
-def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+def _parse_json_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     try:
         feed = _JsonFeed.model_validate_json(body.removeprefix(_UTF8_BOM))
     except pydantic.ValidationError as exc:
         raise FeedParseError(url, f"not a JSON Feed: {exc.errors()[0]['msg']}") from exc
     if not feed.version.startswith(("https://jsonfeed.org/version/", "http://jsonfeed.org/")):
         raise FeedParseError(url, f"JSON, but not a JSON Feed (version {feed.version[:80]!r})")
-    language = language_code(feed.language)
+    language = language_code(feed.language) or _header_language(headers)
     base = _http_url(feed.home_page_url, url) or url
     inherited = _Inherited(base, language, feed.author_names())
     read = [_guarded(_json_item, item, inherited) for item in feed.items[:MAX_ITEMS]]
@@ -602,10 +641,9 @@ def _json_item(raw: object, inherited: _Inherited) -> ArticleDraft | SkippedItem
         error = exc.errors()[0]
         where = ".".join(map(str, error["loc"])) or "item"
         return SkippedItem("invalid_item", f"{where}: {error['msg']}")
-    if item.content_text:
-        content = _json_text(item.content_text)
-    else:
-        content = html_to_text(item.content_html or "")
+    # The fuller of the two, as an RSS item's body is: some feeds give a full HTML text and a
+    # plain-text excerpt.
+    content = max(_json_text(item.content_text), html_to_text(item.content_html or ""), key=len)
     summary = _json_text(item.summary)
     return _draft(
         guid=item.id,
@@ -643,7 +681,7 @@ def _json_date(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text.strip().upper())  # RFC 3339 allows "t" and "z"
     except ValueError:
         return _rfc822_date(text)
     return moment.astimezone(UTC) if moment.tzinfo else None

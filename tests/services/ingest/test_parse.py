@@ -255,6 +255,8 @@ def json_feed(**fields: object) -> ParsedFeed:
         ("Di, 01 Dec 2026 10:00:00 GMT", utc(2026, 12, 1, 10, 0)),
         ("Di, 01 Dec 2026 10:00:00", None),  # no zone
         ("Di, 31 Feb 2026 10:00:00 GMT", None),
+        ("Di, 01 Dec 2026 10:00:00 CET", utc(2026, 12, 1, 9, 0)),
+        ("Di, 01 Dec 2026 10:00:00 IST", None),  # India's, Ireland's or Israel's
     ],
 )
 def test_rss_dates_with_a_weekday_in_another_language(
@@ -558,6 +560,8 @@ def test_json_feed_items_keep_what_is_usable_of_their_optional_parts() -> None:
         ("2026-12-01T10:00:00+01:00", utc(2026, 12, 1, 9, 0)),
         ("Tue, 01 Dec 2026 10:00:00 GMT", utc(2026, 12, 1, 10, 0)),  # RFC 822 where 3339 is due
         ("Tue, 01 Dec 2026 10:00:00 -0500", utc(2026, 12, 1, 15, 0)),
+        ("2026-12-01t10:00:00z", utc(2026, 12, 1, 10, 0)),  # RFC 3339 allows lower case
+        ("Tue, 01 Dec 2026 10:00:00 JST", utc(2026, 12, 1, 1, 0)),
         ("2026-12-01T10:00:00", None),  # no offset, as RFC 3339 requires
         ("Tue, 01 Dec 2026 10:00:00", None),
         ("yesterday", None),
@@ -931,3 +935,64 @@ def test_a_json_feed_is_read_to_its_first_items_only(monkeypatch: pytest.MonkeyP
     feed = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
     parsed = parse_feed(json.dumps(feed).encode(), {}, "https://j.example/feed.json")
     assert ([item.title for item in parsed.items], parsed.unread) == (["J0", "J1", "J2"], 7)
+
+
+def test_json_feed_body_is_the_fuller_text_and_links_and_types_must_be_strings() -> None:
+    fuller_html, fuller_text, numbers = json_feed(
+        items=[
+            {
+                "id": "1",
+                "content_html": "<p>The full text, with <b>much</b> more.</p><p>And more.</p>",
+                "content_text": "An excerpt.",
+            },
+            {"id": "2", "content_html": "<p>Short.</p>", "content_text": "The longer plain text."},
+            {
+                "id": "3",
+                "title": "Numbers",
+                "url": 5,
+                "attachments": [{"url": "https://j.example/a.mp3", "mime_type": 5}],
+            },
+        ]
+    ).items
+    assert fuller_html.body == "The full text, with much more.\n\nAnd more."
+    assert fuller_text.body == "The longer plain text."
+    assert numbers.url is None  # not "https://j.example/5"
+    assert numbers.enclosures == [Enclosure(url="https://j.example/a.mp3")]
+
+
+def test_json_feed_language_falls_back_on_the_response_s() -> None:
+    feed = {"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "title": "T"}]}
+    parsed = parse_feed(
+        json.dumps(feed).encode(), {"Content-Language": "de"}, "https://j.example/f"
+    )
+    assert (parsed.language, parsed.items[0].language) == ("de", "de")
+
+
+def atom(entries: str, version: str = "http://www.w3.org/2005/Atom") -> ParsedFeed:
+    body = f'<feed xmlns="{version}"><title>A</title><author><name>Desk</name></author>{entries}'
+    return parse_feed(f"{body}</feed>".encode(), {}, "https://a.example/feed")
+
+
+def test_atom_links_authors_and_enclosures_as_the_spec_means_them() -> None:
+    translated, copied, document = atom(
+        "<entry><id>urn:1</id><title>One</title><updated>2026-01-01T00:00:00Z</updated>"
+        '<link href="https://a.example/1"/>'
+        '<link rel="alternate" hreflang="es" type="text/html" href="https://a.example/es/1"/>'
+        '<link rel="enclosure" href="https://a.example/1.mp3"/></entry>'
+        "<entry><id>urn:2</id><title>Two</title><updated>2026-01-01T00:00:00Z</updated>"
+        "<source><id>urn:orig</id><author><name>Original Writer</name></author></source></entry>"
+        "<entry><id>urn:3</id><title>Three</title><updated>2026-01-01T00:00:00Z</updated>"
+        '<link rel="alternate" type="application/pdf" href="https://a.example/3.pdf"/></entry>'
+    ).items
+    assert translated.url == "https://a.example/1"  # the first alternate, not the translation
+    assert translated.enclosures == [Enclosure(url="https://a.example/1.mp3")]  # no type given
+    assert (translated.authors, copied.authors) == (["Desk"], ["Original Writer"])
+    assert document.url == "https://a.example/3.pdf"
+
+
+def test_atom_03_created_dates_an_entry_without_issued() -> None:
+    (entry,) = atom(
+        "<entry><id>x</id><title>T</title><created>2026-01-01T08:00:00Z</created></entry>",
+        "http://purl.org/atom/ns#",
+    ).items
+    assert (entry.published_at, entry.published_at_inferred) == (utc(2026, 1, 1, 8, 0), False)
