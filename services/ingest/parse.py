@@ -344,17 +344,22 @@ def _detail_text(detail: dict[str, Any] | None) -> str:
 def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
     """feedparser's reading of a date, in UTC; None for a time of unknown zone.
 
-    feedparser already refuses RFC 822 dates without a zone, but reads W3C-DTF ones without an
-    offset as UTC, which are turned down here. It reads RFC 822 ones with a zone name it does not
-    know ("CET", "JST", "Europe/Berlin") as UTC too, hours off: those are moved by the offset the
-    name stands for (`zones.utc_offset`), or turned down when it stands for none or several.
+    An ISO 8601 date is read as `_iso_date` reads it: feedparser reads one without an offset as
+    UTC, and drops the time of day of the basic form ("20030610T040000Z"). feedparser already
+    refuses RFC 822 dates without a zone, but reads ones with a zone name it does not know
+    ("CET", "JST", "Europe/Berlin") as UTC, hours off: those are moved by the offset the name
+    stands for (`zones.utc_offset`), or turned down when it stands for none or several.
     """
     # As stored: feedparser's own get would answer `updated` with `published` when missing.
     parsed = _get(entry, f"{key}_parsed")
     text = _get(entry, key, "")
+    try:
+        return _iso_date(text)
+    except ValueError:
+        pass  # not ISO 8601
     if parsed is None:
         return _rfc822_date(text) if text else None
-    if _is_naive_iso(text) or _is_impossible(text):
+    if _is_impossible(text):
         return None
     try:
         moment = datetime.fromtimestamp(timegm(parsed), UTC)
@@ -382,13 +387,15 @@ def _rfc822_date(text: str) -> datetime | None:
     return None if offset is None else (moment - offset).replace(tzinfo=UTC)
 
 
+_TWELVE_HOUR = re.compile(r"\d\s*[AP]\.?M\b", re.IGNORECASE)  # "4:00:00 PM": read as 04:00
 _ISO_PARTS = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2}))?)?")
 
 
 def _is_impossible(text: str) -> bool:
     """A date feedparser reads into another one: a number (a Unix time it takes for a year and
-    a day) or an ISO date out of range ("2024-13-45T99:00" rolls over into the next year)."""
-    if text.strip().isdigit():
+    a day), a 12-hour time ("4:00:00 PM", which it reads as 04:00) or an ISO date out of range
+    ("2024-13-45T99:00" rolls over into the next year)."""
+    if text.strip().isdigit() or _TWELVE_HOUR.search(text):
         return True
     parts = _ISO_PARTS.match(text)
     if parts is None:
@@ -401,11 +408,11 @@ def _is_impossible(text: str) -> bool:
     return hour is not None and (int(hour) > 24 or int(minute) > 59 or int(second or 0) > 60)
 
 
-def _is_naive_iso(text: str) -> bool:
-    try:
-        return datetime.fromisoformat(text.strip()).tzinfo is None
-    except ValueError:
-        return False
+def _iso_date(text: str) -> datetime | None:
+    """An ISO 8601 date (RFC 3339, W3C-DTF, the basic form) in UTC; None without an offset, which
+    is not guessed. ValueError when `text` is no ISO 8601 date."""
+    moment = datetime.fromisoformat(text.strip().upper())  # RFC 3339 allows "t" and "z"
+    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 def _unknown_zone_name(text: str) -> str | None:
@@ -517,8 +524,13 @@ def _internal_subset(body: bytes) -> tuple[tuple[int, int] | None, bool]:
 
 
 def _list_or_none(value: object) -> object:
-    """Generic JSON writers give `null` for an empty list: that is no list, not a broken item."""
-    return [] if value is None else value
+    """A list of objects as generic JSON writers give it: `null` for an empty one, a lone object
+    for a list of one. An entry that is neither an object nor a string (`null`, a number) is
+    left out: one broken author is no reason to lose the item, or the feed."""
+    if value is None:
+        return []
+    entries = value if isinstance(value, list) else [value]
+    return [entry for entry in entries if isinstance(entry, dict | str)]
 
 
 def _names(value: object) -> object:
@@ -551,8 +563,11 @@ _OnlyText = Annotated[str | None, BeforeValidator(_text_or_none)]
 
 
 def _author_object(value: object) -> object:
-    """An author given as a bare name, as some JSON Feed writers do, is its name."""
-    return {"name": value} if isinstance(value, str) else value
+    """An author given as a bare name, as some JSON Feed writers do, is its name; one that is
+    neither a name nor an object is none."""
+    if isinstance(value, str):
+        return {"name": value}
+    return value if isinstance(value, dict) else None
 
 
 class _JsonAuthor(BaseModel):
@@ -561,7 +576,7 @@ class _JsonAuthor(BaseModel):
     name: str | None = None
 
 
-_Author = Annotated[_JsonAuthor, BeforeValidator(_author_object)]
+_Author = Annotated[_JsonAuthor | None, BeforeValidator(_author_object)]
 
 
 class _JsonAttachment(BaseModel):
@@ -578,11 +593,14 @@ class _JsonAttachment(BaseModel):
 class _JsonAuthored(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    author: _Author | None = None  # 1.0
+    author: _Author = None  # 1.0
     authors: _List[_Author] = []  # 1.1
 
     def author_names(self) -> list[str | None]:
-        return [author.name for author in self.authors or ([self.author] if self.author else [])]
+        given = [author for author in self.authors if author is not None]
+        if not given and self.author is not None:
+            given = [self.author]
+        return [author.name for author in given]
 
 
 class _JsonItem(_JsonAuthored):
@@ -604,10 +622,14 @@ class _JsonItem(_JsonAuthored):
 
 class _JsonFeed(_JsonAuthored):
     version: str
-    title: str | None = None
-    home_page_url: str | None = None
-    language: str | None = None
+    # A feed-level value of the wrong type is none: the items are what matter.
+    title: _OnlyText = None
+    home_page_url: _OnlyText = None
+    language: _OnlyText = None
     items: list[object]  # each validated alone, so one bad item does not sink the feed
+
+
+_BARE_VERSION = re.compile(r"1(\.\d)?")
 
 
 def _parse_json_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -615,7 +637,11 @@ def _parse_json_feed(body: bytes, headers: Mapping[str, str], url: str) -> Parse
         feed = _JsonFeed.model_validate_json(body.removeprefix(_UTF8_BOM))
     except pydantic.ValidationError as exc:
         raise FeedParseError(url, f"not a JSON Feed: {exc.errors()[0]['msg']}") from exc
-    if not feed.version.startswith(("https://jsonfeed.org/version/", "http://jsonfeed.org/")):
+    # Some writers give the version's number alone ("1.1") where the spec wants its URL.
+    if not (
+        feed.version.startswith(("https://jsonfeed.org/version/", "http://jsonfeed.org/"))
+        or _BARE_VERSION.fullmatch(feed.version)
+    ):
         raise FeedParseError(url, f"JSON, but not a JSON Feed (version {feed.version[:80]!r})")
     language = language_code(feed.language) or _header_language(headers)
     base = _http_url(feed.home_page_url, url) or url
@@ -681,10 +707,9 @@ def _json_date(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.strip().upper())  # RFC 3339 allows "t" and "z"
+        return _iso_date(text)
     except ValueError:
         return _rfc822_date(text)
-    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 # -- shared by both formats -----------------------------------------------------------------------
@@ -721,8 +746,8 @@ def _draft(
         language=language,
         published_at=published,
         # A feed's only date (RSS's dc:date, Atom's required <updated>) says when the item was
-        # published, not that it changed since.
-        updated_at=updated if updated != published else None,
+        # published, not that it changed since; nor does one before the publication.
+        updated_at=updated if updated and published and updated > published else None,
         published_at_inferred=published is None,
         enclosures=_enclosures(enclosures, base),
     )
@@ -730,10 +755,15 @@ def _draft(
 
 def _labels(values: Iterable[object]) -> list[str]:
     """Author names and categories as text on one line. feedparser leaves them as the feed has
-    them, and publishers escape them as HTML as they do titles ("O&#8217;Neil", "Tech &amp;
-    Business" inside CDATA): references are read once, as for JSON Feed's text."""
-    labels = (" ".join(html.unescape(str(value)).split()) for value in values if value)
+    them, and publishers write them as HTML as they do titles: escaped ("O&#8217;Neil", "Tech
+    &amp; Business" inside CDATA), references are read once, as for JSON Feed's text; marked up
+    (`<a href="/author/ann">Ann</a>`, `<p>Sport</p>`), it is read as HTML."""
+    labels = (_label(str(value)) for value in values if value)
     return [label for label in labels if label]
+
+
+def _label(text: str) -> str:
+    return " ".join((html_to_text(text) if "<" in text else html.unescape(text)).split())
 
 
 def _enclosures(found: Iterable[tuple[object, object, object]], base: str) -> list[Enclosure]:

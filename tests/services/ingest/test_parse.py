@@ -151,7 +151,7 @@ def test_atom_10(feed: FetchAndParse) -> None:
     assert builds.authors == ["Sam Sample", "Alex Placeholder"]
     assert builds.categories == ["build"] and builds.language == "en"
     assert builds.published_at == utc(2026, 1, 6, 13, 0)
-    assert builds.updated_at == utc(2026, 1, 6, 9, 0)
+    assert builds.updated_at == utc(2026, 1, 6, 14, 0)
     assert builds.enclosures == [
         Enclosure(
             url="https://eng.example/audio/builds.mp3", mime_type="audio/mpeg", length=1234567
@@ -285,6 +285,7 @@ def test_rss_dates_with_a_weekday_in_another_language(
         ("Tue, 01 Dec 2026 10:00:00 MEZ", None),
         ("01 Dec 2026 10:00:00 Mars/Olympus_Mons", None),
         ("01 Dec 2026 10:00:00 Europe/../../etc/passwd", None),
+        ("Tue, 01 Dec 2026 4:00:00 PM EST", None),  # feedparser reads 04:00
     ],
 )
 def test_rss_dates_with_a_zone_name_are_read_only_when_the_name_is_unambiguous(
@@ -350,9 +351,13 @@ def test_a_feed_s_only_date_is_the_publication_not_an_update() -> None:
         "<updated>2026-12-01T10:00:00Z</updated></entry>"
         '<entry><title>Two</title><id>urn:2</id><link href="https://a.example/2"/>'
         "<published>2026-12-01T09:00:00Z</published><updated>2026-12-01T10:00:00Z</updated>"
+        "</entry>"
+        '<entry><title>Three</title><id>urn:3</id><link href="https://a.example/3"/>'
+        "<published>2026-12-01T09:00:00Z</published><updated>2026-12-01T08:00:00Z</updated>"
         "</entry></feed>"
     )
-    only_updated, edited = parse_feed(body.encode(), {}, "https://a.example/atom").items
+    only_updated, edited, backdated = parse_feed(body.encode(), {}, "https://a.example/atom").items
+    assert (backdated.published_at, backdated.updated_at) == (utc(2026, 12, 1, 9, 0), None)
     for item in (dublin_core, only_updated):
         assert (item.published_at, item.updated_at) == (utc(2026, 12, 1, 10, 0), None)
     assert (edited.published_at, edited.updated_at) == (
@@ -996,3 +1001,37 @@ def test_atom_03_created_dates_an_entry_without_issued() -> None:
         "http://purl.org/atom/ns#",
     ).items
     assert (entry.published_at, entry.published_at_inferred) == (utc(2026, 1, 1, 8, 0), False)
+
+
+def test_an_iso_date_in_the_basic_form_keeps_its_time_of_day() -> None:
+    (entry,) = atom(
+        "<entry><id>x</id><title>T</title><updated>20260610T040000Z</updated></entry>"
+    ).items
+    assert entry.published_at == utc(2026, 6, 10, 4, 0)  # feedparser gives midnight
+
+
+def test_authors_and_categories_written_as_html_are_read_as_html() -> None:
+    (item,) = rss(
+        '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>T</title>'
+        '<dc:creator><![CDATA[<a href="https://s.example/ann">Ann Example</a>]]></dc:creator>'
+        "<category><![CDATA[<p>Sport</p>]]></category><category>5 &lt; 6</category></item>"
+    ).items
+    assert (item.authors, item.categories) == (["Ann Example"], ["Sport", "5 < 6"])
+
+
+def test_a_json_feed_with_odd_values_keeps_its_items() -> None:
+    feed = {
+        "version": "1.1",  # the number alone, where the spec wants the URL
+        "title": 5,
+        "home_page_url": 5,
+        "language": 5,
+        "authors": [None, {"name": "Desk"}],
+        "items": [
+            {"id": "a", "content_text": "One.", "authors": [{"name": "Ann"}, None, 7]},
+            {"id": "b", "content_text": "Two.", "author": 5},
+            {"id": "c", "content_text": "Three.", "authors": {"name": "Bo"}},
+        ],
+    }
+    parsed = parse_feed(json.dumps(feed).encode(), {}, "https://j.example/feed.json")
+    assert (parsed.title, parsed.language) == (None, None)
+    assert [item.authors for item in parsed.items] == [["Ann"], ["Desk"], ["Bo"]]

@@ -47,6 +47,7 @@ def test_html_becomes_readable_text(markup: str, text: str) -> None:
         # Prose that begins with a tag it names, escaped once as it should be.
         ("&lt;video&gt; tag support lands in Firefox", "<video> tag support lands in Firefox"),
         ("<p>&lt;b&gt; vs &lt;strong&gt;: which to use</p>", "<b> vs <strong>: which to use"),
+        ("&lt;dialog&gt; vs &lt;details&gt;", "<dialog> vs <details>"),
     ],
 )
 def test_markup_escaped_twice_is_read_as_markup(markup: str, text: str) -> None:
