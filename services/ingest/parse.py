@@ -557,8 +557,8 @@ def _text_or_none(value: object) -> object:
     return value if isinstance(value, str) else None
 
 
-# A link or a media type that is not a string is none: a number would be read as a relative
-# link ("5" under the site's address, a page that does not exist), or sink the item.
+# A string field given another type is none, not an error that loses the item or the feed;
+# and a link given as a number is not read as a relative one ("5": a page that does not exist).
 _OnlyText = Annotated[str | None, BeforeValidator(_text_or_none)]
 
 
