@@ -36,7 +36,7 @@ _BLOCKS = frozenset(
      "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul"}
 )  # fmt: skip
 _CELLS = frozenset({"td", "th"})
-_CLOSED_AT_END = re.compile(r"</[A-Za-z][^<>]*>$")
+_MARKUP_MARKS = re.compile(r"</[A-Za-z]|<[A-Za-z][\w-]*\s+[\w-]+\s*=")
 
 # lexbor's tree builder is quadratic in nesting depth for block elements (a 20,000-deep
 # `<blockquote>` takes seconds), as the HTML standard's scope checks are; browsers cap the depth,
@@ -49,13 +49,13 @@ def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment: a blank line between paragraphs, whitespace collapsed.
 
     Some feeds escape their markup twice (`&amp;lt;p&amp;gt;`, or `&lt;p&gt;` inside CDATA), so
-    its first reading is markup again. A text wrapped in elements, beginning with a tag and
-    ending with a closing one (`</p>`), is read once more: markup escaped whole looks so, while
-    prose that names tags ("<video> tag support lands in Firefox", "<dialog> vs <details>") does
-    not close them. Once more only: what is left after that is the publisher's text.
+    its first reading is markup again. A text that begins with a tag and shows markup's marks, a
+    closing tag (`</p>`) or an attribute (`<img src=`), is read once more: prose that names tags
+    ("<video> tag support lands in Firefox", "<dialog> vs <details>") has neither. Once more
+    only: what is left after that is the publisher's text.
     """
     text = _text_of(markup)
-    if text.startswith("<") and _CLOSED_AT_END.search(text):
+    if text.startswith("<") and _MARKUP_MARKS.search(text):
         tree = _parsed(text)
         if tree.body is not None and next(tree.body.iter(), None) is not None:
             return _text_of_tree(tree)

@@ -48,6 +48,10 @@ def test_html_becomes_readable_text(markup: str, text: str) -> None:
         ("&lt;video&gt; tag support lands in Firefox", "<video> tag support lands in Firefox"),
         ("<p>&lt;b&gt; vs &lt;strong&gt;: which to use</p>", "<b> vs <strong>: which to use"),
         ("&lt;dialog&gt; vs &lt;details&gt;", "<dialog> vs <details>"),
+        # Markup escaped twice that ends with an element of no text, or with text.
+        ('&lt;p&gt;Hi there&lt;/p&gt;&lt;img src="x.gif" width="1"/&gt;', "Hi there"),
+        ("&lt;p&gt;Hi there&lt;/p&gt; Read more", "Hi there\n\nRead more"),
+        ('&lt;img src="x.gif"&gt;&lt;br&gt;Caption', "Caption"),
     ],
 )
 def test_markup_escaped_twice_is_read_as_markup(markup: str, text: str) -> None:
