@@ -409,10 +409,12 @@ def _is_impossible(text: str) -> bool:
 
 
 def _iso_date(text: str) -> datetime | None:
-    """An ISO 8601 date (RFC 3339, W3C-DTF, the basic form) in UTC; None without an offset, which
-    is not guessed. ValueError when `text` is no ISO 8601 date."""
+    """An ISO 8601 date (RFC 3339, W3C-DTF, the basic form) in UTC, to the second as feedparser
+    reads the others (a `dc:date` a fraction of a second after the item's `pubDate` is no
+    update); None without an offset, which is not guessed. ValueError when `text` is no ISO
+    8601 date."""
     moment = datetime.fromisoformat(text.strip().upper())  # RFC 3339 allows "t" and "z"
-    return moment.astimezone(UTC) if moment.tzinfo else None
+    return moment.astimezone(UTC).replace(microsecond=0) if moment.tzinfo else None
 
 
 def _unknown_zone_name(text: str) -> str | None:

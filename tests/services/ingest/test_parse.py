@@ -358,6 +358,12 @@ def test_a_feed_s_only_date_is_the_publication_not_an_update() -> None:
     )
     only_updated, edited, backdated = parse_feed(body.encode(), {}, "https://a.example/atom").items
     assert (backdated.published_at, backdated.updated_at) == (utc(2026, 12, 1, 9, 0), None)
+    (same_second,) = rss(
+        '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>T</title>'
+        "<pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate>"
+        "<dc:date>2026-12-01T10:00:00.104Z</dc:date></item>"
+    ).items
+    assert (same_second.published_at, same_second.updated_at) == (utc(2026, 12, 1, 10, 0), None)
     for item in (dublin_core, only_updated):
         assert (item.published_at, item.updated_at) == (utc(2026, 12, 1, 10, 0), None)
     assert (edited.published_at, edited.updated_at) == (
@@ -566,6 +572,7 @@ def test_json_feed_items_keep_what_is_usable_of_their_optional_parts() -> None:
         ("Tue, 01 Dec 2026 10:00:00 GMT", utc(2026, 12, 1, 10, 0)),  # RFC 822 where 3339 is due
         ("Tue, 01 Dec 2026 10:00:00 -0500", utc(2026, 12, 1, 15, 0)),
         ("2026-12-01t10:00:00z", utc(2026, 12, 1, 10, 0)),  # RFC 3339 allows lower case
+        ("2026-12-01T10:00:00.750+01:00", utc(2026, 12, 1, 9, 0)),  # to the second
         ("Tue, 01 Dec 2026 10:00:00 JST", utc(2026, 12, 1, 1, 0)),
         ("2026-12-01T10:00:00", None),  # no offset, as RFC 3339 requires
         ("Tue, 01 Dec 2026 10:00:00", None),
