@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 OK = "ok"
 NOT_MODIFIED = "not_modified"
 INTERNAL = "internal"  # a bug met in a poll: counted and backed off like any feed error
+STOPPED = "stopped"  # the service stopped during the fetch: nothing to record
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)  # first-seen times are kept exactly, as integers
 
 # The fetches counter's (outcome, status class) pairs that polls give, each error with the status
 # class it comes with. Their series exist from the start, at 0: rate() needs a sample before the
@@ -73,9 +76,6 @@ USUAL_FETCHES = [
 ]
 for _outcome, _status_class in USUAL_FETCHES:
     metrics.FETCHES.labels(_outcome, _status_class)
-STOPPED = "stopped"  # the service stopped during the fetch: nothing to record
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)  # first-seen times are kept exactly, as integers
 
 
 @dataclass(frozen=True, slots=True)
