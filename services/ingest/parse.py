@@ -353,10 +353,11 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
     # As stored: feedparser's own get would answer `updated` with `published` when missing.
     parsed = _get(entry, f"{key}_parsed")
     text = _get(entry, key, "")
-    try:
-        return _iso_date(text)
-    except ValueError:
-        pass  # not ISO 8601
+    if text.lstrip()[:4].isdigit():  # a year first; most feeds' dates are RFC 822 ones
+        try:
+            return _iso_date(text)
+        except ValueError:
+            pass  # not ISO 8601 after all
     if parsed is None:
         return _rfc822_date(text) if text else None
     if _is_impossible(text):
@@ -368,8 +369,7 @@ def _xml_date(entry: dict[str, Any], key: str) -> datetime | None:
     zone = _unknown_zone_name(text)
     if zone is None:
         return moment
-    offset = utc_offset(zone, moment.replace(tzinfo=None))  # the clock time the feed wrote
-    return None if offset is None else moment - offset
+    return _in_zone(moment.replace(tzinfo=None), zone)  # the clock time the feed wrote
 
 
 def _rfc822_date(text: str) -> datetime | None:
@@ -383,8 +383,14 @@ def _rfc822_date(text: str) -> datetime | None:
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     zone = text.split()[-1]  # a name the standard library does not know ("CET"), if any
-    offset = utc_offset(zone, moment) if zone[:1].isalpha() else None
-    return None if offset is None else (moment - offset).replace(tzinfo=UTC)
+    return _in_zone(moment, zone) if zone[:1].isalpha() else None
+
+
+def _in_zone(clock: datetime, zone: str) -> datetime | None:
+    """The instant, in UTC, of a clock time (naive) in the zone a name stands for; None when it
+    stands for none or several (`zones.utc_offset`)."""
+    offset = utc_offset(zone, clock)
+    return None if offset is None else (clock - offset).replace(tzinfo=UTC)
 
 
 _TWELVE_HOUR = re.compile(r"\d\s*[AP]\.?M\b", re.IGNORECASE)  # "4:00:00 PM": read as 04:00
