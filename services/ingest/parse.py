@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import getaddresses, parsedate_to_datetime
 from itertools import islice
-from types import SimpleNamespace
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from xml.parsers import expat
@@ -33,12 +32,12 @@ from xml.parsers import expat
 import feedparser
 import pydantic
 from feedparser.datetimes.rfc822 import day_names, timezone_names
-from feedparser.util import FeedParserDict
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from newswire.errors import FeedParseError
 from newswire.text import cut_at_word
 from schemas import SourceKind, language_code
+from services.ingest import feedparser_speedups  # noqa: F401  # importing it is what it takes
 from services.ingest.identity import canonical_url, is_plain_http_url
 from services.ingest.normalize import ArticleDraft, Enclosure
 from services.ingest.sanitize import html_to_text, plain_text
@@ -66,10 +65,6 @@ _get = dict.get
 # cached: a search of the whole module path for every feed. And the parser the entity handling
 # above is made for is expat's: a module of that name on the path must not change it.
 feedparser.api.PREFERRED_XML_PARSERS = ["xml.sax.expatreader"]
-# feedparser deep-copies the parameters of every text it stores (a title, a description: their
-# type, language, base and value, all strings), a fifth of its CPU on a usual feed; a copy of the
-# dict is the same. `test_parse` pins what feedparser gives with it.
-feedparser.mixin.copy = SimpleNamespace(deepcopy=FeedParserDict)
 
 
 def _kept_apart(key: str) -> tuple[Callable[[Any, dict[str, str]], None], Callable[[Any], None]]:

@@ -1,6 +1,5 @@
 """Feeds of every format, and hostile ones, fetched over real HTTP from 127.0.0.1 and parsed."""
 
-import copy
 import io
 import json
 import sys
@@ -644,30 +643,6 @@ def test_feedparser_alone_would_expand_declared_entities() -> None:
     )
     assert len(feedparser.parse(io.BytesIO(body)).entries[0].title) == 100_000
     assert "AAAA" not in parse_feed(body, {}, "http://quadratic.example/feed").items[0].title
-
-
-def test_feedparser_reads_the_same_with_the_copies_it_makes_shallow(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    names = ["rss091.xml", "rss10.rdf", "rss20.xml", "atom03.xml", "atom10.xml", "truncated.xml"]
-    bodies = [(FEEDS / name).read_bytes() for name in names]
-    podcast = (
-        '<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" '
-        'xmlns:media="http://search.yahoo.com/mrss/"><channel><title>P</title><item>'
-        '<title type="html">A &lt;b&gt;title&lt;/b&gt;</title><description>Notes.</description>'
-        "<itunes:summary>Summary.</itunes:summary><media:content url='https://p.example/a.jpg'>"
-        "<media:description>Caption.</media:description></media:content></item></channel></rss>"
-    )
-
-    def read() -> list[object]:
-        options = {"sanitize_html": False, "resolve_relative_uris": False}
-        parsed = [feedparser.parse(body, **options) for body in [*bodies, podcast.encode()]]
-        return [(result.feed, result.entries) for result in parsed]
-
-    assert feedparser.mixin.copy is not copy  # parse's: copies of the dict
-    shallow = read()
-    monkeypatch.setattr(feedparser.mixin, "copy", copy)
-    assert read() == shallow
 
 
 def test_feeds_are_read_by_expat_whatever_modules_the_path_holds(
