@@ -26,7 +26,7 @@ from pathlib import Path
 
 from newswire.broker import KAFKA_VERSION, EmbeddedBroker
 from newswire.kafka.topics import TopicSpec, ensure_topics
-from newswire.lifecycle import collect_garbage_in_bulk
+from newswire.lifecycle import tune_for_throughput
 from newswire.settings import KafkaSettings, TopicSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,7 +155,7 @@ class Run:
 
     def __init__(self, module: str, argv: Sequence[str]) -> None:
         self.command = " ".join([PYTHON, "-m", module, *argv])
-        collect_garbage_in_bulk()  # bare components measured here get the services' collector
+        tune_for_throughput()  # bare components measured here get the services' settings
         self._load_start = os.getloadavg()
         self._started = datetime.now(UTC)
 

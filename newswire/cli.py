@@ -11,7 +11,7 @@ import click
 from pydantic import ValidationError
 
 from newswire.errors import NewswireError
-from newswire.lifecycle import collect_garbage_in_bulk, stop_on_signals
+from newswire.lifecycle import stop_on_signals, tune_for_throughput
 from newswire.observability.logs import configure_logging
 from newswire.settings import KafkaSettings, ServiceSettings, TopicSettings, settings_error
 from schemas import SourceKind
@@ -43,7 +43,7 @@ def _metrics_port_option(default: int) -> Callable[[_F], _F]:
 @click.version_option(package_name="newswire")
 def cli() -> None:
     """newswire: news from seeds and feeds into Kafka, enriched with entities and topics."""
-    collect_garbage_in_bulk()
+    tune_for_throughput()
 
 
 @cli.command()

@@ -39,7 +39,7 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
 from newswire.errors import ConfigError, NewswireError
-from newswire.lifecycle import collect_garbage_in_bulk, stop_on_signals
+from newswire.lifecycle import stop_on_signals, tune_for_throughput
 from newswire.observability.logs import configure_logging
 from services.enrich.settings import EnrichSettings
 
@@ -64,7 +64,7 @@ def run_worker(index: int, settings: EnrichSettings, until_idle: float | None) -
     from services.enrich.consume import EnrichService
     from services.enrich.tag import Tagger
 
-    collect_garbage_in_bulk()  # the forkserver runs with CPython's collector settings
+    tune_for_throughput()  # the forkserver runs with CPython's settings
     configure_logging(settings.log_level, settings.log_format)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_WorkerIndex(index))

@@ -597,7 +597,9 @@ class Ingest:
 
     def _update_gauges(self) -> None:
         self._next_gauges = time.monotonic() + TICK
-        health = Counter(self._state(url).healthy for url in self._feeds)
+        # A feed never polled has no state yet, and is neither: none is made up for it each tick.
+        states = (self._states.get(url) for url in self._feeds)
+        health = Counter(state.healthy for state in states if state is not None)
         metrics.FEEDS_CONFIGURED.set(len(self._feeds))
         metrics.FEEDS_HEALTHY.set(health[True])
         metrics.FEEDS_FAILING.set(health[False])

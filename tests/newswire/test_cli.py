@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from newswire.cli import cli
-from newswire.lifecycle import YOUNG_COLLECTION_THRESHOLD
+from newswire.lifecycle import GIL_SWITCH_INTERVAL, YOUNG_COLLECTION_THRESHOLD
 from services.enrich.settings import EnrichSettings
 from tests.conftest import REPO, free_port
 
@@ -240,15 +240,18 @@ def test_every_command_has_help() -> None:
         assert "Usage:" in result.stdout
 
 
-def test_every_command_runs_with_the_collector_set_for_throughput() -> None:
-    before = gc.get_threshold()
-    gc.set_threshold(700, *before[1:])  # CPython's default
+def test_every_command_runs_with_the_collector_and_the_gil_set_for_throughput() -> None:
+    before, interval = gc.get_threshold(), sys.getswitchinterval()
+    gc.set_threshold(700, *before[1:])  # CPython's defaults
+    sys.setswitchinterval(0.005)
     try:
         result = CliRunner().invoke(cli, ["enrich", "--workers", "0"])
         assert result.exit_code == 2  # a usage error: the command's own options come later
         assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *before[1:])
+        assert sys.getswitchinterval() == GIL_SWITCH_INTERVAL
     finally:
         gc.set_threshold(*before)
+        sys.setswitchinterval(interval)
 
 
 def test_run_takes_its_seeds_directory_from_the_environment_unless_given(
