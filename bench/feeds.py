@@ -1,12 +1,12 @@
 """Feed ingestion at scale (issue 3), on a loopback feed farm (see farm.py).
 
 `feeds[first_pass]`: `newswire ingest --feeds FILE --once` (a child process, every feed new)
-polls F feeds of 50 items and publishes them; the bare component is stock `feedparser.parse`
-(its defaults, in a process that does not load newswire's parser, which tunes feedparser) on the
-same bytes, once just before the pass and once just after: on a shared machine one reading
-drifts with the load, and the pass is measured between the two. Items per CPU-second of each
-(the child's CPU, all threads, from its exit; bare feedparser's over both readings); the bar: at
-least 60% of bare feedparser.
+polls F feeds of 50 items and publishes them, twice, each time on topics of its own; the bare
+component is stock `feedparser.parse` (its defaults, in a process that does not load newswire's
+parser, which tunes feedparser) on the same bytes, before, between and after the passes: on a
+shared machine one reading drifts with the load, and each pass is measured between two. Items
+per CPU-second of each over all its runs (the child's CPU, all threads, from its exit); the bar:
+at least 60% of bare feedparser.
 `feeds[steady]`: the same command again: every feed answers 304 to the conditional GET, and
 nothing new may be published. Polls per second from the farm's first to its last 304; the bare
 component is an httpx client, in a process of its own, making the same conditional GETs with as
@@ -67,6 +67,7 @@ STAGE_TRANSACTION = 340
 RUN_TIMEOUT = 1800.0
 MIN_PUBLISHED = 0.98
 SETTLE = 2.0  # seconds after the last item before memory is read
+FIRST_PASSES = 2
 CONCURRENCY = IngestSettings.model_fields["max_concurrent_polls"].default
 
 
@@ -211,7 +212,6 @@ def _timed_fetches(urls: list[str], bare: bool) -> float:
 
 def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
     kafka = shared.kafka
-    topics = fresh_topics(kafka, "feeds")
     farm = Farm(feeds, items)
     farm.start()
     try:
@@ -219,13 +219,19 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
             feeds_file = write_feeds(Path(directory) / "feeds.yaml", farm)
             seeds = Path(directory) / "no-seeds"
             seeds.mkdir()
-            env = ingest_env(kafka, topics)
-            before_cpu, expected = bare_parse(farm)
-            log(f"feeds: first pass over {feeds} feeds of {items} items")
-            wall, cpu = ingest_once(env, feeds_file, seeds, shared.results / "feeds-first-pass.log")
-            after_cpu, _ = bare_parse(farm)
-            with Reader(kafka, [topics.raw]) as reader:
-                published = len(reader.read(expected, timeout=120))
+            bare_cpu, expected = bare_parse(farm)
+            bare_cpus, walls, cpus, published = [bare_cpu], [], [], []
+            for number in range(1, FIRST_PASSES + 1):
+                topics = fresh_topics(kafka, "feeds")  # a first pass: no state, nothing seen
+                env = ingest_env(kafka, topics)
+                log(f"feeds: first pass {number} of {FIRST_PASSES}, {feeds} feeds of {items} items")
+                log_path = shared.results / f"feeds-first-pass-{number}.log"
+                wall, cpu = ingest_once(env, feeds_file, seeds, log_path)
+                walls.append(wall)
+                cpus.append(cpu)
+                bare_cpus.append(bare_parse(farm)[0])
+                with Reader(kafka, [topics.raw]) as reader:
+                    published.append(len(reader.read(expected, timeout=120)))
             offsets = end_offsets(kafka, topics.raw)
             log("feeds: steady pass (all 304)")
             farm.reset_counts()
@@ -240,8 +246,8 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
             parse_us, send_us = stage_costs(farm, kafka, fresh_topics(kafka, "feeds-stages").raw)
     finally:
         farm.stop()
-    rate = per_second(published, cpu)
-    bare_rate_of_pass = per_second(2 * expected, before_cpu + after_cpu)
+    rate = per_second(sum(published), sum(cpus))
+    bare_rate_of_pass = per_second(len(bare_cpus) * expected, sum(bare_cpus))
     parse_ratio = ratio(rate, bare_rate_of_pass)
     # What the ratio would be if ingest spent nothing beyond fetching, parsing and sending.
     floor_us = parse_us + send_us + fetch_ms * 1000 / items
@@ -251,26 +257,28 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
         figures={
             "feeds": feeds,
             "items": expected,
-            "published": published,
-            "published_share": round(published / expected, 4),
+            "passes": FIRST_PASSES,
+            "published": min(published),
+            "published_share": round(min(published) / expected, 4),
             "items_per_cpu_s": rate,
-            "items_per_s": per_second(published, wall),
-            "wall_s": round(wall, 1),
-            "cpu_us_per_item": round(cpu / max(1, published) * 1e6, 1),
+            "items_per_s": per_second(sum(published), sum(walls)),
+            "wall_s": [round(wall, 1) for wall in walls],
+            "cpu_us_per_item": [
+                round(cpu / max(1, n) * 1e6, 1) for cpu, n in zip(cpus, published, strict=True)
+            ],
             "parse_feed_cpu_us_per_item": parse_us,
             "send_cpu_us_per_item": send_us,
             "ratio_if_only_fetch_parse_send": best_ratio,
         },
         bare={
-            "component": "stock feedparser.parse, before and after the pass",
+            "component": "stock feedparser.parse, before, between and after the passes",
             "items_per_cpu_s": bare_rate_of_pass,
-            "before": per_second(expected, before_cpu),
-            "after": per_second(expected, after_cpu),
+            "readings": [per_second(expected, cpu) for cpu in bare_cpus],
         },
         ratio=parse_ratio,
         ratio_basis="items_per_cpu_s",
         target=">= 0.6, and >= 98% of the items published",
-        met=published >= MIN_PUBLISHED * expected and (parse_ratio or 0) >= 0.6,
+        met=min(published) >= MIN_PUBLISHED * expected and (parse_ratio or 0) >= 0.6,
         notes=[
             "ingest's CPU includes its start-up; stock feedparser runs with its defaults, in a "
             "process of its own",
