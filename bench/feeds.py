@@ -232,6 +232,7 @@ def first_and_steady(shared: Broker, feeds: int, items: int) -> list[Result]:
                 bare_cpus.append(bare_parse(farm)[0])
                 with Reader(kafka, [topics.raw]) as reader:
                     published.append(len(reader.read(expected, timeout=120)))
+            # The steady pass runs on the last first pass's topics, so on the state it left.
             offsets = end_offsets(kafka, topics.raw)
             log("feeds: steady pass (all 304)")
             farm.reset_counts()
