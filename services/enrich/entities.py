@@ -17,12 +17,14 @@ The steps, each a pure function of the mentions of one article:
    stop the model, so "Carmaker Stellantis" is "Stellantis" when the body names that;
 4. join partial names to the full one: a surname-only or shorter name ("Erdogan", "Tayyip
    Erdogan") to the one longer PERSON name ending in it; an ORG to the one longer ORG name it
-   begins ("Apple" and "Apple Inc."), and an acronym to the ORG or place whose initials it
-   spells ("NATO", "US"). A surname spaCy took for a place or a building counts too, unless
-   it is a country or demonym ("Sawan said", "Hamilton finished sixth", "Le Pen"). A short
-   name that could stand for two longer ones ("Biden": Joe or Hunter) stays on its own. The
-   joined mentions vote for the full name's type: spaCy is surer of "Shigeru Ishiba" than of a
-   bare "Ishiba";
+   begins ("Apple" and "Apple Inc.") or ends after a town ("Maple Leafs" and "Toronto Maple
+   Leafs"), and an acronym to the ORG or place whose initials it spells ("NATO", "US"). A
+   surname spaCy took for a place or a building counts too, unless it is a country or demonym
+   ("Sawan said", "Hamilton finished sixth", "Le Pen"). Only when none of these is found, a
+   PERSON's one word joins the one longer PERSON name it begins, as a given name ("Tadej was
+   stronger"). A short name that could stand for two longer ones ("Biden": Joe or Hunter)
+   stays on its own. The joined mentions vote for the full name's type: spaCy is surer of
+   "Shigeru Ishiba" than of a bare "Ishiba";
 5. join an article's names for one country ("Britain" and "UK") into the fullest of them;
 6. decide each entity's type by majority over all its mentions plus its prior vote, which wins
    a tie, so one mislabelled mention does not make a second entity;
@@ -117,7 +119,9 @@ def position_weight(start: int, body_start: int) -> float:
 
 def clean_name(text: str) -> str | None:
     """The mention's name as written, normalised; None when it is junk."""
-    if "\n" in text:
+    # A span may end in the line break after it ("Galaxy\n\n", a headline's last word), but one
+    # across a line break is two names run together.
+    if "\n" in text.strip():
         return None
     name = " ".join(text.split())
     name = _TRAILING_SCORE.sub("", _TRAILING_ASIDE.sub("", name)).strip(_TRIM)
@@ -138,8 +142,9 @@ def clean_name(text: str) -> str | None:
 
 
 def _is_common_word(word: str) -> bool:
-    """A word in lower case, no digits ("FTSE 100"), that is no name particle."""
-    return word.islower() and word.isalpha() and word not in _PARTICLES
+    """A word in lower case, no digits ("FTSE 100"), that is no name particle: "hat-trick" of
+    a headline's "McDavid hat-trick" too."""
+    return word.islower() and word.replace("-", "").isalpha() and word not in _PARTICLES
 
 
 @dataclass
@@ -290,16 +295,16 @@ def _join_partial_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Gro
     labels = {group.key: group.label for group in groups}
     full_names: dict[tuple[str, tuple[str, ...]], list[_Group]] = {}
     for group in groups:
-        for short in _short_forms(group, labels[group.key]):
+        for short in _short_forms(group, labels[group.key], gazetteer):
             full_names.setdefault(short, []).append(group)
     folded_into: dict[str, _Group] = {}
     kept: list[_Group] = []
     for group in sorted(groups, key=lambda group: -len(group.words)):
-        candidates = [
-            full_name
-            for lookup in _lookups(group, labels[group.key], gazetteer)
-            for full_name in full_names.get(lookup, [])
-        ]
+        label = labels[group.key]
+        # A given name is the last resort: "McDavid" is Connor McDavid's surname before it is
+        # the first word of a headline's "McDavid hat-trick".
+        candidates = _full_names_of(_lookups(group, label, gazetteer), full_names)
+        candidates = candidates or _full_names_of(_given_name_lookups(group, label), full_names)
         # "Tayyip Erdogan" may already be part of "Recep Tayyip Erdogan": count that once.
         targets = {id(target): target for target in map(_final(folded_into), candidates)}
         if len(targets) == 1:
@@ -311,28 +316,45 @@ def _join_partial_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Gro
     return kept
 
 
-def _short_forms(group: _Group, label: EntityType) -> list[tuple[str, tuple[str, ...]]]:
-    """How a longer name may be shortened: a PERSON's last words, an ORG's first words or
-    initials, a place's initials."""
+_Lookup = tuple[str, tuple[str, ...]]
+
+
+def _full_names_of(lookups: list[_Lookup], full_names: dict[_Lookup, list[_Group]]) -> list[_Group]:
+    return [full_name for lookup in lookups for full_name in full_names.get(lookup, [])]
+
+
+def _short_forms(group: _Group, label: EntityType, gazetteer: Gazetteer) -> list[_Lookup]:
+    """How a longer name may be shortened: a PERSON's last words or first name, an ORG's first
+    words, initials or the words after its home town ("Maple Leafs" of "Toronto Maple Leafs"),
+    a place's initials."""
     words = group.words
     if len(words) < 2:
         return []
     if label is EntityType.PERSON:
-        return [("person", words[-size:]) for size in range(1, len(words))]
+        surnames = [("person", words[-size:]) for size in range(1, len(words))]
+        return [*surnames, ("given", words[:1])]
     if label is EntityType.ORG:
         prefixes = [("org", words[:size]) for size in range(1, len(words))]
-        return [*prefixes, ("org", (_initials(group.name),))]
+        after_town = [
+            ("org", words[size:])
+            for size in range(1, len(words))
+            if _is_town(" ".join(words[:size]), gazetteer)
+        ]
+        return [*prefixes, *after_town, ("org", (_initials(group.name),))]
     if label in _COUNTRY_TYPES:
         return [("place", (_initials(group.name),))]
     return []
 
 
-def _lookups(
-    group: _Group, label: EntityType, gazetteer: Gazetteer
-) -> list[tuple[str, tuple[str, ...]]]:
+def _is_town(key: str, gazetteer: Gazetteer) -> bool:
+    """A place short of a country: the "US" of "US Senate" is not a club's home town."""
+    return key in gazetteer.places and key not in gazetteer.nations
+
+
+def _lookups(group: _Group, label: EntityType, gazetteer: Gazetteer) -> list[_Lookup]:
     """The short forms this name could be: any joinable type, or a place the gazetteer does not
     know, may be a surname spaCy mislabelled."""
-    lookups: list[tuple[str, tuple[str, ...]]] = []
+    lookups: list[_Lookup] = []
     # A country or demonym is never a surname here; a town may be ("Hamilton", "Lincoln").
     country = group.key in gazetteer.nations or group.key in gazetteer.demonyms
     if label in _JOINABLE or (label in PLACE_TYPES and not country):
@@ -345,6 +367,12 @@ def _lookups(
     if acronym is not None and label in _COUNTRY_TYPES:
         lookups.append(("place", (acronym,)))
     return lookups
+
+
+def _given_name_lookups(group: _Group, label: EntityType) -> list[_Lookup]:
+    """The given name a quote or a sports report goes by ("Tadej was stronger"), for a name
+    spaCy too took for a person's: "Rogers" the company is not "Rogers Place"."""
+    return [("given", group.words)] if label is EntityType.PERSON and len(group.words) == 1 else []
 
 
 def _final(folded_into: dict[str, _Group]) -> Callable[[_Group], _Group]:

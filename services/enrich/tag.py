@@ -4,8 +4,9 @@
 none), keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs
 on the headline and body joined, cut at `NER_MAX_CHARS`; topics read the same text. spaCy's
 spans are mended where its models are known to slip, before `entities.resolve_entities`
-makes entities of them: a PERSON takes in the given names just before it, and a country or large
-city it did not tag at all is added (`places.Gazetteer.unlabelled_places`).
+makes entities of them: no span crosses a line break, a PERSON takes in the given names just
+before it and the PERSON right after it, and a country or large city it did not tag at all is
+added (`places.Gazetteer.unlabelled_places`).
 """
 
 from __future__ import annotations
@@ -118,6 +119,16 @@ def _taggable(text: str) -> str:
     return _SYMBOL_RUN.sub(lambda run: " " * len(run.group()), text).strip()
 
 
+def _paragraphs_apart(doc: Doc) -> Doc:
+    """`doc` with a sentence starting after each line break, which spaCy's NER does not cross.
+    Left alone, it read a headline's last word and the lead's first name as one span
+    ("Galaxy\n\nLionel Messi", a PRODUCT), and the name was lost with it."""
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
+
+
 def _first_tokens(doc: Doc, limit: int) -> Doc:
     """`doc` cut after `limit` tokens; its text is then the start of the text it was made of."""
     return doc if len(doc) <= limit else doc[:limit].as_doc()
@@ -179,7 +190,10 @@ class Tagger:
         # second one mostly spins waiting for work, so that NER took 70% more CPU time per
         # article on two cores, and no less wall-clock time, while the enrich service's Kafka
         # threads wait for the same cores.
-        docs = (_first_tokens(self._nlp.make_doc(text.joined), NER_MAX_TOKENS) for text in texts)
+        docs = (
+            _first_tokens(_paragraphs_apart(self._nlp.make_doc(text.joined)), NER_MAX_TOKENS)
+            for text in texts
+        )
         with self._blas.limit(limits=1, user_api="blas"):
             return list(self._nlp.pipe(docs, batch_size=self._batch_size))
 
@@ -225,9 +239,12 @@ class Tagger:
 
     def _spans(self, doc: Doc, text: _Text) -> list[tuple[int, str, str]]:
         """(start, text, label) of each name: spaCy's entities, a PERSON widened to take in the
-        given names before it, and the places spaCy left out."""
+        given names before it and joined to a PERSON right after it, and the places spaCy left
+        out."""
         ents = doc.ents  # built anew, Span by Span, at each reading
-        spans = [self._widened(ent, text.joined) for ent in ents]
+        spans = _adjacent_persons_joined(
+            [self._widened(ent, text.joined) for ent in ents], text.joined
+        )
         # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
         names = ((ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS)
         places = self._gazetteer.unlabelled_places(text.joined, names)
@@ -250,6 +267,24 @@ class Tagger:
                 start -= 1
                 start_char = before.idx
         return start_char, text[start_char : ent.end_char], label
+
+
+def _adjacent_persons_joined(
+    spans: list[tuple[int, str, str]], text: str
+) -> list[tuple[int, str, str]]:
+    """(start, text, label) spans of `text` with two PERSONs a single space apart made one:
+    spaCy split "Finance Minister Purbaya Yudhi Sadewa" into "Purbaya" and "Yudhi Sadewa"."""
+    person = EntityType.PERSON.value
+    joined: list[tuple[int, str, str]] = []
+    for start, name, label in spans:
+        if joined and label == person:
+            before_start, before, before_label = joined[-1]
+            end = before_start + len(before)
+            if before_label == person and end + 1 == start and text[end] == " ":
+                joined[-1] = (before_start, text[before_start : start + len(name)], person)
+                continue
+        joined.append((start, name, label))
+    return joined
 
 
 @functools.cache

@@ -49,6 +49,65 @@ def test_surname_shared_by_two_people_stays_apart(places: Gazetteer) -> None:
     }
 
 
+def test_given_name_alone_joins_the_unique_full_name(places: Gazetteer) -> None:
+    mentions = [
+        Mention("Tadej Pogacar", "PERSON"),
+        Mention("Tadej", "PERSON"),
+        Mention("Jonas Vingegaard", "PERSON"),
+    ]
+    assert [(e.name, e.mentions) for e in resolve_entities(mentions, places)] == [
+        ("Tadej Pogacar", 2),
+        ("Jonas Vingegaard", 1),
+    ]
+
+
+def test_given_name_shared_by_two_people_stays_apart(places: Gazetteer) -> None:
+    mentions = [
+        Mention("Harry Kane", "PERSON"),
+        Mention("Harry Maguire", "PERSON"),
+        Mention("Harry", "PERSON"),
+    ]
+    assert set(by_name(resolve_entities(mentions, places))) == {
+        "Harry Kane",
+        "Harry Maguire",
+        "Harry",
+    }
+
+
+def test_a_surname_is_read_before_a_given_name(places: Gazetteer) -> None:
+    # "Rogers Place" (a spaCy PERSON) begins with the word; Ted Rogers ends with it.
+    mentions = [
+        Mention("Ted Rogers", "PERSON"),
+        Mention("Rogers Place", "PERSON"),
+        Mention("Rogers", "PERSON"),
+    ]
+    assert {e.name: e.mentions for e in resolve_entities(mentions, places)} == {
+        "Ted Rogers": 2,
+        "Rogers Place": 1,
+    }
+
+
+def test_only_a_person_joins_by_given_name(places: Gazetteer) -> None:
+    mentions = [Mention("Rogers Place", "PERSON"), Mention("Rogers", "ORG")]
+    assert set(by_name(resolve_entities(mentions, places))) == {"Rogers Place", "Rogers"}
+
+
+def test_club_name_after_its_town_joins_the_full_name(places: Gazetteer) -> None:
+    mentions = [
+        Mention("the Toronto Maple Leafs", "ORG"),
+        Mention("The Maple Leafs", "ORG"),
+        Mention("Maple Leafs", "ORG"),
+    ]
+    assert [(e.name, e.mentions) for e in resolve_entities(mentions, places)] == [
+        ("Toronto Maple Leafs", 3)
+    ]
+
+
+def test_a_countrys_institution_is_no_club_of_a_town(places: Gazetteer) -> None:
+    mentions = [Mention("US Senate", "ORG"), Mention("Senate", "ORG")]
+    assert set(by_name(resolve_entities(mentions, places))) == {"US Senate", "Senate"}
+
+
 def test_acronym_joins_the_name_it_abbreviates(places: Gazetteer) -> None:
     mentions = [
         Mention("the North Atlantic Treaty Organization", "ORG"),
@@ -140,6 +199,8 @@ def test_junk_spans_are_dropped(places: Gazetteer) -> None:
         ("Alliance 90/The Greens", "Alliance 90/The Greens"),
         ("FTSE 100", "FTSE 100"),
         ("Apple (AAPL)", "Apple"),
+        ("Galaxy\n\n", "Galaxy"),
+        ("Galaxy\n\nLionel Messi", None),
     ],
 )
 def test_clean_name(text: str, expected: str | None) -> None:
@@ -261,6 +322,7 @@ def test_short_capitals_get_no_place_vote(places: Gazetteer) -> None:
         ("FTSE 100", "FTSE 100"),
         ("Ursula von der Leyen", "Ursula von der Leyen"),
         ("Abdel Fattah al-Burhan", "Abdel Fattah al-Burhan"),
+        ("McDavid hat-trick", None),
     ],
 )
 def test_multiword_names_with_common_words_are_junk(text: str, expected: str | None) -> None:

@@ -15,7 +15,13 @@ from threadpoolctl import threadpool_info
 
 from schemas.models import EnrichedArticle, EntityType, Feature, RawArticle, Source, SourceKind
 from services.enrich.keywords import UNSPACED
-from services.enrich.tag import NER_MAX_CHARS, NER_MAX_TOKENS, Tagger, _taggable
+from services.enrich.tag import (
+    NER_MAX_CHARS,
+    NER_MAX_TOKENS,
+    Tagger,
+    _adjacent_persons_joined,
+    _taggable,
+)
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_47538fdd1a9e32f6.txt"
 MEETING = (  # English, long enough for its language to be told
@@ -270,6 +276,39 @@ def test_person_takes_in_the_given_name_spacy_left_out_and_missed_places_are_add
     assert "Rubin" not in names
     # spaCy reads "Cardiff last year" as one DATE.
     assert (names["Cardiff"].type, names["Cardiff"].country_code) == (EntityType.GPE, "GB")
+
+
+def test_a_headline_s_last_word_and_the_lead_s_first_name_stay_two_names(tagger: Tagger) -> None:
+    (result,) = tagger.tag(
+        [
+            article(
+                "Messi scores twice as Inter Miami christen new stadium with win over Galaxy",
+                "Lionel Messi scored twice as Inter Miami beat the LA Galaxy 3-1 on Saturday in "
+                "the first game at their new stadium. Messi said the fans had waited for it.",
+            )
+        ]
+    )
+    names = {entity.name: entity for entity in result.entities}
+    # spaCy reads "Galaxy\n\nLionel Messi" as one PRODUCT when the line break is no boundary.
+    assert (names["Lionel Messi"].type, names["Lionel Messi"].mentions) == (EntityType.PERSON, 3)
+
+
+def test_two_person_spans_a_space_apart_are_one_name() -> None:
+    text = "Finance Minister Purbaya Yudhi Sadewa told Sri Mulyani Indrawati, and Ali Baba said"
+    spans = [
+        (17, "Purbaya", "PERSON"),
+        (25, "Yudhi Sadewa", "PERSON"),
+        (43, "Sri Mulyani Indrawati", "PERSON"),
+        (70, "Ali", "PERSON"),
+        (74, "Baba", "ORG"),
+    ]
+    assert all(text[start : start + len(name)] == name for start, name, _ in spans)
+    assert _adjacent_persons_joined(spans, text) == [
+        (17, "Purbaya Yudhi Sadewa", "PERSON"),
+        (43, "Sri Mulyani Indrawati", "PERSON"),
+        (70, "Ali", "PERSON"),
+        (74, "Baba", "ORG"),
+    ]
 
 
 def test_invisible_and_control_characters_never_reach_names_or_keywords(tagger: Tagger) -> None:
