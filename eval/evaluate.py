@@ -24,7 +24,10 @@ on), and whether the best topic's top-level code is among the labelled ones. Spe
 `Tagger.tag` over the file's (short, whole) articles;
 `bench/tag_speed.py` is the reference for 500-word articles.
 
-    .venv/bin/python eval/evaluate.py [--verbose] [FILE ...]
+With `--title-case`, every headline is first written as many US outlets write theirs, each word
+capitalised but for short function words: what the figures owe to sentence-case headlines.
+
+    .venv/bin/python eval/evaluate.py [--verbose] [--title-case] [FILE ...]
 
 The last line printed is a JSON summary.
 """
@@ -64,6 +67,11 @@ PLACE = "PLACE"
 SCORED_TYPES = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")
 CLASS_OF_TYPE = {"PERSON": "PERSON", "ORG": "ORG", "GPE": PLACE, "LOC": PLACE, "FAC": PLACE}
 CODED_TYPES = frozenset({EntityType.GPE, EntityType.LOC, EntityType.NORP})
+# Left in lower case in a title-case headline (AP and Chicago style alike).
+SMALL_WORDS = frozenset(
+    {"a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "nor", "of", "off"}
+    | {"on", "onto", "or", "over", "per", "the", "to", "up", "via", "with"}
+)
 
 
 class GoldEntity(BaseModel):
@@ -307,9 +315,24 @@ class Report:
         )
 
 
-def load(path: Path) -> list[GoldArticle]:
+def load(path: Path, title_case: bool = False) -> list[GoldArticle]:
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [GoldArticle.model_validate_json(line) for line in lines if line.strip()]
+    articles = [GoldArticle.model_validate_json(line) for line in lines if line.strip()]
+    if title_case:
+        return [a.model_copy(update={"title": in_title_case(a.title)}) for a in articles]
+    return articles
+
+
+def in_title_case(headline: str) -> str:
+    """ "Arsenal beat Manchester City to go top" as "Arsenal Beat Manchester City to Go Top";
+    a word with a capital inside ("iPhone") stays as it is."""
+    words = headline.split(" ")
+    return " ".join(
+        word[:1].upper() + word[1:]
+        if word.islower() and (position == 0 or word not in SMALL_WORDS)
+        else word
+        for position, word in enumerate(words)
+    )
 
 
 def evaluate(tagger: Tagger, nlp: Language, articles: list[GoldArticle], verbose: bool) -> Report:
@@ -333,13 +356,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--verbose", action="store_true", help="Print each article's errors.")
+    parser.add_argument(
+        "--title-case", action="store_true", help="Capitalise the headlines' words first."
+    )
     args = parser.parse_args()
     files: list[Path] = args.files or sorted(EVAL_DIR.glob("dev_*.jsonl"))
     started = time.perf_counter()
     tagger = Tagger()
     tagger.tag([GoldArticle.model_validate_json(files[0].read_text().splitlines()[0]).raw()])
     load_seconds = time.perf_counter() - started
-    sets = {path.stem: load(path) for path in files}
+    sets = {path.stem: load(path, args.title_case) for path in files}
     nlp = load_ner()
     reports = {
         name: evaluate(tagger, nlp, articles, args.verbose) for name, articles in sets.items()

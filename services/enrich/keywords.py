@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import statistics
 import string
 from collections.abc import Iterable
@@ -30,7 +29,8 @@ import numpy as np
 import yake
 from yake.data.utils import get_tag, pre_filter, tokenize_sentences
 
-from newswire.text import cut_at_word, without_possessive
+from newswire.text import cut_at_word
+from services.enrich.headline import sentence_case
 
 TOP = 10
 MAX_WORDS = 3
@@ -46,8 +46,6 @@ MAX_KEYWORD_CHARS = 60
 # Why such text has no keywords, as an enriched record says it.
 UNSPACED = "the text is not written with spaces between words, which keyword extraction needs"
 _CANDIDATES = TOP * 3
-_TITLE_CASE_SHARE = 0.7
-_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")  # a word; "O'Brien" whole
 _MAX_SHARED_WORDS = 0.5
 
 # YAKE's settings: a token of punctuation alone ends a run of words; tokens tagged as numbers
@@ -143,7 +141,7 @@ def extract_keywords(title: str, body: str, language: str | None) -> list[str] |
     if not (title + body).strip():
         return []
     lead = cut_at_word(body, LEAD_CHARS)
-    text = f"{_sentence_case(cut_at_word(title, TITLE_CHARS), lead)}.\n\n{lead}"
+    text = f"{sentence_case(cut_at_word(title, TITLE_CHARS), lead)}.\n\n{lead}"
     if len(text) / len(text.split()) > MAX_MEAN_WORD_CHARS:
         return None
     if not any(char.isalpha() for char in text):
@@ -286,17 +284,3 @@ def dedupe(keywords: Iterable[str]) -> list[str]:
             kept.append(keyword)
             kept_words.append(words)
     return kept
-
-
-def _sentence_case(title: str, body: str) -> str:
-    """A Title Case Headline as a sentence, so YAKE does not take every word for a name: in lower
-    case, but for the words the body writes with a capital only ("Paris", "NATO")."""
-    words = [word for word in title.split() if len(word) > 3 and word[:1].isalpha()]
-    capitalised = sum(word[:1].isupper() for word in words)
-    if not words or capitalised / len(words) < _TITLE_CASE_SHARE:
-        return title
-    written = {without_possessive(word) for word in _WORD.findall(body)}
-    names = {word for word in written if word[:1].isupper() and word.lower() not in written}
-    return _WORD.sub(
-        lambda word: word[0] if without_possessive(word[0]) in names else word[0].lower(), title
-    )

@@ -2,7 +2,8 @@
 
 `Tagger` loads spaCy once and runs, per article: language detection (when the raw record has
 none), keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs
-on the headline and body joined, cut at `NER_MAX_CHARS`; topics read the same text. spaCy's
+on the headline (a title-case one written as a sentence: `headline.sentence_case`) and body
+joined, cut at `NER_MAX_CHARS`; topics read the same text. spaCy's
 spans are mended where its models are known to slip, before `entities.resolve_entities`
 makes entities of them: no span crosses a line break, a PERSON takes in the given names just
 before it and the PERSON right after it, and a country or large city it did not tag at all is
@@ -39,6 +40,7 @@ from schemas.models import (
     utc_now,
 )
 from services.enrich.entities import Mention, position_weight, resolve_entities
+from services.enrich.headline import sentence_case
 from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
 from services.enrich.names import given_names
@@ -93,16 +95,17 @@ _DATA_PACKAGES = (
 
 @dataclass(frozen=True)
 class _Text:
-    """What is tagged of one article: headline and body, cleaned, joined and capped."""
+    """What is tagged of one article: headline (as a sentence) and body, cleaned, joined and
+    capped."""
 
     title: str
     body: str
 
     @classmethod
     def of(cls, article: RawArticle) -> _Text:
-        title = _taggable(article.title[:NER_MAX_CHARS])
         # A feed item may carry its text only as a summary.
         body = _taggable((article.body or article.summary)[:NER_MAX_CHARS])
+        title = sentence_case(_taggable(article.title[:NER_MAX_CHARS]), body)
         return cls(title=title, body=cut_at_word(body, max(0, NER_MAX_CHARS - len(title) - 2)))
 
     @functools.cached_property  # read for language, NER and each of its spans

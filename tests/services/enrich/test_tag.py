@@ -293,6 +293,24 @@ def test_a_headline_s_last_word_and_the_lead_s_first_name_stay_two_names(tagger:
     assert (names["Lionel Messi"].type, names["Lionel Messi"].mentions) == (EntityType.PERSON, 3)
 
 
+def test_a_title_case_headline_makes_no_names_of_its_capitals(tagger: Tagger) -> None:
+    (result,) = tagger.tag(
+        [
+            article(
+                "Senate Passes Stopgap Spending Bill Hours Before Shutdown Deadline",
+                "The Senate passed a stopgap spending bill late on Friday, hours before a "
+                "shutdown deadline, sending it to President Donald Trump to sign. Majority "
+                "leader John Thune said the bill bought time for talks on a full budget.",
+            )
+        ]
+    )
+    names = {entity.name: entity.type for entity in result.entities}
+    # As written, spaCy found "Bill Hours" in the headline.
+    assert not {"Bill Hours", "Stopgap Spending Bill Hours"} & names.keys()
+    assert names["Senate"] is EntityType.ORG
+    assert names["Donald Trump"] is EntityType.PERSON
+
+
 def test_two_person_spans_a_space_apart_are_one_name() -> None:
     text = "Finance Minister Purbaya Yudhi Sadewa told Sri Mulyani Indrawati, and Ali Baba said"
     spans = [

@@ -1,0 +1,37 @@
+"""A Title Case Headline In The Case Its Words Take In The Body.
+
+Many outlets capitalise every word of a headline. Capitals are what both YAKE and spaCy's NER
+take names by: on "Senate Passes Stopgap Spending Bill Hours Before Shutdown Deadline" spaCy
+found "Bill Hours", on "Arsenal Beat Manchester City" "Arsenal Beat". Such a headline is
+written as a sentence before it is tagged: in lower case, but for the words the body writes
+with a capital only ("Paris", "NATO", "Arsenal").
+"""
+
+from __future__ import annotations
+
+import re
+
+from newswire.text import without_possessive
+
+# The share of a headline's longer words (over three letters), the body's names aside, with a
+# capital that makes it title case. A headline in sentence case can be mostly names ("David
+# Tennant returns to Royal Shakespeare Company"); what it has besides is in lower case.
+TITLE_CASE_SHARE = 0.7
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")  # a word; "O'Brien" whole
+
+
+def sentence_case(title: str, body: str) -> str:
+    """`title` as a sentence when it is in title case, else as it is; `body` tells the names."""
+    written = {without_possessive(word) for word in _WORD.findall(body)}
+    names = {word for word in written if word[:1].isupper() and word.lower() not in written}
+    words = [
+        word
+        for word in map(without_possessive, _WORD.findall(title))
+        if len(word) > 3 and word not in names
+    ]
+    capitalised = sum(word[:1].isupper() for word in words)
+    if not words or capitalised / len(words) < TITLE_CASE_SHARE:
+        return title
+    return _WORD.sub(
+        lambda word: word[0] if without_possessive(word[0]) in names else word[0].lower(), title
+    )

@@ -1,0 +1,37 @@
+"""Title-case headlines written as sentences before tagging."""
+
+import pytest
+
+from services.enrich.headline import sentence_case
+
+BODY = (
+    "The Senate passed a stopgap spending bill on Friday, hours before a shutdown deadline. "
+    "Arsenal beat Manchester City 2-1 to go top. Chuck Schumer said the bill bought time."
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "Senate Passes Stopgap Spending Bill Hours Before Shutdown Deadline",
+            "Senate passes stopgap spending bill hours before shutdown deadline",
+        ),
+        ("Arsenal Beat Manchester City to Go Top", "Arsenal beat Manchester City to go top"),
+        ("Schumer's Bill Buys Time", "Schumer's bill buys time"),
+        # Sentence case, mostly names: what is not a name is in lower case already.
+        (
+            "David Tennant returns to Royal Shakespeare Company",
+            "David Tennant returns to Royal Shakespeare Company",
+        ),
+        ("Senate passes bill", "Senate passes bill"),
+        ("", ""),
+    ],
+)
+def test_sentence_case(title: str, expected: str) -> None:
+    body = BODY + " The company said David Tennant will play Prospero at the Royal Shakespeare."
+    assert sentence_case(title, body) == expected
+
+
+def test_a_headline_of_names_only_is_left_as_written() -> None:
+    assert sentence_case("Arsenal Manchester City", BODY) == "Arsenal Manchester City"
