@@ -24,10 +24,11 @@ on), and whether the best topic's top-level code is among the labelled ones. Spe
 `Tagger.tag` over the file's (short, whole) articles;
 `bench/tag_speed.py` is the reference for 500-word articles.
 
-With `--title-case`, every headline is first written as many US outlets write theirs, each word
-capitalised but for short function words: what the figures owe to sentence-case headlines.
+With `--headlines title`, every headline is first written as many US outlets write theirs, each
+word capitalised but for short function words; with `--headlines upper`, in capitals only, as
+some wires do: what the figures owe to sentence-case headlines.
 
-    .venv/bin/python eval/evaluate.py [--verbose] [--title-case] [FILE ...]
+    .venv/bin/python eval/evaluate.py [--verbose] [--headlines {title,upper}] [FILE ...]
 
 The last line printed is a JSON summary.
 """
@@ -315,12 +316,13 @@ class Report:
         )
 
 
-def load(path: Path, title_case: bool = False) -> list[GoldArticle]:
+def load(path: Path, headlines: str | None = None) -> list[GoldArticle]:
     lines = path.read_text(encoding="utf-8").splitlines()
     articles = [GoldArticle.model_validate_json(line) for line in lines if line.strip()]
-    if title_case:
-        return [a.model_copy(update={"title": in_title_case(a.title)}) for a in articles]
-    return articles
+    if headlines is None:
+        return articles
+    recase = in_title_case if headlines == "title" else str.upper
+    return [article.model_copy(update={"title": recase(article.title)}) for article in articles]
 
 
 def in_title_case(headline: str) -> str:
@@ -357,7 +359,7 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--verbose", action="store_true", help="Print each article's errors.")
     parser.add_argument(
-        "--title-case", action="store_true", help="Capitalise the headlines' words first."
+        "--headlines", choices=("title", "upper"), help="Write every headline in this case first."
     )
     args = parser.parse_args()
     files: list[Path] = args.files or sorted(EVAL_DIR.glob("dev_*.jsonl"))
@@ -365,7 +367,7 @@ def main() -> None:
     tagger = Tagger()
     tagger.tag([GoldArticle.model_validate_json(files[0].read_text().splitlines()[0]).raw()])
     load_seconds = time.perf_counter() - started
-    sets = {path.stem: load(path, args.title_case) for path in files}
+    sets = {path.stem: load(path, args.headlines) for path in files}
     nlp = load_ner()
     reports = {
         name: evaluate(tagger, nlp, articles, args.verbose) for name, articles in sets.items()

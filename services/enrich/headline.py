@@ -1,10 +1,11 @@
 """A Title Case Headline In The Case Its Words Take In The Body.
 
-Many outlets capitalise every word of a headline. Capitals are what both YAKE and spaCy's NER
-take names by: on "Senate Passes Stopgap Spending Bill Hours Before Shutdown Deadline" spaCy
-found "Bill Hours", on "Arsenal Beat Manchester City" "Arsenal Beat". Such a headline is
-written as a sentence before it is tagged: in lower case, but for the words the body writes
-with a capital only ("Paris", "NATO", "Arsenal").
+Many outlets capitalise every word of a headline, and wires some in capitals only. Capitals are
+what both YAKE and spaCy's NER take names by: on "Senate Passes Stopgap Spending Bill Hours
+Before Shutdown Deadline" spaCy found "Bill Hours", on "Arsenal Beat Manchester City" "Arsenal
+Beat". Such a headline is written as a sentence before it is tagged: in lower case, but for the
+words the body writes with a capital only ("Paris", "NATO", "Arsenal"), which take the body's
+spelling ("JAPAN" is "Japan").
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ def sentence_case(title: str, body: str) -> str:
     capitalised = sum(word[:1].isupper() for word in words)
     if not words or capitalised / len(words) < TITLE_CASE_SHARE:
         return title
-    return _WORD.sub(
-        lambda word: word[0] if without_possessive(word[0]) in names else word[0].lower(), title
-    )
+    return _WORD.sub(lambda word: _recased(word[0], names), title)
+
+
+def _recased(word: str, names: set[str]) -> str:
+    if without_possessive(word) in names:
+        return word
+    # A headline in capitals only ("JAPAN GET LUCKY WIN") names "Japan" as the body does.
+    titled = word[:1] + word[1:].lower()
+    return titled if word.isupper() and without_possessive(titled) in names else word.lower()

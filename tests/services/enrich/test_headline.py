@@ -25,6 +25,8 @@ BODY = (
             "David Tennant returns to Royal Shakespeare Company",
         ),
         ("Senate passes bill", "Senate passes bill"),
+        ("ARSENAL BEAT MANCHESTER CITY", "Arsenal beat Manchester City"),
+        ("SCHUMER'S BILL", "Schumer's bill"),
         ("", ""),
     ],
 )
