@@ -17,14 +17,15 @@ The steps, each a pure function of the mentions of one article:
    stop the model, so "Carmaker Stellantis" is "Stellantis" when the body names that;
 4. join partial names to the full one: a surname-only or shorter name ("Erdogan", "Tayyip
    Erdogan") to the one longer PERSON name ending in it; an ORG to the one longer ORG name it
-   begins ("Apple" and "Apple Inc.") or ends after a town ("Maple Leafs" and "Toronto Maple
-   Leafs"), and an acronym to the ORG or place whose initials it spells ("NATO", "US"). A
-   surname spaCy took for a place or a building counts too, unless it is a country or demonym
-   ("Sawan said", "Hamilton finished sixth", "Le Pen"). Only when none of these is found, a
-   PERSON's one word joins the one longer PERSON name it begins, as a given name ("Tadej was
-   stronger"). A short name that could stand for two longer ones ("Biden": Joe or Hunter)
-   stays on its own. The joined mentions vote for the full name's type: spaCy is surer of
-   "Shigeru Ishiba" than of a bare "Ishiba";
+   begins or ends ("Apple" and "Apple Inc.", "Maple Leafs" and "Toronto Maple Leafs", but not
+   "Bank of Canada" and "Royal Bank of Canada" or "Senate" and "US Senate"), and an acronym to
+   the ORG or place whose initials it spells ("NATO", "US"). A surname spaCy took for a place
+   or a building counts too, unless it is a country or demonym ("Sawan said", "Hamilton
+   finished sixth", "Le Pen"). Only when none of these is found, a PERSON's one word joins the
+   one longer PERSON name it begins, as a given name ("Tadej was stronger"). A short name that
+   could stand for two longer ones ("Biden": Joe or Hunter) stays on its own. The joined
+   mentions vote for the full name's type: spaCy is surer of "Shigeru Ishiba" than of a bare
+   "Ishiba";
 5. join an article's names for one country ("Britain" and "UK") into the fullest of them;
 6. decide each entity's type by majority over all its mentions plus its prior vote, which wins
    a tie, so one mislabelled mention does not make a second entity;
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field
 
 from newswire.text import without_possessive
 from schemas.models import Entity, EntityType
-from services.enrich.names import given_names, looks_like
+from services.enrich.names import HEAD_BEFORE, given_names, looks_like
 from services.enrich.places import PLACE_TYPES, Gazetteer, name_key
 
 TITLE_WEIGHT = 3.0
@@ -325,8 +326,7 @@ def _full_names_of(lookups: list[_Lookup], full_names: dict[_Lookup, list[_Group
 
 def _short_forms(group: _Group, label: EntityType, gazetteer: Gazetteer) -> list[_Lookup]:
     """How a longer name may be shortened: a PERSON's last words or first name, an ORG's first
-    words, initials or the words after its home town ("Maple Leafs" of "Toronto Maple Leafs"),
-    a place's initials."""
+    or last words or initials, a place's initials."""
     words = group.words
     if len(words) < 2:
         return []
@@ -335,20 +335,24 @@ def _short_forms(group: _Group, label: EntityType, gazetteer: Gazetteer) -> list
         return [*surnames, ("given", words[:1])]
     if label is EntityType.ORG:
         prefixes = [("org", words[:size]) for size in range(1, len(words))]
-        after_town = [
+        suffixes = [
             ("org", words[size:])
             for size in range(1, len(words))
-            if _is_town(" ".join(words[:size]), gazetteer)
+            if _is_suffix_form(words[:size], words[size:], gazetteer)
         ]
-        return [*prefixes, *after_town, ("org", (_initials(group.name),))]
+        return [*prefixes, *suffixes, ("org", (_initials(group.name),))]
     if label in _COUNTRY_TYPES:
         return [("place", (_initials(group.name),))]
     return []
 
 
-def _is_town(key: str, gazetteer: Gazetteer) -> bool:
-    """A place short of a country: the "US" of "US Senate" is not a club's home town."""
-    return key in gazetteer.places and key not in gazetteer.nations
+def _is_suffix_form(head: tuple[str, ...], tail: tuple[str, ...], gazetteer: Gazetteer) -> bool:
+    """Whether an ORG's last words name it without the first ones ("Dortmund" for "Borussia
+    Dortmund", "Maple Leafs" for "Toronto Maple Leafs"): not after a country ("US Senate"),
+    and not a name of its own built round "of" ("Bank of Canada", "Royal Bank of Canada")."""
+    prefix = " ".join(head)
+    country = prefix in gazetteer.nations or prefix in gazetteer.demonyms
+    return not country and not HEAD_BEFORE & set(tail)
 
 
 def _lookups(group: _Group, label: EntityType, gazetteer: Gazetteer) -> list[_Lookup]:

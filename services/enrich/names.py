@@ -127,7 +127,7 @@ FACILITY_HEAD_WORDS = frozenset(
         "tower",
     }
 )
-_HEAD_BEFORE = frozenset({"of", "for"})
+HEAD_BEFORE = frozenset({"of", "for"})
 _GIVEN_NAME_ATTRIBUTES = (
     "first_names",
     "first_names_male",
@@ -141,7 +141,7 @@ _PERSON_WORDS = range(2, 5)
 def head_word(words: list[str]) -> str:
     """The word that says what kind of thing a name is: before "of"/"for", else the last."""
     for position, word in enumerate(words[1:], start=1):
-        if word.casefold() in _HEAD_BEFORE:
+        if word.casefold() in HEAD_BEFORE:
             return words[position - 1]
     return words[-1]
 

@@ -103,9 +103,22 @@ def test_club_name_after_its_town_joins_the_full_name(places: Gazetteer) -> None
     ]
 
 
-def test_a_countrys_institution_is_no_club_of_a_town(places: Gazetteer) -> None:
-    mentions = [Mention("US Senate", "ORG"), Mention("Senate", "ORG")]
-    assert set(by_name(resolve_entities(mentions, places))) == {"US Senate", "Senate"}
+def test_organisation_without_its_first_word_joins_the_full_name(places: Gazetteer) -> None:
+    mentions = [Mention("Reliance Jio", "ORG"), Mention("Jio", "ORG"), Mention("Jio", "ORG")]
+    assert [(e.name, e.mentions) for e in resolve_entities(mentions, places)] == [
+        ("Reliance Jio", 3)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("full", "short"),
+    [("US Senate", "Senate"), ("Royal Bank of Canada", "Bank of Canada")],
+)
+def test_an_organisation_ending_another_s_name_is_not_always_it(
+    places: Gazetteer, full: str, short: str
+) -> None:
+    mentions = [Mention(full, "ORG"), Mention(short, "ORG")]
+    assert set(by_name(resolve_entities(mentions, places))) == {full, short}
 
 
 def test_acronym_joins_the_name_it_abbreviates(places: Gazetteer) -> None:
