@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from newswire.text import without_possessive
 
-# The share of a headline's longer words (over three letters), the body's names aside, with a
-# capital that makes it title case. A headline in sentence case can be mostly names ("David
-# Tennant returns to Royal Shakespeare Company"); what it has besides is in lower case.
+# The share of a headline's longer words (over three letters, after the first), function words
+# ("with", "over", which styles treat apart) and the body's names aside, with a capital that
+# makes it title case: a sentence-case headline can be mostly names ("David Tennant returns to
+# Royal Shakespeare Company"). One of those words in lower case says sentence case whatever the
+# share: "Smith meets Obama in Berlin", whose "Smith" and "Obama" the body may not give.
 TITLE_CASE_SHARE = 0.7
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")  # a word; "O'Brien" whole
 
@@ -27,11 +31,11 @@ def sentence_case(title: str, body: str) -> str:
     names = {word for word in written if word[:1].isupper() and word.lower() not in written}
     words = [
         word
-        for word in map(without_possessive, _WORD.findall(title))
-        if len(word) > 3 and word not in names
+        for word in map(without_possessive, _WORD.findall(title)[1:])
+        if len(word) > 3 and word not in names and word.lower() not in STOP_WORDS
     ]
     capitalised = sum(word[:1].isupper() for word in words)
-    if not words or capitalised / len(words) < TITLE_CASE_SHARE:
+    if not words or capitalised < TITLE_CASE_SHARE * len(words) or any(map(str.islower, words)):
         return title
     return _WORD.sub(lambda word: _recased(word[0], names), title)
 

@@ -37,3 +37,17 @@ def test_sentence_case(title: str, expected: str) -> None:
 
 def test_a_headline_of_names_only_is_left_as_written() -> None:
     assert sentence_case("Arsenal Manchester City", BODY) == "Arsenal Manchester City"
+
+
+def test_a_longer_word_in_lower_case_says_sentence_case_whatever_the_capitals() -> None:
+    # Neither "Smith" nor "Obama" is in the body, so neither is known for a name.
+    title = "NORAM Smith meets Obama in Berlin"
+    assert sentence_case(title, "The two men met in Berlin on Monday.") == title
+
+
+def test_function_words_in_lower_case_do_not_hide_title_case() -> None:
+    body = "The chancellor faced anger from Labour MPs over cuts to welfare on Tuesday."
+    assert (
+        sentence_case("Chancellor Faces Backlash from Labour MPs over Welfare Cuts", body)
+        == "chancellor faces backlash from Labour MPs over welfare cuts"
+    )
