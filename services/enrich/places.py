@@ -94,6 +94,8 @@ class Gazetteer:
     countries: dict[str, str]
     demonyms: dict[str, str]
     nations: dict[str, str]
+    # Cities (not countries: "Singapore"), whose names sports reports also give their clubs.
+    cities: frozenset[str]
 
     def country_code(self, name: str, entity_type: EntityType) -> str | None:
         """The code for a place or demonym mention; None for other types or unknown names."""
@@ -182,16 +184,18 @@ def gazetteer() -> Gazetteer:
         continents,
     )
     country_keys = _resolve(country_names)
+    nations = {
+        key: code
+        for key, code in _merge([country_keys, last_words], continents).items()
+        if subdivisions.get(key) != code  # "Wales" is part of GB; "Georgia" is not of US
+    }
     return Gazetteer(
         places=places,
         major_places=major_places,
         countries=country_keys,
         demonyms=_resolve(_demonyms(records, population, continents)),
-        nations={
-            key: code
-            for key, code in _merge([country_keys, last_words], continents).items()
-            if subdivisions.get(key) != code  # "Wales" is part of GB; "Georgia" is not of US
-        },
+        nations=nations,
+        cities=frozenset(_resolve(_cities(cities)).keys() - nations.keys() - country_keys.keys()),
     )
 
 

@@ -45,6 +45,7 @@ from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
 from services.enrich.names import given_names
 from services.enrich.places import gazetteer, name_key
+from services.enrich.teams import reads_as_team
 from services.enrich.topics import score_topics, vocabulary
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ _SYMBOL_RUN = re.compile(r"[^\w\s]{4,}")
 # tokens, of "😀a😀a" 100,000. Tokens past this many are not tagged.
 NER_MAX_TOKENS = 25_000
 _NAME_LABELS = frozenset(EntityType)
+_PLACE_LABELS = frozenset({EntityType.GPE.value, EntityType.LOC.value})
 _DATA_PACKAGES = (
     "spacy",
     "pycountry",
@@ -221,6 +223,7 @@ class Tagger:
                     label,
                     position_weight(start, text.body_start),
                     in_title=start < text.body_start,
+                    team=self._reads_as_team(text.joined, start, name, label),
                 )
                 for start, name, label in self._spans(doc, text)
             )
@@ -252,6 +255,14 @@ class Tagger:
         names = ((ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS)
         places = self._gazetteer.unlabelled_places(text.joined, names)
         return spans + [(start, name, EntityType.GPE.value) for start, name in places]
+
+    def _reads_as_team(self, text: str, start: int, name: str, label: str) -> bool:
+        """Whether a place's mention is a city's name standing for its team (`teams`)."""
+        return (
+            label in _PLACE_LABELS
+            and name_key(name) in self._gazetteer.cities
+            and reads_as_team(text, start, start + len(name))
+        )
 
     def _widened(self, ent: Span, text: str) -> tuple[int, str, str]:
         """The span, or a PERSON with the given names before it that spaCy left outside: its

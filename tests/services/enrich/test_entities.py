@@ -121,6 +121,18 @@ def test_an_organisation_ending_another_s_name_is_not_always_it(
     assert set(by_name(resolve_entities(mentions, places))) == {full, short}
 
 
+def test_a_city_read_once_as_its_team_is_an_organisation(places: Gazetteer) -> None:
+    mentions = [
+        *[Mention("Middlesbrough", "GPE")] * 3,
+        Mention("Middlesbrough", "GPE", team=True),
+        Mention("Leeds", "GPE"),
+    ]
+    assert {(e.name, e.type, e.mentions) for e in resolve_entities(mentions, places)} == {
+        ("Middlesbrough", EntityType.ORG, 4),
+        ("Leeds", EntityType.GPE, 1),
+    }
+
+
 def test_acronym_joins_the_name_it_abbreviates(places: Gazetteer) -> None:
     mentions = [
         Mention("the North Atlantic Treaty Organization", "ORG"),

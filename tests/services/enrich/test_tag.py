@@ -311,6 +311,24 @@ def test_a_title_case_headline_makes_no_names_of_its_capitals(tagger: Tagger) ->
     assert names["Donald Trump"] is EntityType.PERSON
 
 
+def test_a_city_named_for_its_club_is_an_organisation_and_a_country_stays_a_place(
+    tagger: Tagger,
+) -> None:
+    (result,) = tagger.tag(
+        [
+            article(
+                "Moore header keeps Wrexham in play-off hunt",
+                "Kieffer Moore's late header gave Wrexham a deserved 2-1 win over Middlesbrough "
+                "on Saturday. Middlesbrough, who started the day second, drop to seventh.\n\n"
+                "In Leeds, England beat India by five wickets to level the series.",
+            )
+        ]
+    )
+    types = {entity.name: entity.type for entity in result.entities}
+    assert types["Middlesbrough"] is EntityType.ORG
+    assert (types["Leeds"], types["England"], types["India"]) == (EntityType.GPE,) * 3
+
+
 def test_two_person_spans_a_space_apart_are_one_name() -> None:
     text = "Finance Minister Purbaya Yudhi Sadewa told Sri Mulyani Indrawati, and Ali Baba said"
     spans = [
