@@ -28,9 +28,10 @@ The steps, each a pure function of the mentions of one article:
    "Ishiba";
 5. join an article's names for one country ("Britain" and "UK") into the fullest of them;
 6. decide each entity's type by majority over all its mentions plus its prior vote, which wins
-   a tie, so one mislabelled mention does not make a second entity; a city is an ORG once one
-   of its mentions reads as its team's (`teams`: "Liverpool, who drew", "beat Dortmund"), as
-   a sports report names the club by the city throughout;
+   a tie, so one mislabelled mention does not make a second entity; but a name is an ORG
+   once the words around one of its mentions say so (`cues`: a city's team, "Liverpool, who
+   drew"; a company introduced as one, "the streaming service Mubi"), as the article goes on
+   to use the name in that sense;
 7. score salience: each mention weighs by where it stands (headline 3, the lead about 2.5,
    falling to 1 over the first couple of thousand characters); an entity's salience is its
    share of the article's total, so saliences add up to 1 and compare across articles.
@@ -105,13 +106,13 @@ _COUNTRY_TYPES = frozenset({EntityType.GPE, EntityType.LOC})
 @dataclass(frozen=True)
 class Mention:
     """One NER span: its text, spaCy label, weight (see `position_weight`), whether it stands
-    in the headline, and whether it is a city's name standing for its team (`teams`)."""
+    in the headline, and whether the words around it say it names an organisation (`cues`)."""
 
     text: str
     label: str
     weight: float = 1.0
     in_title: bool = False
-    team: bool = False
+    organisation: bool = False
 
 
 def position_weight(start: int, body_start: int) -> float:
@@ -159,7 +160,7 @@ class _Group:
     spellings: dict[str, Counter[EntityType]] = field(default_factory=dict)
     weight: float = 0.0
     in_title_only: bool = True
-    team: bool = False
+    organisation: bool = False
     prior: EntityType | None = None
 
     def add_mention(self, name: str, label: EntityType, mention: Mention) -> None:
@@ -169,7 +170,7 @@ class _Group:
         labels[label] += 1
         self.weight += mention.weight
         self.in_title_only = self.in_title_only and mention.in_title
-        self.team = self.team or mention.team
+        self.organisation = self.organisation or mention.organisation
 
     def absorb(self, other: _Group, label: EntityType, as_name: str | None = None) -> None:
         """Takes in another group's mentions as mentions of this entity, of type `label`, and
@@ -213,9 +214,10 @@ class _Group:
 
     @property
     def label(self) -> EntityType:
-        """ORG for a city's team; else the majority of spaCy's labels and the prior vote, where
-        a tie goes to the prior, else to the label the fullest spelling got most."""
-        if self.team:
+        """ORG when the words around a mention say so; else the majority of spaCy's labels and
+        the prior vote, where a tie goes to the prior, else to the label the fullest spelling
+        got most."""
+        if self.organisation:
             return EntityType.ORG
         votes: Counter[EntityType] = Counter()
         for labels in self.spellings.values():

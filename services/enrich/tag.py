@@ -39,13 +39,13 @@ from schemas.models import (
     Topic,
     utc_now,
 )
+from services.enrich.cues import reads_as_organisation, reads_as_team
 from services.enrich.entities import Mention, position_weight, resolve_entities
 from services.enrich.headline import sentence_case
 from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
 from services.enrich.names import given_names
 from services.enrich.places import gazetteer, name_key
-from services.enrich.teams import reads_as_team
 from services.enrich.topics import score_topics, vocabulary
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,19 @@ _SYMBOL_RUN = re.compile(r"[^\w\s]{4,}")
 NER_MAX_TOKENS = 25_000
 _NAME_LABELS = frozenset(EntityType)
 _PLACE_LABELS = frozenset({EntityType.GPE.value, EntityType.LOC.value})
+# What spaCy has called companies it did not know.
+_MISREAD_ORG_LABELS = frozenset(
+    label.value
+    for label in (
+        EntityType.PERSON,
+        EntityType.GPE,
+        EntityType.LOC,
+        EntityType.FAC,
+        EntityType.NORP,
+        EntityType.PRODUCT,
+        EntityType.WORK_OF_ART,
+    )
+)
 _DATA_PACKAGES = (
     "spacy",
     "pycountry",
@@ -217,16 +230,7 @@ class Tagger:
             reason = f"text in {language!r}: entities and topics are found in English only"
             skipped = {Feature.ENTITIES: reason, Feature.TOPICS: reason}
         else:
-            mentions = (
-                Mention(
-                    name,
-                    label,
-                    position_weight(start, text.body_start),
-                    in_title=start < text.body_start,
-                    team=self._reads_as_team(text.joined, start, name, label),
-                )
-                for start, name, label in self._spans(doc, text)
-            )
+            mentions = (self._mention(text, *span) for span in self._spans(doc, text))
             entities = resolve_entities(mentions, self._gazetteer, self._given_names)
             topics = score_topics(text.title, text.body, _entity_types(entities))
         keywords = extract_keywords(text.title, text.body, language)
@@ -256,13 +260,24 @@ class Tagger:
         places = self._gazetteer.unlabelled_places(text.joined, names)
         return spans + [(start, name, EntityType.GPE.value) for start, name in places]
 
-    def _reads_as_team(self, text: str, start: int, name: str, label: str) -> bool:
-        """Whether a place's mention is a city's name standing for its team (`teams`)."""
-        return (
-            label in _PLACE_LABELS
-            and name_key(name) in self._gazetteer.cities
-            and reads_as_team(text, start, start + len(name))
+    def _mention(self, text: _Text, start: int, name: str, label: str) -> Mention:
+        """The span as a mention: an ORG whatever spaCy said when the words around it say so."""
+        organisation = self._reads_as_organisation(text.joined, start, name, label)
+        return Mention(
+            name,
+            EntityType.ORG.value if organisation else label,
+            position_weight(start, text.body_start),
+            in_title=start < text.body_start,
+            organisation=organisation,
         )
+
+    def _reads_as_organisation(self, text: str, start: int, name: str, label: str) -> bool:
+        """Whether the words around a name say it is an organisation's (`cues`): a city's
+        standing for its team, or another name introduced as a company's."""
+        end = start + len(name)
+        if label in _PLACE_LABELS and name_key(name) in self._gazetteer.cities:
+            return reads_as_team(text, start, end) or reads_as_organisation(text, start, end)
+        return label in _MISREAD_ORG_LABELS and reads_as_organisation(text, start, end)
 
     def _widened(self, ent: Span, text: str) -> tuple[int, str, str]:
         """The span, or a PERSON with the given names before it that spaCy left outside: its

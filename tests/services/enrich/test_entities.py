@@ -121,10 +121,10 @@ def test_an_organisation_ending_another_s_name_is_not_always_it(
     assert set(by_name(resolve_entities(mentions, places))) == {full, short}
 
 
-def test_a_city_read_once_as_its_team_is_an_organisation(places: Gazetteer) -> None:
+def test_a_name_read_once_as_an_organisation_s_is_one(places: Gazetteer) -> None:
     mentions = [
         *[Mention("Middlesbrough", "GPE")] * 3,
-        Mention("Middlesbrough", "GPE", team=True),
+        Mention("Middlesbrough", "ORG", organisation=True),
         Mention("Leeds", "GPE"),
     ]
     assert {(e.name, e.type, e.mentions) for e in resolve_entities(mentions, places)} == {

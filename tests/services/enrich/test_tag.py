@@ -329,6 +329,21 @@ def test_a_city_named_for_its_club_is_an_organisation_and_a_country_stays_a_plac
     assert (types["Leeds"], types["England"], types["India"]) == (EntityType.GPE,) * 3
 
 
+def test_a_company_introduced_as_one_is_an_organisation(tagger: Tagger) -> None:
+    (result,) = tagger.tag(
+        [
+            article(
+                "Cannes winner finds a home",
+                "The streaming service Mubi said on Sunday that it had bought the film. Mubi "
+                "will release it in cinemas in the autumn, and Mubi subscribers will see it "
+                "by Christmas.",
+            )
+        ]
+    )
+    types = {entity.name: entity.type for entity in result.entities}
+    assert types["Mubi"] is EntityType.ORG
+
+
 def test_two_person_spans_a_space_apart_are_one_name() -> None:
     text = "Finance Minister Purbaya Yudhi Sadewa told Sri Mulyani Indrawati, and Ali Baba said"
     spans = [

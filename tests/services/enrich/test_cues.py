@@ -1,0 +1,82 @@
+"""What the words around a name say it is: a city's team, an organisation introduced as one."""
+
+import pytest
+
+from services.enrich.cues import reads_as_organisation, reads_as_team
+
+
+def read(sentence: str, name: str) -> bool:
+    start = sentence.index(name)
+    return reads_as_team(sentence, start, start + len(name))
+
+
+def read_org(sentence: str, name: str) -> bool:
+    start = sentence.index(name)
+    return reads_as_organisation(sentence, start, start + len(name))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("They are two points clear of Liverpool, who drew 1-1 at Villa.", "Liverpool"),
+        ("Bayern beat Dortmund 3-1 on Saturday.", "Dortmund"),
+        ("It was a deserved win over Middlesbrough at the Racecourse Ground.", "Middlesbrough"),
+        ("Wrexham 2-1 Middlesbrough: Moore header", "Wrexham"),
+        ("Wrexham 2\u20131 Middlesbrough: Moore header", "Middlesbrough"),
+        ("It was a first win for Celtic manager Wilfried Nancy.", "Celtic"),
+        ("Dortmund's striker missed twice.", "Dortmund"),
+        ("They face a tough test at home to Ipswich next weekend.", "Ipswich"),
+        ("They had earlier drawn 1-1 with Aberdeen at Pittodrie.", "Aberdeen"),
+        ("Chennai trail by six points.", "Chennai"),
+    ],
+)
+def test_a_match_report_s_words_make_a_team(sentence: str, name: str) -> None:
+    assert read(sentence, name)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("The race began in Barcelona a fortnight ago.", "Barcelona"),
+        ("The Mayor of London, who said nothing, left.", "London"),
+        ("Protesters in Paris were arrested.", "Paris"),
+        ("The EU agreed sanctions against Moscow.", "Moscow"),
+        ("Tickets for Paris 2024 sold out.", "Paris"),
+        ("Madrid's mayor opened the park.", "Madrid"),
+    ],
+)
+def test_other_news_about_a_city_does_not(sentence: str, name: str) -> None:
+    assert not read(sentence, name)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("The streaming service Mubi said on Sunday that it had won.", "Mubi"),
+        ("Pressure came from the Chinese online retailers Shein and Temu.", "Temu"),
+        ("Shares in exporters such as Toyota, Nintendo and Sony rose.", "Sony"),
+        ("Shares in exporters such as Toyota, Nintendo and Sony rose.", "Toyota"),
+        ("Stagnaro told the newspaper Clarin that the episodes were ready.", "Clarin"),
+        ("OpenAI, the maker of ChatGPT, has raised more.", "OpenAI"),
+        ("Emirates, Dubai's state-owned airline, carried 55 million.", "Emirates"),
+        ("Petroineos, a joint venture between Ineos and PetroChina, said so.", "Petroineos"),
+    ],
+)
+def test_an_organisation_introduced_as_one(sentence: str, name: str) -> None:
+    assert read_org(sentence, name)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("The Iranian film-maker Jafar Panahi won the Palme d'Or.", "Jafar Panahi"),
+        ("Smith, the company's chief executive, said profits rose.", "Smith"),
+        ("Jones, a former bank manager, said little.", "Jones"),
+        ("Lee, the group chairman, resigned.", "Lee"),
+        ("Roman Abramovich, the owner of Chelsea, sold the club.", "Roman Abramovich"),
+        ("The veteran broadcaster David Attenborough turned 99.", "David Attenborough"),
+        ("Paris, the French capital, was hot.", "Paris"),
+    ],
+)
+def test_a_person_or_place_beside_an_organisation_noun_is_not_one(sentence: str, name: str) -> None:
+    assert not read_org(sentence, name)
