@@ -1,6 +1,6 @@
 """What a name's own words say about its type, before spaCy's votes are counted.
 
-Two signals, each one extra vote in `entities.resolve_entities`:
+Three signals, each one extra vote in `entities.resolve_entities`:
 
 - an organisation's head word: the last word of the name, or the word before "of" or "for"
   ("Bank of England", "Office for National Statistics", "Manchester United"); spaCy's small
@@ -11,7 +11,10 @@ Two signals, each one extra vote in `entities.resolve_entities`:
   ("Johnson Space Center"). The given names are Faker's lists for some 80 locales, which name
   their sources (national name statistics, Wikipedia categories). Its generic English list is
   left out: it holds common words that begin company names ("General", "Royal", "Sterling");
-  English names are the ones spaCy gets right anyway.
+  English names are the ones spaCy gets right anyway;
+- a building's or ground's head word ("Royal Shakespeare Theatre", "MA Chidambaram Stadium"),
+  which spaCy called an organisation, when the name does not begin with a given name ("Arsenio
+  Hall"). "Centre" and "Center" give no vote: they head think-tanks as often.
 """
 
 from __future__ import annotations
@@ -108,25 +111,37 @@ ORG_HEAD_WORDS = frozenset(
         "albion",
     }
 )
-# Last words of buildings and grounds named after people: "Johnson Space Center".
+# Head words of buildings and grounds, also those named after people ("Johnson Space Center").
 FACILITY_HEAD_WORDS = frozenset(
     {
+        "abbey",
         "airport",
         "arena",
         "bridge",
+        "cathedral",
         "center",
         "centre",
+        "circuit",
+        "garden",
+        "gardens",
         "hall",
         "hospital",
         "palace",
         "park",
+        "parque",
+        "racecourse",
         "square",
         "stadium",
         "station",
         "street",
+        "theater",
+        "theatre",
         "tower",
+        "velodrome",
     }
 )
+# Which head a think-tank as often as a building ("Center for American Progress"): no vote.
+_INSTITUTION_OR_BUILDING = frozenset({"center", "centre"})
 HEAD_BEFORE = frozenset({"of", "for"})
 _GIVEN_NAME_ATTRIBUTES = (
     "first_names",
@@ -147,21 +162,26 @@ def head_word(words: list[str]) -> str:
 
 
 def looks_like(name: str, given: Collection[str]) -> EntityType | None:
-    """ORG for a name headed by an organisation word, PERSON for a given name first, or None."""
+    """ORG for a name headed by an organisation word, PERSON for a given name first, FAC for a
+    building's head word after no given name, or None."""
     words = name.replace("&", " & ").split()
     if len(words) < 2:
         return None
-    if "&" in words or name_key(head_word(words)) in ORG_HEAD_WORDS:
+    head = name_key(head_word(words))
+    if "&" in words or head in ORG_HEAD_WORDS:
         return EntityType.ORG
     first, last = words[0], words[-1]
+    given_first = name_key(first) in given
     if (
         len(words) in _PERSON_WORDS
         and not first.isupper()  # "US Federal Reserve": "Us" is a given name somewhere
-        and name_key(first) in given
+        and given_first
         and last[:1].isupper()
         and name_key(last) not in FACILITY_HEAD_WORDS
     ):
         return EntityType.PERSON
+    if head in FACILITY_HEAD_WORDS - _INSTITUTION_OR_BUILDING and not given_first:
+        return EntityType.FAC  # "Arsenio Hall" is a person
     return None
 
 

@@ -1,11 +1,11 @@
-"""What a name's own words say: organisation head words and given names."""
+"""What a name's own words say: organisation and building head words, given names."""
 
 import pytest
 
 from schemas.models import EntityType
 from services.enrich.names import given_names, head_word, looks_like
 
-GIVEN = frozenset({"jafar", "erling", "us", "johnson"})
+GIVEN = frozenset({"jafar", "erling", "us", "johnson", "arsenio"})
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,11 @@ GIVEN = frozenset({"jafar", "erling", "us", "johnson"})
         ("Marks & Spencer", EntityType.ORG),
         ("US Federal Reserve", None),  # capitals are no given name
         ("Johnson Space Center", None),  # a building named after someone
+        ("Royal Shakespeare Theatre", EntityType.FAC),
+        ("MA Chidambaram Stadium", EntityType.FAC),
+        ("Palace of Westminster", EntityType.FAC),
+        ("Arsenio Hall", None),  # a person whose surname is a building's head word
+        ("Barbican Centre", None),  # "Center for American Progress" is a think-tank
         ("Panahi", None),  # one word says nothing
         ("Isle of Lewis", None),
     ],
