@@ -5,7 +5,7 @@ The steps, each a pure function of the mentions of one article:
 1. clean each mention: trim quotes and brackets, drop a possessive ("Russia's") and a leading
    "the"; drop junk: types outside `EntityType` (dates, numbers, money), spans without a letter
    or an upper-case letter, single characters, spans across paragraphs or implausibly long, a
-   PERSON in capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name), and a span of
+   PERSON in capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name), "AI", and a span of
    several words with a lower-case one that is no name particle ("Norris wins Dutch Grand
    Prix as Verstappen": spaCy read a sentence-case headline as one name);
 2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside), and
@@ -69,6 +69,9 @@ _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _TRAILING_ASIDE = re.compile(r"\s*\([^()]*\)?$")
 _TRAILING_SCORE = re.compile("\\s+\\d+\\s*[-\u2013]\\s*\\d+$")  # hyphen or en dash
 _ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+# Abbreviations news writes as common nouns, which spaCy's models, trained on older news, take
+# for an organisation: "AI" (in many technology and business articles since 2023).
+_COMMON_NOUN_ABBREVIATIONS = frozenset({"AI"})
 _SHORT_CAPITALS = re.compile(r"^[A-Z]{2,3}$")
 _MINOR_WORDS = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "le"})
 # Lower-case words that belong inside names: "Bank of England", "Charles de Gaulle",
@@ -139,6 +142,7 @@ def clean_name(text: str) -> str | None:
         or ">" in name
         or len(name) > MAX_NAME_CHARS
         or len(words) > MAX_NAME_WORDS
+        or name in _COMMON_NOUN_ABBREVIATIONS
         or not any(char.isupper() for char in name)
         or (len(words) > 1 and any(_is_common_word(word) for word in words))
     ):

@@ -225,6 +225,8 @@ def test_junk_spans_are_dropped(places: Gazetteer) -> None:
         ("FTSE 100", "FTSE 100"),
         ("Apple (AAPL)", "Apple"),
         ("Galaxy\n\n", "Galaxy"),
+        ("AI", None),
+        ("Mistral AI", "Mistral AI"),
         ("Galaxy\n\nLionel Messi", None),
     ],
 )
