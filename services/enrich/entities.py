@@ -103,6 +103,8 @@ _PARTICLES = _MINOR_WORDS | frozenset(
     }
 )
 _JOINABLE = frozenset(EntityType) - PLACE_TYPES
+# How a name is looked up among the short forms of longer ones: ("person", ("erdogan",)).
+_Lookup = tuple[str, tuple[str, ...]]
 _COUNTRY_TYPES = frozenset({EntityType.GPE, EntityType.LOC})
 
 
@@ -307,7 +309,7 @@ def _join_partial_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Gro
     """Folds each shorter name into the one longer name it abbreviates, longest names first."""
     # Labels before any joining changes the votes.
     labels = {group.key: group.label for group in groups}
-    full_names: dict[tuple[str, tuple[str, ...]], list[_Group]] = {}
+    full_names: dict[_Lookup, list[_Group]] = {}
     for group in groups:
         for short in _short_forms(group, labels[group.key], gazetteer):
             full_names.setdefault(short, []).append(group)
@@ -328,9 +330,6 @@ def _join_partial_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Gro
         else:
             kept.append(group)
     return kept
-
-
-_Lookup = tuple[str, tuple[str, ...]]
 
 
 def _full_names_of(lookups: list[_Lookup], full_names: dict[_Lookup, list[_Group]]) -> list[_Group]:

@@ -3,11 +3,12 @@
 `Tagger` loads spaCy once and runs, per article: language detection (when the raw record has
 none), keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs
 on the headline (a title-case one written as a sentence: `headline.sentence_case`) and body
-joined, cut at `NER_MAX_CHARS`; topics read the same text. spaCy's
-spans are mended where its models are known to slip, before `entities.resolve_entities`
-makes entities of them: no span crosses a line break, a PERSON takes in the given names just
-before it and the PERSON right after it, and a country or large city it did not tag at all is
-added (`places.Gazetteer.unlabelled_places`).
+joined, cut at `NER_MAX_CHARS`; topics read the same text. spaCy's spans are mended where its
+models are known to slip, before `entities.resolve_entities` makes entities of them: no span
+crosses a line break, a PERSON takes in the given names just before it and the PERSON right
+after it, a country or large city it did not tag at all is added
+(`places.Gazetteer.unlabelled_places`), and a name the words around it show to be an
+organisation's is an ORG (`cues`: "Liverpool, who drew", "the streaming service Mubi").
 """
 
 from __future__ import annotations
