@@ -44,6 +44,12 @@ def article(title: str, body: str, language: str | None = None) -> RawArticle:
     )
 
 
+def entity_types(tagger: Tagger, title: str, body: str) -> dict[str, EntityType]:
+    """Each entity the tagger finds in the article, by name, with its type."""
+    (result,) = tagger.tag([article(title, body)])
+    return {entity.name: entity.type for entity in result.entities}
+
+
 def seed_article() -> RawArticle:
     title, _, body = SEED.read_text(encoding="utf-8").partition("\n\n")
     return article(title.strip(), body.strip())
@@ -294,17 +300,13 @@ def test_a_headline_s_last_word_and_the_lead_s_first_name_stay_two_names(tagger:
 
 
 def test_a_title_case_headline_makes_no_names_of_its_capitals(tagger: Tagger) -> None:
-    (result,) = tagger.tag(
-        [
-            article(
-                "Senate Passes Stopgap Spending Bill Hours Before Shutdown Deadline",
-                "The Senate passed a stopgap spending bill late on Friday, hours before a "
-                "shutdown deadline, sending it to President Donald Trump to sign. Majority "
-                "leader John Thune said the bill bought time for talks on a full budget.",
-            )
-        ]
+    names = entity_types(
+        tagger,
+        "Senate Passes Stopgap Spending Bill Hours Before Shutdown Deadline",
+        "The Senate passed a stopgap spending bill late on Friday, hours before a shutdown "
+        "deadline, sending it to President Donald Trump to sign. Majority leader John Thune said "
+        "the bill bought time for talks on a full budget.",
     )
-    names = {entity.name: entity.type for entity in result.entities}
     # As written, spaCy found "Bill Hours" in the headline.
     assert not {"Bill Hours", "Stopgap Spending Bill Hours"} & names.keys()
     assert names["Senate"] is EntityType.ORG
@@ -314,33 +316,24 @@ def test_a_title_case_headline_makes_no_names_of_its_capitals(tagger: Tagger) ->
 def test_a_city_named_for_its_club_is_an_organisation_and_a_country_stays_a_place(
     tagger: Tagger,
 ) -> None:
-    (result,) = tagger.tag(
-        [
-            article(
-                "Moore header keeps Wrexham in play-off hunt",
-                "Kieffer Moore's late header gave Wrexham a deserved 2-1 win over Middlesbrough "
-                "on Saturday. Middlesbrough, who started the day second, drop to seventh.\n\n"
-                "In Leeds, England beat India by five wickets to level the series.",
-            )
-        ]
+    types = entity_types(
+        tagger,
+        "Moore header keeps Wrexham in play-off hunt",
+        "Kieffer Moore's late header gave Wrexham a deserved 2-1 win over Middlesbrough on "
+        "Saturday. Middlesbrough, who started the day second, drop to seventh.\n\n"
+        "In Leeds, England beat India by five wickets to level the series.",
     )
-    types = {entity.name: entity.type for entity in result.entities}
     assert types["Middlesbrough"] is EntityType.ORG
     assert (types["Leeds"], types["England"], types["India"]) == (EntityType.GPE,) * 3
 
 
 def test_a_company_introduced_as_one_is_an_organisation(tagger: Tagger) -> None:
-    (result,) = tagger.tag(
-        [
-            article(
-                "Cannes winner finds a home",
-                "The streaming service Mubi said on Sunday that it had bought the film. Mubi "
-                "will release it in cinemas in the autumn, and Mubi subscribers will see it "
-                "by Christmas.",
-            )
-        ]
+    types = entity_types(
+        tagger,
+        "Cannes winner finds a home",
+        "The streaming service Mubi said on Sunday that it had bought the film. Mubi will "
+        "release it in cinemas in the autumn, and Mubi subscribers will see it by Christmas.",
     )
-    types = {entity.name: entity.type for entity in result.entities}
     assert types["Mubi"] is EntityType.ORG
 
 
