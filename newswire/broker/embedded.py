@@ -360,8 +360,8 @@ def _temporary_data_dir() -> Path:
 def remove_abandoned_data_dirs(root: Path) -> None:
     """Removes the temporary data directories under `root` that a broker's owner left when it
     ended without `stop()` (a second Ctrl-C, SIGKILL, a power cut): those whose lock no process
-    holds and was made over `ABANDONED_AFTER_SECONDS` ago. A directory given as `data_dir` is
-    never one of them, whatever its name."""
+    holds and was made over `ABANDONED_AFTER_SECONDS` ago, once Kafka itself has let go of
+    them. A directory given as `data_dir` is never one of them, whatever its name."""
     for data_dir in root.glob(f"{TEMPORARY_PREFIX}*"):
         if not (data_dir / _TEMPORARY_MARK).is_file():
             continue
@@ -370,10 +370,21 @@ def remove_abandoned_data_dirs(root: Path) -> None:
                 if time.time() - os.fstat(lock.fileno()).st_mtime < ABANDONED_AFTER_SECONDS:
                     continue
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a broker runs
+                _raise_while_kafka_runs_in(data_dir)
                 shutil.rmtree(data_dir, ignore_errors=True)
         except OSError:  # in use, not a broker's, or not ours to remove
             continue
         log.info("removed an abandoned broker data directory", extra={"path": str(data_dir)})
+
+
+def _raise_while_kafka_runs_in(data_dir: Path) -> None:
+    """Raises OSError while a JVM holds Kafka's own lock on the directory's log dir. The JVM of
+    an owner killed outright outlives it for the seconds of its clean shutdown (it is sent
+    SIGTERM), writing there as it goes: removed meanwhile, the directory was left half
+    deleted. Kafka locks with POSIX record locks (Java's FileChannel.tryLock), as `lockf`
+    does."""
+    with contextlib.suppress(FileNotFoundError), (data_dir / "kraft" / ".lock").open("r+") as lock:
+        fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -19,6 +19,7 @@ from newswire.broker.embedded import (
     DATA_DIR_LOCK,
     TEMPORARY_PREFIX,
     _answers,
+    _raise_while_kafka_runs_in,
     remove_abandoned_data_dirs,
 )
 from newswire.broker.jars import default_cache_dir
@@ -236,6 +237,8 @@ def test_a_temporary_data_dir_left_by_a_process_killed_outright_goes_at_the_next
     assert (left / "kraft").is_dir()
     _age(left / DATA_DIR_LOCK, ABANDONED_AFTER_SECONDS)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    # Its JVM, sent SIGTERM, shuts down cleanly first; until then the directory is kept.
+    wait_for(lambda: _kafka_let_go(left), 60, "the killed owner's JVM to end")
 
     broker = EmbeddedBroker()
     broker.start(timeout=START_TIMEOUT)
@@ -259,11 +262,47 @@ def test_only_temporary_data_dirs_long_unlocked_are_removed(tmp_path: Path) -> N
     in_use = data_dir("in-use")
     starting = data_dir("starting", age=1)
     given = data_dir("given", temporary=False)  # a --data-dir that happens to look temporary
-    with (in_use / DATA_DIR_LOCK).open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        remove_abandoned_data_dirs(tmp_path)
+    # A killed owner's JVM still shutting down: Kafka's own lock, held by another process (a
+    # POSIX lock never conflicts with its own process's).
+    shutting_down = data_dir("shutting-down")
+    (shutting_down / "kraft" / ".lock").touch()
+    jvm = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_POSIX_LOCK, str(shutting_down / "kraft" / ".lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert jvm.stdout is not None and jvm.stdout.readline().strip() == "locked"
+        assert not _kafka_let_go(shutting_down)
+        with (in_use / DATA_DIR_LOCK).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            remove_abandoned_data_dirs(tmp_path)
+    finally:
+        jvm.kill()
+        jvm.wait(timeout=10)
     assert not abandoned.exists()
     assert in_use.is_dir() and starting.is_dir() and given.is_dir()
+    assert (shutting_down / "kraft").is_dir()
+    remove_abandoned_data_dirs(tmp_path)
+    assert not shutting_down.exists()
+
+
+_HOLD_POSIX_LOCK = (
+    "import fcntl, sys, time\n"
+    "lock = open(sys.argv[1], 'r+')\n"
+    "fcntl.lockf(lock, fcntl.LOCK_EX)\n"
+    "print('locked', flush=True)\n"
+    "time.sleep(600)\n"
+)
+
+
+def _kafka_let_go(data_dir: Path) -> bool:
+    """Whether no JVM holds Kafka's lock in `data_dir` any longer."""
+    try:
+        _raise_while_kafka_runs_in(data_dir)
+    except OSError:
+        return False
+    return True
 
 
 def _age(lock: Path, seconds: float) -> None:
