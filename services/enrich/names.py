@@ -140,7 +140,7 @@ FACILITY_HEAD_WORDS = frozenset(
         "velodrome",
     }
 )
-# Which head a think-tank as often as a building ("Center for American Progress"): no vote.
+# They head think-tanks' names as often as buildings' ("Center for American Progress"): no vote.
 _INSTITUTION_OR_BUILDING = frozenset({"center", "centre"})
 HEAD_BEFORE = frozenset({"of", "for"})
 _GIVEN_NAME_ATTRIBUTES = (
