@@ -27,15 +27,19 @@ _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")  # a word; "O'Brien" whole
 
 def sentence_case(title: str, body: str) -> str:
     """`title` as a sentence when it is in title case, else as it is; `body` tells the names."""
-    written = {without_possessive(word) for word in _WORD.findall(body)}
-    names = {word for word in written if word[:1].isupper() and word.lower() not in written}
-    words = [
+    longer = [
         word
         for word in map(without_possessive, _WORD.findall(title)[1:])
-        if len(word) > 3 and word not in names and word.lower() not in STOP_WORDS
+        if len(word) > 3 and word.lower() not in STOP_WORDS
     ]
+    # A word in lower case is none of the body's names, so it says sentence case unread.
+    if any(map(str.islower, longer)):
+        return title
+    written = {without_possessive(word) for word in _WORD.findall(body)}
+    names = {word for word in written if word[:1].isupper() and word.lower() not in written}
+    words = [word for word in longer if word not in names]
     capitalised = sum(word[:1].isupper() for word in words)
-    if not words or capitalised < TITLE_CASE_SHARE * len(words) or any(map(str.islower, words)):
+    if not words or capitalised < TITLE_CASE_SHARE * len(words):
         return title
     return _WORD.sub(lambda word: _recased(word[0], names), title)
 

@@ -140,8 +140,9 @@ FACILITY_HEAD_WORDS = frozenset(
         "velodrome",
     }
 )
-# They head think-tanks' names as often as buildings' ("Center for American Progress"): no vote.
-_INSTITUTION_OR_BUILDING = frozenset({"center", "centre"})
+# Those that vote FAC: not "centre" and "center", which head think-tanks' names as often
+# ("Center for American Progress").
+_BUILDING_HEAD_WORDS = FACILITY_HEAD_WORDS - {"center", "centre"}
 HEAD_BEFORE = frozenset({"of", "for"})
 _GIVEN_NAME_ATTRIBUTES = (
     "first_names",
@@ -180,7 +181,7 @@ def looks_like(name: str, given: Collection[str]) -> EntityType | None:
         and name_key(last) not in FACILITY_HEAD_WORDS
     ):
         return EntityType.PERSON
-    if head in FACILITY_HEAD_WORDS - _INSTITUTION_OR_BUILDING and not given_first:
+    if head in _BUILDING_HEAD_WORDS and not given_first:
         return EntityType.FAC  # "Arsenio Hall" is a person
     return None
 

@@ -84,20 +84,14 @@ _SYMBOL_RUN = re.compile(r"[^\w\s]{4,}")
 # tokens, of "😀a😀a" 100,000. Tokens past this many are not tagged.
 NER_MAX_TOKENS = 25_000
 _NAME_LABELS = frozenset(EntityType)
-_PLACE_LABELS = frozenset({EntityType.GPE.value, EntityType.LOC.value})
+_PLACE_LABELS = frozenset({EntityType.GPE, EntityType.LOC})
 # What spaCy has called companies it did not know.
-_MISREAD_ORG_LABELS = frozenset(
-    label.value
-    for label in (
-        EntityType.PERSON,
-        EntityType.GPE,
-        EntityType.LOC,
-        EntityType.FAC,
-        EntityType.NORP,
-        EntityType.PRODUCT,
-        EntityType.WORK_OF_ART,
-    )
-)
+_MISREAD_ORG_LABELS = frozenset(EntityType) - {
+    EntityType.ORG,
+    EntityType.EVENT,
+    EntityType.LAW,
+    EntityType.LANGUAGE,
+}
 _DATA_PACKAGES = (
     "spacy",
     "pycountry",
@@ -276,8 +270,9 @@ class Tagger:
         """Whether the words around a name say it is an organisation's (`cues`): a city's
         standing for its team, or another name introduced as a company's."""
         end = start + len(name)
-        if label in _PLACE_LABELS and name_key(name) in self._gazetteer.cities:
-            return reads_as_team(text, start, end) or reads_as_organisation(text, start, end)
+        city = label in _PLACE_LABELS and name_key(name) in self._gazetteer.cities
+        if city and reads_as_team(text, start, end):
+            return True
         return label in _MISREAD_ORG_LABELS and reads_as_organisation(text, start, end)
 
     def _widened(self, ent: Span, text: str) -> tuple[int, str, str]:
