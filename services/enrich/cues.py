@@ -8,6 +8,11 @@
   of it ("Celtic manager", "Dortmund's striker"), or a plural "who" of the side ("Liverpool,
   who are second"). News of other kinds rarely puts a city among such words. Countries are
   left to the caller: a national team is named as its country, and labelled as one.
+- **A line of results or a fixture.** Scores and fixtures are given as lines of their own,
+  "Arsenal 2 Chelsea 1", "Everton v Liverpool", and whatever spaCy made of the names in them
+  (Everton a person, Liverpool a place, Brentford nothing at all) they are teams. A country is
+  again left to the caller, and so is a full name spaCy took for a person's ("Luke Littler 7
+  Luke Humphries 4" is darts').
 - **An organisation introduced as one.** News introduces a company the reader may not know
   by what it is: "the streaming service Mubi", "online retailers Shein and Temu", "exporters
   such as Toyota and Sony", "OpenAI, the maker of ChatGPT". spaCy took such one-word names for
@@ -18,6 +23,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _SCORE = r"\d{1,3}\s*[-\u2013]\s*\d{1,3}"
 _ROLES = (
@@ -39,6 +45,22 @@ _TEAM_BEFORE = re.compile(
     rf"|(?<![\d.]){_SCORE})"
     r"\s+(?:the\s+)?$"
 )
+# A side's name within a line: "Brighton & Hove Albion", "Paris St-Germain".
+_SIDE = r"[A-Z][\w&'.\u2019-]*(?:[ \t]+(?:&|[A-Z][\w&'.\u2019-]*))*"
+_LINE_SCORE = r"[ \t]+\d{1,3}"
+_LINE_END = re.compile(rf"{_LINE_SCORE}[ \t]*(?:\n|$)")
+_VERSUS = r"[ \t]+(?:v|vs\.?)[ \t]+"
+# The home side's score, the away side and theirs ending the line; before the away side's own
+# score ending a line, the home side's name beginning it and its score. "In 2024 Paris 2" is
+# no such line.
+_HOME_SIDE = re.compile(rf"{_LINE_SCORE}[ \t]+{_SIDE}{_LINE_END.pattern}")
+_AWAY_SIDE = re.compile(rf"(?:^|\n)[ \t]*{_SIDE}{_LINE_SCORE}[ \t]+$")
+_RESULT_LINE = re.compile(
+    rf"^[ \t]*(?P<home>{_SIDE}){_LINE_SCORE}[ \t]+(?P<away>{_SIDE}){_LINE_SCORE}[ \t]*$",
+    re.MULTILINE,
+)
+_FIXTURE_HOME = re.compile(rf"{_VERSUS}[A-Z]")
+_FIXTURE_AWAY = re.compile(rf"[A-Z][\w.'\u2019-]*{_VERSUS}$")
 # Not "maker" alone, which is a film-maker before a name; after one, "OpenAI, the maker of
 # ChatGPT", it is a company's.
 _ORG_NOUN = (
@@ -69,6 +91,24 @@ def reads_as_team(text: str, start: int, end: int) -> bool:
     if _TEAM_AFTER.match(text, end, end + _LOOK_AROUND):
         return True
     return _TEAM_BEFORE.search(text, max(0, start - _LOOK_AROUND), start) is not None
+
+
+def reads_as_match_line(text: str, start: int, end: int) -> bool:
+    """Whether the name at `text[start:end]` is a side in a line of results or a fixture."""
+    before = max(0, start - _LOOK_AROUND * 2)
+    return bool(
+        _HOME_SIDE.match(text, end, end + _LOOK_AROUND * 2)
+        or (_LINE_END.match(text, end) and _AWAY_SIDE.search(text, before, start))
+        or _FIXTURE_HOME.match(text, end)
+        or _FIXTURE_AWAY.search(text, before, start)
+    )
+
+
+def result_line_sides(text: str) -> Iterator[tuple[int, str]]:
+    """(start, name) of each side in the lines of results of `text`, named or not by spaCy."""
+    for match in _RESULT_LINE.finditer(text):
+        for side in ("home", "away"):
+            yield match.start(side), match[side]
 
 
 def reads_as_organisation(text: str, start: int, end: int) -> bool:

@@ -61,7 +61,7 @@ MAX_NAME_WORDS = 8
 MAX_ENTITIES = 200
 
 _TYPES = {member.value: member for member in EntityType}
-_TRIM = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ \t"
+_TRIM = "-\u2013\u2014\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ \t"
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 # What spaCy takes into a span and no name holds: an aside after it, whole or cut short
 # ("Telecom Regulatory Authority of India (Trai", the acronym the text gives next), or a match's

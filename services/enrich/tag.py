@@ -3,12 +3,13 @@
 `Tagger` loads spaCy once and runs, per article: language detection (when the raw record has
 none), keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs
 on the headline (a title-case one written as a sentence: `headline.sentence_case`) and body
-joined, cut at `NER_MAX_CHARS`; topics read the same text. spaCy's spans are mended where its
-models are known to slip, before `entities.resolve_entities` makes entities of them: no span
-crosses a line break, a PERSON takes in the given names just before it and the PERSON right
-after it, a country or large city it did not tag at all is added
-(`places.Gazetteer.unlabelled_places`), and a name the words around it show to be an
-organisation's is an ORG (`cues`: "Liverpool, who drew", "the streaming service Mubi").
+joined, cut at `NER_MAX_CHARS`, with a wire's slug and dateline mended (`wire`); topics read the
+same text. spaCy's spans are mended where its models are known to slip, before
+`entities.resolve_entities` makes entities of them: no span crosses a line break, a PERSON takes
+in the given names just before it and the PERSON right after it, a country or large city it did
+not tag at all is added (`places.Gazetteer.unlabelled_places`), and so are the sides of a line
+of results ("Arsenal 2 Chelsea 1"), and a name the words around it show to be an organisation's
+is an ORG (`cues`: "Liverpool, who drew", "the streaming service Mubi", "Everton v Liverpool").
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ from schemas.models import (
     Topic,
     utc_now,
 )
-from services.enrich.cues import reads_as_organisation, reads_as_team
+from services.enrich.cues import (
+    reads_as_match_line,
+    reads_as_organisation,
+    reads_as_team,
+    result_line_sides,
+)
 from services.enrich.entities import Mention, position_weight, resolve_entities
 from services.enrich.headline import sentence_case
 from services.enrich.keywords import UNSPACED, extract_keywords
@@ -48,6 +54,7 @@ from services.enrich.language import detect_language, identifier, is_english
 from services.enrich.names import given_names
 from services.enrich.places import gazetteer, name_key
 from services.enrich.topics import score_topics, vocabulary
+from services.enrich.wire import headline_apart, recase_dateline
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +121,8 @@ class _Text:
     @classmethod
     def of(cls, article: RawArticle) -> _Text:
         # A feed item may carry its text only as a summary.
-        body = _taggable((article.body or article.summary)[:NER_MAX_CHARS])
-        title = sentence_case(_taggable(article.title[:NER_MAX_CHARS]), body)
+        body = recase_dateline(_taggable((article.body or article.summary)[:NER_MAX_CHARS]))
+        title = sentence_case(headline_apart(_taggable(article.title[:NER_MAX_CHARS])), body)
         return cls(title=title, body=cut_at_word(body, max(0, NER_MAX_CHARS - len(title) - 2)))
 
     @functools.cached_property  # read for language, NER and each of its spans
@@ -244,16 +251,26 @@ class Tagger:
 
     def _spans(self, doc: Doc, text: _Text) -> list[tuple[int, str, str]]:
         """(start, text, label) of each name: spaCy's entities, a PERSON widened to take in the
-        given names before it and joined to a PERSON right after it, and the places spaCy left
-        out."""
+        given names before it and joined to a PERSON right after it, and the sides in lines of
+        results and the places spaCy left out."""
         ents = doc.ents  # built anew, Span by Span, at each reading
         spans = _adjacent_persons_joined(
             [self._widened(ent, text.joined) for ent in ents], text.joined
         )
         # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
-        names = ((ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS)
+        names = [(ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS]
+        sides = [
+            (start, side)
+            for start, side in result_line_sides(text.joined)
+            if all(end <= start or start + len(side) <= begin for begin, end in names)
+        ]
+        names += [(start, start + len(side)) for start, side in sides]
         places = self._gazetteer.unlabelled_places(text.joined, names)
-        return spans + [(start, name, EntityType.GPE.value) for start, name in places]
+        return (
+            spans
+            + [(start, side, EntityType.ORG.value) for start, side in sides]
+            + [(start, name, EntityType.GPE.value) for start, name in places]
+        )
 
     def _mention(self, text: _Text, start: int, name: str, label: str) -> Mention:
         """The span as a mention: an ORG whatever spaCy said when the words around it say so."""
@@ -270,8 +287,15 @@ class Tagger:
         """Whether the words around a name say it is an organisation's (`cues`): a city's
         standing for its team, or another name introduced as a company's."""
         end = start + len(name)
-        city = label in _PLACE_LABELS and name_key(name) in self._gazetteer.cities
+        key = name_key(name)
+        city = label in _PLACE_LABELS and key in self._gazetteer.cities
         if city and reads_as_team(text, start, end):
+            return True
+        # Not a country, a national team's name, nor a person's full name (`cues`).
+        side = key not in self._gazetteer.nations and (
+            label != EntityType.PERSON.value or " " not in name
+        )
+        if side and reads_as_match_line(text, start, end):
             return True
         return label in _MISREAD_ORG_LABELS and reads_as_organisation(text, start, end)
 

@@ -2,7 +2,12 @@
 
 import pytest
 
-from services.enrich.cues import reads_as_organisation, reads_as_team
+from services.enrich.cues import (
+    reads_as_match_line,
+    reads_as_organisation,
+    reads_as_team,
+    result_line_sides,
+)
 
 
 def read(sentence: str, name: str) -> bool:
@@ -47,6 +52,50 @@ def test_a_match_report_s_words_make_a_team(sentence: str, name: str) -> None:
 )
 def test_other_news_about_a_city_does_not(sentence: str, name: str) -> None:
     assert not read(sentence, name)
+
+
+RESULTS = (
+    "Results on Saturday:\n"
+    "Arsenal 2 Chelsea 1\n"
+    "Brighton & Hove Albion 3 Aston Villa 0\n"
+    "Playing Sunday: Everton v Liverpool, Leeds vs. Sunderland\n"
+    "Tickets for Paris 2024 sold out in 2 hours.\n"
+    "Scheffler 68 70 leads."
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Arsenal",
+        "Chelsea",
+        "Brighton & Hove Albion",
+        "Aston Villa",
+        "Everton",
+        "Liverpool",
+        "Leeds",
+    ],
+)
+def test_a_side_in_a_line_of_results_or_a_fixture_reads_as_a_team(name: str) -> None:
+    start = RESULTS.index(name)
+    assert reads_as_match_line(RESULTS, start, start + len(name))
+
+
+@pytest.mark.parametrize("name", ["Paris", "Scheffler", "Saturday"])
+def test_a_name_beside_numbers_in_a_sentence_does_not(name: str) -> None:
+    start = RESULTS.index(name)
+    assert not reads_as_match_line(RESULTS, start, start + len(name))
+
+
+def test_the_sides_of_each_line_of_results_are_found_by_their_place_on_the_line() -> None:
+    sides = list(result_line_sides(RESULTS))
+    assert [name for _, name in sides] == [
+        "Arsenal",
+        "Chelsea",
+        "Brighton & Hove Albion",
+        "Aston Villa",
+    ]
+    assert all(RESULTS[start : start + len(name)] == name for start, name in sides)
 
 
 @pytest.mark.parametrize(

@@ -388,3 +388,21 @@ def test_an_english_item_full_of_foreign_names_keeps_the_language_its_feed_decla
     (result,) = tagger.tag([article("Lula visits São Paulo", text, "en")])
     assert (result.language, result.skipped) == ("en", {})
     assert {"Luiz Inácio Lula da Silva", "São Paulo"} <= {entity.name for entity in result.entities}
+
+
+def test_wire_copy_s_slug_dateline_and_lines_of_results_are_read_as_such(tagger: Tagger) -> None:
+    types = entity_types(
+        tagger,
+        "SOCCER - ARSENAL BEAT CHELSEA TO GO TOP",
+        "LONDON, March 1 (Reuters) \u2014 Arsenal went top of the Premier League on Saturday "
+        "with a 2-1 win over Chelsea.\n\n"
+        "Results on Saturday:\n"
+        "Arsenal 2 Chelsea 1\n"
+        "Newcastle 0 Aston Villa 2\n"
+        "Fulham 1 Brentford 1\n\n"
+        "Playing Sunday: Everton v Liverpool",
+    )
+    teams = ("Arsenal", "Chelsea", "Newcastle", "Aston Villa", "Fulham", "Brentford", "Everton")
+    assert {name: types.get(name) for name in teams} == dict.fromkeys(teams, EntityType.ORG)
+    assert types["London"] is EntityType.GPE
+    assert not [name for name in types if name.isupper() or "-" in name or "\u2014" in name]
