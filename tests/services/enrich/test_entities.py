@@ -206,6 +206,11 @@ def test_junk_spans_are_dropped(places: Gazetteer) -> None:
         ("Telecom Regulatory Authority of India (Trai", "Telecom Regulatory Authority of India"),
         ("Borussia Dortmund 3-1", "Borussia Dortmund"),
         ("Wrexham 2\u20131", "Wrexham"),
+        ("McLaren 1:28:47.213", "McLaren"),
+        ("Alpine +3.904 secs", "Alpine"),
+        ("Isak 78", "Isak"),
+        ("Channel 4", "Channel 4"),
+        ("Paris 2024", "Paris 2024"),
         ("Alliance 90/The Greens", "Alliance 90/The Greens"),
         ("FTSE 100", "FTSE 100"),
         ("Apple (AAPL)", "Apple"),
@@ -217,6 +222,11 @@ def test_junk_spans_are_dropped(places: Gazetteer) -> None:
 )
 def test_clean_name(text: str, expected: str | None) -> None:
     assert clean_name(text) == expected
+
+
+def test_a_person_s_name_never_ends_in_a_number() -> None:
+    assert clean_name("Welbeck 9", EntityType.PERSON) == "Welbeck"
+    assert clean_name("Channel 4", EntityType.ORG) == "Channel 4"
 
 
 def test_salience_favours_headline_and_lead_and_sums_to_one(places: Gazetteer) -> None:

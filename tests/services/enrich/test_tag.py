@@ -399,10 +399,49 @@ def test_wire_copy_s_slug_dateline_and_lines_of_results_are_read_as_such(tagger:
         "Results on Saturday:\n"
         "Arsenal 2 Chelsea 1\n"
         "Newcastle 0 Aston Villa 2\n"
-        "Fulham 1 Brentford 1\n\n"
-        "Playing Sunday: Everton v Liverpool",
+        "Fulham 1 Brentford 1\n"
+        "Milan 1 (Leao 55) Paris St Germain 2 (Dembele 31, Doue 79)\n\n"
+        "Playing Sunday: Everton v Liverpool\n"
+        "Sunderland v Nottingham Forest\n\n"
+        "1. Arsenal 24 17 5 2 49 17 56\n"
+        "6. Middlesbrough 24 12 4 8 40 31 40",
     )
-    teams = ("Arsenal", "Chelsea", "Newcastle", "Aston Villa", "Fulham", "Brentford", "Everton")
+    teams = (
+        "Arsenal",
+        "Chelsea",
+        "Newcastle",
+        "Aston Villa",
+        "Fulham",
+        "Brentford",
+        "Paris St Germain",
+        "Everton",
+        "Sunderland",
+        "Nottingham Forest",
+        "Middlesbrough",
+    )
     assert {name: types.get(name) for name in teams} == dict.fromkeys(teams, EntityType.ORG)
-    assert types["London"] is EntityType.GPE
+    assert (types["London"], types["Dembele"]) == (EntityType.GPE, EntityType.PERSON)
+    assert "Paris" not in types
     assert not [name for name in types if name.isupper() or "-" in name or "\u2014" in name]
+
+
+def test_a_race_s_teams_and_times_and_an_ap_dateline_s_state(tagger: Tagger) -> None:
+    (result,) = tagger.tag(
+        [
+            article(
+                "Piastri wins in Japan",
+                "SUZUKA, Japan, April 6 (Reuters) - Oscar Piastri won on Sunday, ahead of his "
+                "team mate Lando Norris. It was in Lagos, Nigeria, that he was born, not in "
+                "Augusta, Ga.\n\n"
+                "1. Oscar Piastri (Australia) McLaren 1:28:47.213\n"
+                "2. Lando Norris (Britain) McLaren +3.904 secs\n"
+                "3. Fernando Alonso (Spain) Aston Martin +48.190\n",
+            )
+        ]
+    )
+    found = {entity.name: (entity.type, entity.country_code) for entity in result.entities}
+    assert found["McLaren"] == found["Aston Martin"] == (EntityType.ORG, None)
+    assert found["Oscar Piastri"] == found["Fernando Alonso"] == (EntityType.PERSON, None)
+    assert found["Lagos"] == (EntityType.GPE, "NG")
+    assert found["Georgia"][0] is EntityType.GPE
+    assert not {"Ga.", "Lagos, Nigeria"} & found.keys()
