@@ -118,13 +118,15 @@ _COUNTRY_TYPES = frozenset({EntityType.GPE, EntityType.LOC})
 @dataclass(frozen=True)
 class Mention:
     """One NER span: its text, spaCy label, weight (see `position_weight`), whether it stands
-    in the headline, and whether the words around it say it names an organisation (`cues`)."""
+    in the headline, whether the words around it say it names an organisation (`cues`), and
+    the place's country when the way it is written says which ("Ga." is Georgia, US)."""
 
     text: str
     label: str
     weight: float = 1.0
     in_title: bool = False
     organisation: bool = False
+    country_code: str | None = None
 
 
 def position_weight(start: int, body_start: int) -> float:
@@ -176,6 +178,7 @@ class _Group:
     weight: float = 0.0
     in_title_only: bool = True
     organisation: bool = False
+    country_code: str | None = None
     prior: EntityType | None = None
 
     def add_mention(self, name: str, label: EntityType, mention: Mention) -> None:
@@ -186,6 +189,7 @@ class _Group:
         self.weight += mention.weight
         self.in_title_only = self.in_title_only and mention.in_title
         self.organisation = self.organisation or mention.organisation
+        self.country_code = self.country_code or mention.country_code
 
     def absorb(self, other: _Group, label: EntityType, as_name: str | None = None) -> None:
         """Takes in another group's mentions as mentions of this entity, of type `label`, and
@@ -436,7 +440,8 @@ def _join_country_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Gro
 def _entity(group: _Group, total: float, gazetteer: Gazetteer) -> Entity:
     label = group.label
     codes = (gazetteer.country_code(spelling, label) for spelling in group.spellings)
-    code = next(filter(None, codes), None)
+    code = group.country_code if label in PLACE_TYPES else None
+    code = code or next(filter(None, codes), None)
     return Entity(
         name=group.name,
         type=label,

@@ -6,10 +6,12 @@ on the headline (a title-case one written as a sentence: `headline.sentence_case
 joined, cut at `NER_MAX_CHARS`, with a wire's slug and dateline mended (`wire`); topics read the
 same text. spaCy's spans are mended where its models are known to slip, before
 `entities.resolve_entities` makes entities of them: no span crosses a line break, a PERSON takes
-in the given names just before it and the PERSON right after it, a country or large city it did
-not tag at all is added (`places.Gazetteer.unlabelled_places`), and so are the sides of a line
-of results ("Arsenal 2 Chelsea 1"), and a name the words around it show to be an organisation's
-is an ORG (`cues`: "Liverpool, who drew", "the streaming service Mubi", "Everton v Liverpool").
+in the given names just before it and the PERSON right after it, "Trinidad" and "Tobago" are one
+country and "Lagos, Nigeria" two places, a country or large city it did not tag at all is added
+(`places.Gazetteer.unlabelled_places`), and so are the sides of lines of results, fixtures and
+league tables ("Arsenal 2 Chelsea 1"), and a name the words around it show to be an
+organisation's is an ORG (`cues`: "Liverpool, who drew", "the streaming service Mubi",
+"Everton v Liverpool").
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import logging
 import re
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
@@ -94,6 +96,8 @@ _SYMBOL_RUN = re.compile(r"[^\w\s]{4,}")
 NER_MAX_TOKENS = 25_000
 _NAME_LABELS = frozenset(EntityType)
 _PLACE_LABELS = frozenset({EntityType.GPE, EntityType.LOC})
+_GPE = EntityType.GPE.value
+_PERSON = EntityType.PERSON.value
 # What spaCy has called companies it did not know.
 _MISREAD_ORG_LABELS = frozenset(EntityType) - {
     EntityType.ORG,
@@ -258,9 +262,10 @@ class Tagger:
         sides = [(start, start + len(side), side) for start, side in match_line_sides(text.joined)]
         # A side's words stand for the side only: "Paris" of "Paris St Germain 2".
         ents = [ent for ent in doc.ents if not _inside_a_side(ent, sides)]
-        spans = _adjacent_persons_joined(
+        spans = _adjacent_spans_joined(
             [part for ent in ents for part in self._places_apart(self._widened(ent, text.joined))],
             text.joined,
+            self._gazetteer.countries,
         )
         # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
         names = [(ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS]
@@ -274,21 +279,21 @@ class Tagger:
         return (
             spans
             + [(start, side, EntityType.ORG.value) for start, side in unnamed]
-            + [(start, name, EntityType.GPE.value) for start, name in places]
+            + [(start, name, _GPE) for start, name in places]
         )
 
     def _mention(self, text: _Text, start: int, name: str, label: str) -> Mention:
         """The span as a mention: an ORG whatever spaCy said when the words around it say so, a
         US state by name where AP abbreviates it ("Ga." is Georgia)."""
         organisation = self._reads_as_organisation(text.joined, start, name, label)
-        if label == EntityType.GPE.value:
-            name = self._gazetteer.state_abbreviations.get(name, name)
+        state = self._gazetteer.state_abbreviations.get(name) if label == _GPE else None
         return Mention(
-            name,
+            state or name,
             EntityType.ORG.value if organisation else label,
             position_weight(start, text.body_start),
             in_title=start < text.body_start,
             organisation=organisation,
+            country_code="US" if state else None,
         )
 
     def _reads_as_organisation(self, text: str, start: int, name: str, label: str) -> bool:
@@ -301,7 +306,7 @@ class Tagger:
             return True
         # Not a country, a national team's name, nor a person's full name (`cues`).
         side = key not in self._gazetteer.nations and not (
-            label == EntityType.PERSON.value and self._is_full_name(name)
+            label == _PERSON and self._is_full_name(name)
         )
         if side and reads_as_match_line(text, start, end):
             return True
@@ -331,7 +336,7 @@ class Tagger:
         (the medium one, used now, did not on the dev set).
         `text` is the doc's: a slice of it is what `Span.text` would join token by token."""
         label, start_char = ent.label_, ent.start_char
-        if label == EntityType.PERSON.value:
+        if label == _PERSON:
             doc, start = ent.doc, ent.start
             while start > max(0, ent.start - MAX_GIVEN_NAMES):
                 before = doc[start - 1]
@@ -352,19 +357,26 @@ def _inside_a_side(ent: Span, sides: list[tuple[int, int, str]]) -> bool:
     )
 
 
-def _adjacent_persons_joined(
-    spans: list[tuple[int, str, str]], text: str
+def _adjacent_spans_joined(
+    spans: list[tuple[int, str, str]], text: str, countries: Collection[str]
 ) -> list[tuple[int, str, str]]:
-    """(start, text, label) spans of `text` with two PERSONs a single space apart made one:
-    spaCy split "Finance Minister Purbaya Yudhi Sadewa" into "Purbaya" and "Yudhi Sadewa"."""
-    person = EntityType.PERSON.value
+    """(start, text, label) spans of `text` with two that name one person or country made one:
+    two PERSONs a single space apart (spaCy split "Finance Minister Purbaya Yudhi Sadewa" into
+    "Purbaya" and "Yudhi Sadewa"), two places that `countries` (name keys) know joined by "and"
+    ("Trinidad" and "Tobago")."""
     joined: list[tuple[int, str, str]] = []
     for start, name, label in spans:
-        if joined and label == person:
+        if joined:
             before_start, before, before_label = joined[-1]
-            end = before_start + len(before)
-            if before_label == person and end + 1 == start and text[end] == " ":
-                joined[-1] = (before_start, text[before_start : start + len(name)], person)
+            between = text[before_start + len(before) : start]
+            whole = text[before_start : start + len(name)]
+            if (label == before_label == _PERSON and between == " ") or (
+                label in _PLACE_LABELS
+                and before_label in _PLACE_LABELS
+                and between in (" and ", " & ")
+                and name_key(whole) in countries
+            ):
+                joined[-1] = (before_start, whole, label)
                 continue
         joined.append((start, name, label))
     return joined

@@ -19,7 +19,7 @@ from services.enrich.tag import (
     NER_MAX_CHARS,
     NER_MAX_TOKENS,
     Tagger,
-    _adjacent_persons_joined,
+    _adjacent_spans_joined,
     _taggable,
 )
 
@@ -337,21 +337,31 @@ def test_a_company_introduced_as_one_is_an_organisation(tagger: Tagger) -> None:
     assert types["Mubi"] is EntityType.ORG
 
 
-def test_two_person_spans_a_space_apart_are_one_name() -> None:
-    text = "Finance Minister Purbaya Yudhi Sadewa told Sri Mulyani Indrawati, and Ali Baba said"
+def test_two_spans_naming_one_person_or_one_country_are_one_name() -> None:
+    text = (
+        "Finance Minister Purbaya Yudhi Sadewa told Sri Mulyani Indrawati, and Ali Baba said "
+        "Trinidad and Tobago and Spain and Portugal"
+    )
     spans = [
         (17, "Purbaya", "PERSON"),
         (25, "Yudhi Sadewa", "PERSON"),
         (43, "Sri Mulyani Indrawati", "PERSON"),
         (70, "Ali", "PERSON"),
         (74, "Baba", "ORG"),
+        (84, "Trinidad", "GPE"),
+        (97, "Tobago", "GPE"),
+        (108, "Spain", "GPE"),
+        (118, "Portugal", "GPE"),
     ]
     assert all(text[start : start + len(name)] == name for start, name, _ in spans)
-    assert _adjacent_persons_joined(spans, text) == [
+    assert _adjacent_spans_joined(spans, text, {"trinidad and tobago"}) == [
         (17, "Purbaya Yudhi Sadewa", "PERSON"),
         (43, "Sri Mulyani Indrawati", "PERSON"),
         (70, "Ali", "PERSON"),
         (74, "Baba", "ORG"),
+        (84, "Trinidad and Tobago", "GPE"),
+        (108, "Spain", "GPE"),
+        (118, "Portugal", "GPE"),
     ]
 
 
@@ -443,5 +453,5 @@ def test_a_race_s_teams_and_times_and_an_ap_dateline_s_state(tagger: Tagger) -> 
     assert found["McLaren"] == found["Aston Martin"] == (EntityType.ORG, None)
     assert found["Oscar Piastri"] == found["Fernando Alonso"] == (EntityType.PERSON, None)
     assert found["Lagos"] == (EntityType.GPE, "NG")
-    assert found["Georgia"][0] is EntityType.GPE
+    assert found["Georgia"] == (EntityType.GPE, "US")
     assert not {"Ga.", "Lagos, Nigeria"} & found.keys()
