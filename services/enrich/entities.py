@@ -75,7 +75,8 @@ _TRAILING_RESULT = re.compile(
 # ("Channel 4", "Paris 2024", "Blink 182"), but not in a minute's two digits ("Isak 78").
 _TRAILING_MINUTE = re.compile(r"\s+\d{2}$")
 _TRAILING_PERSON_MINUTE = re.compile(r"\s+\d{1,3}$")
-_ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+# Capitals, and a small letter between two of them for a small word ("BoE", "MoD", "DfE").
+_ACRONYM = re.compile(r"^[A-Z](?:[A-Z]|[a-z](?=[A-Z])){1,5}$")
 # Abbreviations news writes as common nouns, which spaCy's models, trained on older news, take
 # for an organisation: "AI" (in many technology and business articles since 2023).
 _COMMON_NOUN_ABBREVIATIONS = frozenset({"AI"})
@@ -227,9 +228,10 @@ class _Group:
 
     @property
     def acronym(self) -> str | None:
-        """The name as an acronym ("NATO", "U.S." as "US"), if it is one."""
+        """The name as an acronym in capitals ("NATO", "U.S." as "US", "BoE" as "BOE"), if it
+        is one."""
         letters = self.name.replace(".", "")
-        return letters if _ACRONYM.match(letters) else None
+        return letters.upper() if _ACRONYM.match(letters) else None
 
     @property
     def label(self) -> EntityType:
@@ -365,9 +367,9 @@ def _short_forms(group: _Group, label: EntityType, gazetteer: Gazetteer) -> list
             for size in range(1, len(words))
             if _is_suffix_form(words[:size], words[size:], gazetteer)
         ]
-        return [*prefixes, *suffixes, ("org", (_initials(group.name),))]
+        return [*prefixes, *suffixes, *(("org", (form,)) for form in _initials(group.name))]
     if label in _COUNTRY_TYPES:
-        return [("place", (_initials(group.name),))]
+        return [("place", (form,)) for form in _initials(group.name)]
     return []
 
 
@@ -413,9 +415,12 @@ def _final(folded_into: dict[str, _Group]) -> Callable[[_Group], _Group]:
     return follow
 
 
-def _initials(name: str) -> str:
+def _initials(name: str) -> set[str]:
+    """The acronyms a name may go by: of its words but the small ones ("ECB"), and of them all
+    ("BOJ" for "Bank of Japan")."""
     words = name.replace("-", " ").split()
-    return "".join(word[0] for word in words if word.casefold() not in _MINOR_WORDS).upper()
+    major = "".join(word[0] for word in words if word.casefold() not in _MINOR_WORDS)
+    return {major.upper(), "".join(word[0] for word in words).upper()}
 
 
 def _join_country_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Group]:

@@ -128,6 +128,13 @@ def test_acronym_joins_the_name_it_abbreviates(places: Gazetteer) -> None:
     assert [(e.name, e.mentions) for e in entities] == [("North Atlantic Treaty Organization", 3)]
 
 
+@pytest.mark.parametrize("acronym", ["BOJ", "BoJ"])
+def test_an_acronym_may_keep_the_small_words_initials(places: Gazetteer, acronym: str) -> None:
+    mentions = [Mention("the Bank of Japan", "ORG"), Mention(acronym, "ORG")]
+    entities = resolve_entities(mentions, places)
+    assert [(e.name, e.mentions) for e in entities] == [("Bank of Japan", 2)]
+
+
 def test_majority_decides_the_type_and_one_mislabel_makes_no_second_entity(
     places: Gazetteer,
 ) -> None:
