@@ -74,7 +74,7 @@ _SIDE_LINES = tuple(
 # ending the line, which spaCy may have taken into the name: "8. Fernando Alonso (Spain) Aston
 # Martin +48.190".
 _AFTER_ENTRANT = re.compile(r"\)[ \t]+$")
-_RACE_TEAM = re.compile(r"[^\n]*?[ \t]\+?\d[\d:.]*(?:[ \t]*secs?)?[ \t]*(?:\n|$)")
+_RACE_TEAM = re.compile(r"[^\n]{0,60}?[ \t]\+?\d[\d:.]*(?:[ \t]*secs?)?[ \t]*(?:\n|$)")
 _FIXTURE_HOME = re.compile(rf"{_VERSUS}[A-Z]")
 _FIXTURE_AWAY = re.compile(rf"[A-Z][\w.'\u2019-]*{_VERSUS}$")
 # Not "maker" alone, which is a film-maker before a name; after one, "OpenAI, the maker of
