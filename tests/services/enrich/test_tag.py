@@ -455,3 +455,18 @@ def test_a_race_s_teams_and_times_and_an_ap_dateline_s_state(tagger: Tagger) -> 
     assert found["Lagos"] == (EntityType.GPE, "NG")
     assert found["Georgia"] == (EntityType.GPE, "US")
     assert not {"Ga.", "Lagos, Nigeria"} & found.keys()
+
+
+def test_the_name_opening_the_lead_is_tagged_where_spacy_left_it_out(tagger: Tagger) -> None:
+    (result,) = tagger.tag(
+        [
+            article(
+                "Woods withdraws from Masters",
+                "Tiger Woods withdrew from the Masters on Tuesday with a back injury.",
+            )
+        ]
+    )
+    # Read after the headline, spaCy tagged nothing of "Tiger Woods withdrew".
+    assert [(e.name, e.type) for e in result.entities if e.type is EntityType.PERSON] == [
+        ("Tiger Woods", EntityType.PERSON)
+    ]
