@@ -326,20 +326,20 @@ class Tagger:
 
     def _reads_as_organisation(self, text: str, start: int, name: str, label: str) -> bool:
         """Whether the words around a name say it is an organisation's (`cues`): a city's
-        standing for its team, or another name introduced as a company's."""
+        standing for its team, a side in a line of results or a fixture, a race's team, or
+        another name introduced as a company's."""
         end = start + len(name)
         key = name_key(name)
         city = label in _PLACE_LABELS and key in self._gazetteer.cities
         if city and reads_as_team(text, start, end):
             return True
-        # Not a country, a national team's name, nor a person's full name (`cues`).
-        side = key not in self._gazetteer.nations and not (
-            label == _PERSON and self._is_full_name(name)
-        )
-        if side and reads_as_match_line(text, start, end):
-            return True
-        if key not in self._gazetteer.nations and reads_as_race_team(text, start):
-            return True
+        # A national team is named as its country, and labelled as one (`cues`).
+        if key not in self._gazetteer.nations:
+            if reads_as_race_team(text, start):
+                return True
+            person = label == _PERSON and self._is_full_name(name)
+            if not person and reads_as_match_line(text, start, end):
+                return True
         return label in _MISREAD_ORG_LABELS and reads_as_organisation(text, start, end)
 
     def _places_apart(self, span: tuple[int, str, str]) -> list[tuple[int, str, str]]:
