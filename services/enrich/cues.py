@@ -50,15 +50,8 @@ _TEAM_BEFORE = re.compile(
 _SIDE = r"[A-Z][\w&'.\u2019-]*(?:[ \t]+(?:&|[A-Z][\w&'.\u2019-]*))*"
 # A side's score, and its scorers after it: "Milan 1 (Leao 55) Paris St Germain 2 (Dembele 31)".
 _LINE_SCORE = r"[ \t]+\d{1,3}(?:[ \t]+\([^()\n]{0,80}\))?"
-_LINE_END = re.compile(rf"{_LINE_SCORE}[ \t]*(?:\n|$)")
 _VERSUS = r"[ \t]+(?:v|vs\.?)[ \t]+"
-# The home side's score, the away side and theirs ending the line; before the away side's own
-# score ending a line, the home side's name beginning it and its score. "In 2024 Paris 2" is
-# no such line.
-_HOME_SIDE = re.compile(rf"{_LINE_SCORE}[ \t]+{_SIDE}{_LINE_END.pattern}")
-_AWAY_SIDE = re.compile(rf"(?:^|\n)[ \t]*{_SIDE}{_LINE_SCORE}[ \t]+$")
 _TABLE_NUMBERS = r"(?:[ \t]+[-+]?\d{1,3}){6,}"
-_TABLE_ROW = re.compile(rf"{_TABLE_NUMBERS}[ \t]*(?:\n|$)")
 # Lines that are nothing but sides and numbers: a result, a fixture, a row of a league table
 # ("3. Manchester City 24 15 4 5 51 26 49": six numbers or more, where a golfer's four rounds and
 # total are five).
@@ -70,11 +63,15 @@ _SIDE_LINES = tuple(
         rf"(?:\d{{1,2}}\.?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
     )
 )
+# No line of sides and numbers is longer, and a name on a longer one is not looked for there.
+_MAX_SIDE_LINE = 200
 # A team in a line of a race's results, between the driver's country and their time or gap
 # ending the line, which spaCy may have taken into the name: "8. Fernando Alonso (Spain) Aston
 # Martin +48.190".
 _AFTER_ENTRANT = re.compile(r"\)[ \t]+$")
-_RACE_TEAM = re.compile(r"[^\n]{0,60}?[ \t]\+?\d[\d:.]*(?:[ \t]*secs?)?[ \t]*(?:\n|$)")
+# A race's time or a gap to the winner: "1:28:47.213", "+3.904 secs", "+1:01.437".
+RACE_TIME = r"(?:\+?\d+(?::\d\d)+(?:\.\d+)?|\+\d+(?:\.\d+)?)(?:[ \t]*secs?)?"
+_RACE_TEAM = re.compile(rf"[^\n]{{0,60}}?[ \t]{RACE_TIME}[ \t]*(?:\n|$)")
 _FIXTURE_HOME = re.compile(rf"{_VERSUS}[A-Z]")
 _FIXTURE_AWAY = re.compile(rf"[A-Z][\w.'\u2019-]*{_VERSUS}$")
 # Not "maker" alone, which is a film-maker before a name; after one, "OpenAI, the maker of
@@ -111,15 +108,29 @@ def reads_as_team(text: str, start: int, end: int) -> bool:
 
 def reads_as_match_line(text: str, start: int, end: int) -> bool:
     """Whether the name at `text[start:end]` is a side in a result, a fixture or a league
-    table's row."""
+    table's row: one of `match_line_sides` on its line, or either side of a "v"."""
     before = max(0, start - _LOOK_AROUND * 2)
-    return bool(
-        _HOME_SIDE.match(text, end, end + _LOOK_AROUND * 2)
-        or (_LINE_END.match(text, end) and _AWAY_SIDE.search(text, before, start))
-        or _FIXTURE_HOME.match(text, end)
-        or _FIXTURE_AWAY.search(text, before, start)
-        or _TABLE_ROW.match(text, end)
+    if _FIXTURE_HOME.match(text, end) or _FIXTURE_AWAY.search(text, before, start):
+        return True
+    line = _short_line_around(text, start, end)
+    return line is not None and any(
+        match.span(side) == (start, end)
+        for pattern in _SIDE_LINES
+        if (match := pattern.match(text, *line))
+        for side in pattern.groupindex
     )
+
+
+def _short_line_around(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """(start, end) of the line holding `text[start:end]`, if it is `_MAX_SIDE_LINE` long at
+    most; found without reading further, so a name on a long line costs no more."""
+    line_start = text.rfind("\n", max(0, start - _MAX_SIDE_LINE), start) + 1
+    if line_start == 0 and start > _MAX_SIDE_LINE:
+        return None
+    line_end = text.find("\n", end, line_start + _MAX_SIDE_LINE + 1)
+    if line_end < 0:
+        line_end = len(text)
+    return (line_start, line_end) if line_end - line_start <= _MAX_SIDE_LINE else None
 
 
 def reads_as_race_team(text: str, start: int) -> bool:

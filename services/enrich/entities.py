@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 
 from newswire.text import without_possessive
 from schemas.models import Entity, EntityType
+from services.enrich.cues import RACE_TIME
 from services.enrich.names import HEAD_BEFORE, given_names, looks_like
 from services.enrich.places import PLACE_TYPES, Gazetteer, name_key
 
@@ -68,9 +69,7 @@ _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 # after a team or a driver: a match's score ("Borussia Dortmund 3-1", hyphen or en dash), a
 # race time or gap ("McLaren 1:28:47.213", "Alpine +3.904").
 _TRAILING_ASIDE = re.compile(r"\s*\([^()]*\)?$")
-_TRAILING_RESULT = re.compile(
-    r"\s+(?:\d+\s*[-\u2013]\s*\d+|\+?\d+(?::\d\d)+(?:\.\d+)?|\+\d+(?:\.\d+)?)(?:\s*secs?)?$"
-)
+_TRAILING_RESULT = re.compile(rf"\s+(?:\d+\s*[-\u2013]\s*\d+|{RACE_TIME})$")
 # A scorer's minute ("Salah 41", "Welbeck 9"): no person's name ends in a number. Other names may
 # ("Channel 4", "Paris 2024", "Blink 182"), but not in a minute's two digits ("Isak 78").
 _TRAILING_MINUTE = re.compile(r"\s+\d{2}$")

@@ -56,7 +56,7 @@ from services.enrich.entities import Mention, position_weight, resolve_entities
 from services.enrich.headline import sentence_case
 from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
-from services.enrich.names import given_names
+from services.enrich.names import given_names, looks_like
 from services.enrich.places import gazetteer, name_key
 from services.enrich.topics import score_topics, vocabulary
 from services.enrich.wire import headline_apart, recase_dateline
@@ -298,15 +298,15 @@ class Tagger:
         # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
         names = [(ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS]
         unnamed = [
-            (start, side)
+            (start, end, side)
             for start, end, side in sides
             if all(stop <= start or end <= begin for begin, stop in names)
         ]
-        names += [(start, start + len(side)) for start, side in unnamed]
+        names += [(start, end) for start, end, _ in unnamed]
         places = self._gazetteer.unlabelled_places(text.joined, names)
         return (
             spans
-            + [(start, side, EntityType.ORG.value) for start, side in unnamed]
+            + [(start, side, EntityType.ORG.value) for start, _, side in unnamed]
             + [(start, name, _GPE) for start, name in places]
         )
 
@@ -337,7 +337,8 @@ class Tagger:
         if key not in self._gazetteer.nations:
             if reads_as_race_team(text, start):
                 return True
-            person = label == _PERSON and self._is_full_name(name)
+            # A full name spaCy took for a person's ("Luke Littler") is a darts player's.
+            person = label == _PERSON and looks_like(name, self._given_names) is EntityType.PERSON
             if not person and reads_as_match_line(text, start, end):
                 return True
         return label in _MISREAD_ORG_LABELS and reads_as_organisation(text, start, end)
@@ -352,11 +353,6 @@ class Tagger:
             return [span]
         starts = itertools.accumulate((len(part) + 2 for part in parts[:-1]), initial=start)
         return [(part_start, part, label) for part_start, part in zip(starts, parts, strict=True)]
-
-    def _is_full_name(self, name: str) -> bool:
-        """Whether `name` is a given name and more ("Luke Littler", not "Tottenham Hotspur")."""
-        given, space, _ = name.partition(" ")
-        return bool(space) and name_key(given) in self._given_names
 
     def _widened(self, ent: Span, text: str) -> tuple[int, str, str]:
         """The span, or a PERSON with the given names before it that spaCy left outside: its
@@ -398,12 +394,9 @@ def _adjacent_spans_joined(
             before_start, before, before_label = joined[-1]
             between = text[before_start + len(before) : start]
             whole = text[before_start : start + len(name)]
-            if (label == before_label == _PERSON and between == " ") or (
-                label in _PLACE_LABELS
-                and before_label in _PLACE_LABELS
-                and between in (" and ", " & ")
-                and name_key(whole) in countries
-            ):
+            persons = label == before_label == _PERSON and between == " "
+            places = label in _PLACE_LABELS and before_label in _PLACE_LABELS
+            if persons or (places and between in (" and ", " & ") and name_key(whole) in countries):
                 joined[-1] = (before_start, whole, label)
                 continue
         joined.append((start, name, label))
