@@ -15,6 +15,10 @@ Three signals, each one extra vote in `entities.resolve_entities`:
 - a building's or ground's head word ("Royal Shakespeare Theatre", "MA Chidambaram Stadium"),
   which spaCy called an organisation, when the name does not begin with a given name ("Arsenio
   Hall"). "Centre" and "Center" give no vote: they head think-tanks as often.
+
+And one that decides: a town's name with a club's word before or after it ("Manchester City",
+"Real Madrid") is a club's (`names_a_club`), whatever spaCy said: its medium model read a
+place there.
 """
 
 from __future__ import annotations
@@ -30,8 +34,7 @@ from schemas.models import EntityType
 from services.enrich.places import name_key
 
 # Words that end (or head, before "of") the names of organisations far more often than the
-# names of people or places. "City" and "United" are football clubs once "Mexico City" and
-# "United States" have been recognised as whole place names, which is checked first.
+# names of people or places, with `CLUB_AFTER_TOWN`.
 ORG_HEAD_WORDS = frozenset(
     {
         "agency",
@@ -63,7 +66,6 @@ ORG_HEAD_WORDS = frozenset(
         "court",
         "department",
         "federation",
-        "fc",
         "foundation",
         "fund",
         "group",
@@ -102,13 +104,7 @@ ORG_HEAD_WORDS = frozenset(
         "tribunal",
         "trust",
         "union",
-        "united",
         "university",
-        "city",
-        "rovers",
-        "wanderers",
-        "athletic",
-        "albion",
         "films",
         "entertainment",
         "energy",
@@ -135,6 +131,43 @@ ORG_HEAD_WORDS = frozenset(
         "radio",
         "hotels",
         "resorts",
+    }
+)
+# Words that follow a town's name in a sports club's ("Manchester City", "Leeds United",
+# "Ipswich Town", "Toronto FC") or go before it ("Real Madrid", "Inter Milan", "FC Porto").
+# "City" and "Town" are clubs' once "Mexico City" and "Cape Town" have been recognised as
+# whole place names, which is checked first.
+CLUB_AFTER_TOWN = frozenset(
+    {
+        "afc",
+        "albion",
+        "athletic",
+        "city",
+        "fc",
+        "hotspur",
+        "rovers",
+        "sc",
+        "town",
+        "united",
+        "wanderers",
+    }
+)
+CLUB_BEFORE_TOWN = frozenset(
+    {
+        "ac",
+        "afc",
+        "atletico",
+        "borussia",
+        "dinamo",
+        "dynamo",
+        "eintracht",
+        "fc",
+        "hertha",
+        "inter",
+        "olympique",
+        "real",
+        "sporting",
+        "werder",
     }
 )
 # Head words of buildings and grounds, also those named after people ("Johnson Space Center").
@@ -188,6 +221,18 @@ def head_word(words: list[str]) -> str:
     return words[-1]
 
 
+def names_a_club(key: str, places: Collection[str]) -> bool:
+    """Whether the name key `key` is a town's (one of `places`) with a club's word before or
+    after it, and no place's itself ("Kansas City", "Cape Town")."""
+    if key in places:
+        return False
+    first, _, after_first = key.partition(" ")
+    before_last, _, last = key.rpartition(" ")
+    return (last in CLUB_AFTER_TOWN and before_last in places) or (
+        first in CLUB_BEFORE_TOWN and after_first in places
+    )
+
+
 def looks_like(name: str, given: Collection[str]) -> EntityType | None:
     """ORG for a name headed by an organisation word, PERSON for a given name first, FAC for a
     building's head word after no given name, or None."""
@@ -195,7 +240,7 @@ def looks_like(name: str, given: Collection[str]) -> EntityType | None:
     if len(words) < 2:
         return None
     head = name_key(head_word(words))
-    if "&" in words or head in ORG_HEAD_WORDS:
+    if "&" in words or head in ORG_HEAD_WORDS or head in CLUB_AFTER_TOWN:
         return EntityType.ORG
     first, last = words[0], words[-1]
     given_first = name_key(first) in given

@@ -12,7 +12,7 @@ country and "Lagos, Nigeria" two places, a country or large city it did not tag 
 (`places.Gazetteer.unlabelled_places`), and so are the sides of lines of results, fixtures and
 league tables ("Arsenal 2 Chelsea 1"), and a name the words around it show to be an
 organisation's is an ORG (`cues`: "Liverpool, who drew", "the streaming service Mubi",
-"Everton v Liverpool").
+"Everton v Liverpool"), as is a club's ("Manchester City", "Real Madrid": `names_a_club`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from services.enrich.entities import Mention, position_weight, resolve_entities
 from services.enrich.headline import sentence_case
 from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
-from services.enrich.names import given_names, looks_like
+from services.enrich.names import CLUB_BEFORE_TOWN, given_names, looks_like, names_a_club
 from services.enrich.places import gazetteer, name_key
 from services.enrich.topics import score_topics, vocabulary
 from services.enrich.wire import headline_apart, recase_dateline
@@ -330,6 +330,8 @@ class Tagger:
         another name introduced as a company's."""
         end = start + len(name)
         key = name_key(name)
+        if names_a_club(key, self._gazetteer.places):
+            return True
         city = label in _PLACE_LABELS and key in self._gazetteer.cities
         if city and reads_as_team(text, start, end):
             return True
@@ -357,9 +359,19 @@ class Tagger:
     def _widened(self, ent: Span, text: str) -> tuple[int, str, str]:
         """The span, or a PERSON with the given names before it that spaCy left outside: its
         small model often tagged "Pogacar" of "Tadej Pogacar" when the first name is foreign
-        (the medium one, used now, did not on the dev set).
+        (the medium one, used now, did not on the dev set), or a place with a club's word
+        before it ("Real Madrid", of which spaCy tagged "Madrid").
         `text` is the doc's: a slice of it is what `Span.text` would join token by token."""
         label, start_char = ent.label_, ent.start_char
+        before = ent.doc[ent.start - 1] if ent.start else None
+        if (
+            label in _PLACE_LABELS
+            and before is not None
+            and not before.ent_type
+            and before.text[:1].isupper()
+            and name_key(before.text) in CLUB_BEFORE_TOWN
+        ):
+            return before.idx, text[before.idx : ent.end_char], EntityType.ORG.value
         if label == _PERSON:
             doc, start = ent.doc, ent.start
             while start > max(0, ent.start - MAX_GIVEN_NAMES):

@@ -3,7 +3,7 @@
 import pytest
 
 from schemas.models import EntityType
-from services.enrich.names import given_names, head_word, looks_like
+from services.enrich.names import given_names, head_word, looks_like, names_a_club
 
 GIVEN = frozenset({"jafar", "erling", "us", "johnson", "arsenio"})
 
@@ -42,3 +42,25 @@ def test_given_names_come_from_many_locales_without_common_english_words() -> No
     assert {"jafar", "erling", "giorgia", "olaf"} <= names
     assert not {"general", "royal", "red", "sterling"} & names
     assert all(name.isascii() and name == name.casefold() for name in names)
+
+
+PLACES = frozenset(
+    {"manchester", "madrid", "ipswich", "kansas city", "kansas", "cape town", "cape"}
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("manchester city", True),
+        ("ipswich town", True),
+        ("real madrid", True),
+        ("kansas city", False),  # a town's own name
+        ("cape town", False),
+        ("manchester", False),
+        ("swindon town", False),  # no town this gazetteer knows
+        ("real estate", False),
+    ],
+)
+def test_names_a_club_is_a_known_town_with_a_club_s_word(key: str, expected: bool) -> None:
+    assert names_a_club(key, PLACES) is expected

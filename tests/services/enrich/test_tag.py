@@ -327,6 +327,23 @@ def test_a_city_named_for_its_club_is_an_organisation_and_a_country_stays_a_plac
     assert (types["Leeds"], types["England"], types["India"]) == (EntityType.GPE,) * 3
 
 
+def test_a_town_s_name_with_a_club_s_word_is_a_club_and_a_city_s_own_name_a_place(
+    tagger: Tagger,
+) -> None:
+    types = entity_types(
+        tagger,
+        "Arsenal go top",
+        "Arsenal moved top with a win at Manchester City on Sunday. City host Real Madrid "
+        "next, and Leeds United visit Ipswich Town. The mayors of Mexico City and Kansas "
+        "City met in Cape Town.",
+    )
+    clubs = ("Manchester City", "Real Madrid", "Leeds United", "Ipswich Town")
+    assert {name: types.get(name) for name in clubs} == dict.fromkeys(clubs, EntityType.ORG)
+    places = ("Mexico City", "Kansas City", "Cape Town")
+    assert {name: types.get(name) for name in places} == dict.fromkeys(places, EntityType.GPE)
+    assert "Madrid" not in types
+
+
 def test_a_company_introduced_as_one_is_an_organisation(tagger: Tagger) -> None:
     types = entity_types(
         tagger,
