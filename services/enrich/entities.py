@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from newswire.text import without_possessive
 from schemas.models import Entity, EntityType
 from services.enrich.cues import RACE_TIME
-from services.enrich.names import HEAD_BEFORE, given_names, looks_like
+from services.enrich.names import HEAD_BEFORE, PARTY_MEMBERS, given_names, looks_like
 from services.enrich.places import PLACE_TYPES, Gazetteer, name_key
 
 TITLE_WEIGHT = 3.0
@@ -81,6 +81,8 @@ _ACRONYM = re.compile(r"^[A-Z](?:[A-Z]|[a-z](?=[A-Z])){1,5}$")
 _COMMON_NOUN_ABBREVIATIONS = frozenset({"AI"})
 _SHORT_CAPITALS = re.compile(r"^[A-Z]{2,3}$")
 _MINOR_WORDS = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "le"})
+# No name ends in one of them in English: spaCy's "the Party for Freedom of" (Geert Wilders).
+_TRAILING_MINOR_WORD = re.compile(r"\s+(?:of|the|and|for|&)$")
 # Lower-case words that belong inside names: "Bank of England", "Charles de Gaulle",
 # "Ursula von der Leyen", "Newcastle upon Tyne", "Museum nan Eilean".
 _PARTICLES = _MINOR_WORDS | frozenset(
@@ -147,7 +149,7 @@ def clean_name(text: str, label: EntityType | None = None) -> str | None:
     minute = _TRAILING_PERSON_MINUTE if label is EntityType.PERSON else _TRAILING_MINUTE
     name = minute.sub("", name).strip(_TRIM)
     name = without_possessive(name).strip(_TRIM)
-    name = _LEADING_THE.sub("", name)
+    name = _TRAILING_MINOR_WORD.sub("", _LEADING_THE.sub("", name))
     words = name.split()
     if (
         len(name) < 2
@@ -366,9 +368,21 @@ def _short_forms(group: _Group, label: EntityType, gazetteer: Gazetteer) -> list
             for size in range(1, len(words))
             if _is_suffix_form(words[:size], words[size:], gazetteer)
         ]
-        return [*prefixes, *suffixes, *(("org", (form,)) for form in _initials(group.name))]
+        initials = [("org", (form,)) for form in _initials(group.name)]
+        return [*prefixes, *suffixes, *initials, *_party_members(words)]
     if label in _COUNTRY_TYPES:
         return [("place", (form,)) for form in _initials(group.name)]
+    return []
+
+
+def _party_members(words: tuple[str, ...]) -> list[_Lookup]:
+    """What a party's members are called, which names the party too: "conservatives" for the
+    "Conservative Party (of Canada)", "christian democrats" for the "Christian Democratic
+    Union"; the longest such name its first words make."""
+    for size in range(len(words) - 1, 0, -1):
+        members = words[size - 1].removesuffix("ic") + "s"
+        if members in PARTY_MEMBERS:
+            return [("org", (*words[: size - 1], members))]
     return []
 
 

@@ -170,6 +170,12 @@ CLUB_BEFORE_TOWN = frozenset(
         "werder",
     }
 )
+# What members of a party family are called, which also names the party: "the Conservatives",
+# "Liberal Democrats", "Christian Democrats", "the Greens". spaCy calls them NORP, a group of
+# people, which a reader looking for the party would not find among its organisations.
+PARTY_MEMBERS = frozenset(
+    {"conservatives", "democrats", "greens", "liberals", "republicans", "socialists", "tories"}
+)
 # Head words of buildings and grounds, also those named after people ("Johnson Space Center").
 FACILITY_HEAD_WORDS = frozenset(
     {
@@ -231,6 +237,12 @@ def names_a_club(key: str, places: Collection[str]) -> bool:
     return (last in CLUB_AFTER_TOWN and before_last in places) or (
         first in CLUB_BEFORE_TOWN and after_first in places
     )
+
+
+def names_a_party(name: str) -> bool:
+    """Whether `name`, in capitals or title case, is what a party's members are called."""
+    words = name.split()
+    return all(word[:1].isupper() for word in words) and name_key(words[-1]) in PARTY_MEMBERS
 
 
 def looks_like(name: str, given: Collection[str]) -> EntityType | None:

@@ -23,14 +23,14 @@ import logging
 import re
 import warnings
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from thinc.api import use_ops
 from threadpoolctl import ThreadpoolController
 
@@ -56,7 +56,13 @@ from services.enrich.entities import Mention, position_weight, resolve_entities
 from services.enrich.headline import sentence_case
 from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
-from services.enrich.names import CLUB_BEFORE_TOWN, given_names, looks_like, names_a_club
+from services.enrich.names import (
+    CLUB_BEFORE_TOWN,
+    given_names,
+    looks_like,
+    names_a_club,
+    names_a_party,
+)
 from services.enrich.places import gazetteer, name_key
 from services.enrich.topics import score_topics, vocabulary
 from services.enrich.wire import headline_apart, recase_dateline
@@ -73,6 +79,7 @@ NER_MAX_CHARS = 100_000
 # The lead's first words read again alone when spaCy tagged none of them (`_tag_lead_opener`).
 LEAD_OPENER_TOKENS = 40
 MAX_GIVEN_NAMES = 2  # "Jean Claude" before "Juncker"; more would be a list of names
+MAX_PARTY_WORDS = 2  # "Scottish Liberal" before "Democrats"
 # Only the NER component is run; the rest of the pipeline would triple the time per article.
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 # Control characters (other than tab and newline), lone surrogates and private-use characters
@@ -101,6 +108,8 @@ _NAME_LABELS = frozenset(EntityType)
 _PLACE_LABELS = frozenset({EntityType.GPE, EntityType.LOC})
 _GPE = EntityType.GPE.value
 _PERSON = EntityType.PERSON.value
+_NORP = EntityType.NORP.value
+_ORG = EntityType.ORG.value
 # What spaCy has called companies it did not know.
 _MISREAD_ORG_LABELS = frozenset(EntityType) - {
     EntityType.ORG,
@@ -325,12 +334,13 @@ class Tagger:
         )
 
     def _reads_as_organisation(self, text: str, start: int, name: str, label: str) -> bool:
-        """Whether the words around a name say it is an organisation's (`cues`): a city's
-        standing for its team, a side in a line of results or a fixture, a race's team, or
-        another name introduced as a company's."""
+        """Whether a name's own words say it is an organisation's, a club's or a party's
+        (`names`), or the words around it do (`cues`): a city's standing for its team, a side
+        in a line of results or a fixture, a race's team, or another name introduced as a
+        company's."""
         end = start + len(name)
         key = name_key(name)
-        if names_a_club(key, self._gazetteer.places):
+        if names_a_club(key, self._gazetteer.places) or names_a_party(name):
             return True
         city = label in _PLACE_LABELS and key in self._gazetteer.cities
         if city and reads_as_team(text, start, end):
@@ -357,32 +367,48 @@ class Tagger:
         return [(part_start, part, label) for part_start, part in zip(starts, parts, strict=True)]
 
     def _widened(self, ent: Span, text: str) -> tuple[int, str, str]:
-        """The span, or a PERSON with the given names before it that spaCy left outside: its
-        small model often tagged "Pogacar" of "Tadej Pogacar" when the first name is foreign
-        (the medium one, used now, did not on the dev set), or a place with a club's word
-        before it ("Real Madrid", of which spaCy tagged "Madrid").
+        """The span, with the words before it that spaCy left outside the name:
+        - a PERSON's given names: its small model often tagged "Pogacar" of "Tadej Pogacar"
+          when the first name is foreign (the medium one, used now, did not on the dev set);
+        - a club's word before a place, which makes it an ORG: "Real Madrid", of which spaCy
+          tagged "Madrid";
+        - the words naming a party's members: "Liberal Democrats", of which it tagged
+          "Democrats" (a NORP here, made an ORG by `_adjacent_spans_joined`).
         `text` is the doc's: a slice of it is what `Span.text` would join token by token."""
-        label, start_char = ent.label_, ent.start_char
-        before = ent.doc[ent.start - 1] if ent.start else None
-        if (
-            label in _PLACE_LABELS
-            and before is not None
-            and not before.ent_type
-            and before.text[:1].isupper()
-            and name_key(before.text) in CLUB_BEFORE_TOWN
-        ):
-            return before.idx, text[before.idx : ent.end_char], EntityType.ORG.value
+        label, start = ent.label_, ent.start
         if label == _PERSON:
-            doc, start = ent.doc, ent.start
-            while start > max(0, ent.start - MAX_GIVEN_NAMES):
-                before = doc[start - 1]
-                if before.ent_type or not before.is_title:
-                    break
-                if name_key(before.text) not in self._given_names:
-                    break
-                start -= 1
-                start_char = before.idx
+            start = _words_before(ent, MAX_GIVEN_NAMES, self._is_given_name)
+        elif label in _PLACE_LABELS:
+            start = _words_before(ent, 1, _is_club_word)
+            label = _ORG if start < ent.start else label
+        elif label == _NORP and names_a_party(ent.text):
+            start = _words_before(ent, MAX_PARTY_WORDS, _is_party_word)
+        start_char = ent.doc[start].idx
         return start_char, text[start_char : ent.end_char], label
+
+    def _is_given_name(self, token: Token) -> bool:
+        return token.is_title and name_key(token.text) in self._given_names
+
+
+def _words_before(ent: Span, most: int, belongs: Callable[[Token], bool]) -> int:
+    """The index of the first of the `most` tokens at most, right before `ent`, in no entity,
+    that `belongs` takes into its name (`ent.start` when there is none)."""
+    start = ent.start
+    while start > max(0, ent.start - most):
+        before = ent.doc[start - 1]
+        if before.ent_type or not belongs(before):
+            break
+        start -= 1
+    return start
+
+
+def _is_club_word(token: Token) -> bool:
+    return token.text[:1].isupper() and name_key(token.text) in CLUB_BEFORE_TOWN
+
+
+def _is_party_word(token: Token) -> bool:
+    """ "Liberal" of "Liberal Democrats", not a sentence's "The" or "Meanwhile"."""
+    return token.is_title and not token.is_stop
 
 
 def _inside_a_side(ent: Span, sides: list[tuple[int, int, str]]) -> bool:
@@ -396,10 +422,11 @@ def _inside_a_side(ent: Span, sides: list[tuple[int, int, str]]) -> bool:
 def _adjacent_spans_joined(
     spans: list[tuple[int, str, str]], text: str, countries: Collection[str]
 ) -> list[tuple[int, str, str]]:
-    """(start, text, label) spans of `text` with two that name one person or country made one:
-    two PERSONs a single space apart (spaCy split "Finance Minister Purbaya Yudhi Sadewa" into
-    "Purbaya" and "Yudhi Sadewa"), two places that `countries` (name keys) know joined by "and"
-    ("Trinidad" and "Tobago")."""
+    """(start, text, label) spans of `text` with two that name one person, party or country
+    made one: two PERSONs a single space apart (spaCy split "Finance Minister Purbaya Yudhi
+    Sadewa" into "Purbaya" and "Yudhi Sadewa"), two NORPs naming a party's members ("Christian"
+    and "Democrats"), two places that `countries` (name keys) know joined by "and" ("Trinidad"
+    and "Tobago")."""
     joined: list[tuple[int, str, str]] = []
     for start, name, label in spans:
         if joined:
@@ -407,8 +434,13 @@ def _adjacent_spans_joined(
             between = text[before_start + len(before) : start]
             whole = text[before_start : start + len(name)]
             persons = label == before_label == _PERSON and between == " "
+            party = label == before_label == _NORP and between == " " and names_a_party(whole)
             places = label in _PLACE_LABELS and before_label in _PLACE_LABELS
-            if persons or (places and between in (" and ", " & ") and name_key(whole) in countries):
+            if (
+                persons
+                or party
+                or (places and between in (" and ", " & ") and name_key(whole) in countries)
+            ):
                 joined[-1] = (before_start, whole, label)
                 continue
         joined.append((start, name, label))

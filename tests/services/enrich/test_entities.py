@@ -128,6 +128,33 @@ def test_acronym_joins_the_name_it_abbreviates(places: Gazetteer) -> None:
     assert [(e.name, e.mentions) for e in entities] == [("North Atlantic Treaty Organization", 3)]
 
 
+@pytest.mark.parametrize(
+    ("party", "members"),
+    [
+        ("the Conservative Party", "the Conservatives"),
+        ("the Conservative Party of Canada", "Conservatives"),
+        ("the Liberal Democratic Party", "Liberal Democrats"),
+        ("Christian Democratic Union", "Christian Democrats"),
+    ],
+)
+def test_what_a_party_s_members_are_called_joins_the_party(
+    places: Gazetteer, party: str, members: str
+) -> None:
+    mentions = [Mention(party, "ORG"), Mention(members, "ORG", organisation=True)]
+    entities = resolve_entities(mentions, places)
+    assert [(e.name, e.type, e.mentions) for e in entities] == [
+        (party.removeprefix("the "), EntityType.ORG, 2)
+    ]
+
+
+def test_members_of_another_party_stay_apart(places: Gazetteer) -> None:
+    mentions = [Mention("Liberal Democratic Party", "ORG"), Mention("Liberals", "ORG")]
+    assert set(by_name(resolve_entities(mentions, places))) == {
+        "Liberal Democratic Party",
+        "Liberals",
+    }
+
+
 @pytest.mark.parametrize("acronym", ["BOJ", "BoJ"])
 def test_an_acronym_may_keep_the_small_words_initials(places: Gazetteer, acronym: str) -> None:
     mentions = [Mention("the Bank of Japan", "ORG"), Mention(acronym, "ORG")]
@@ -225,6 +252,8 @@ def test_junk_spans_are_dropped(places: Gazetteer) -> None:
         ("AI", None),
         ("Mistral AI", "Mistral AI"),
         ("Galaxy\n\nLionel Messi", None),
+        ("the Party for Freedom of", "Party for Freedom"),
+        ("Procter and", "Procter"),
     ],
 )
 def test_clean_name(text: str, expected: str | None) -> None:

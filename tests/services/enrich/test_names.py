@@ -3,7 +3,13 @@
 import pytest
 
 from schemas.models import EntityType
-from services.enrich.names import given_names, head_word, looks_like, names_a_club
+from services.enrich.names import (
+    given_names,
+    head_word,
+    looks_like,
+    names_a_club,
+    names_a_party,
+)
 
 GIVEN = frozenset({"jafar", "erling", "us", "johnson", "arsenio"})
 
@@ -64,3 +70,19 @@ PLACES = frozenset(
 )
 def test_names_a_club_is_a_known_town_with_a_club_s_word(key: str, expected: bool) -> None:
     assert names_a_club(key, PLACES) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Conservatives", True),
+        ("Liberal Democrats", True),
+        ("Scottish Greens", True),
+        ("Conservative", False),  # a member, or a word about the party
+        ("Greens", True),
+        ("Green", False),
+        ("Young Democrats of the north", False),  # a name in lower case is no party's
+    ],
+)
+def test_names_a_party_is_what_its_members_are_called(name: str, expected: bool) -> None:
+    assert names_a_party(name) is expected

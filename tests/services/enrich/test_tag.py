@@ -344,6 +344,20 @@ def test_a_town_s_name_with_a_club_s_word_is_a_club_and_a_city_s_own_name_a_plac
     assert "Madrid" not in types
 
 
+def test_what_a_party_s_members_are_called_is_the_party(tagger: Tagger) -> None:
+    types = entity_types(
+        tagger,
+        "Voters punish parties",
+        "Labour and the Conservatives lost seats to Reform UK and the Liberal Democrats on "
+        "Thursday. The Christian Democrats gained, and Conservative voters stayed at home.",
+    )
+    parties = ("Conservatives", "Liberal Democrats", "Christian Democrats")
+    assert {name: types.get(name) for name in parties} == dict.fromkeys(parties, EntityType.ORG)
+    # spaCy's NORP "Democrats" of "Liberal Democrats" is no party of its own.
+    assert "Democrats" not in types
+    assert types.get("Conservative") in (EntityType.NORP, None)
+
+
 def test_a_company_introduced_as_one_is_an_organisation(tagger: Tagger) -> None:
     types = entity_types(
         tagger,
