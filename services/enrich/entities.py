@@ -8,8 +8,10 @@ The steps, each a pure function of the mentions of one article:
    PERSON in capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name), "AI", and a span of
    several words with a lower-case one that is no name particle ("Norris wins Dutch Grand
    Prix as Verstappen": spaCy read a sentence-case headline as one name);
-2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside), and
-   give each group at most one prior vote from its own words: a country, capital, large city
+2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside),
+   drop a group of common words only (a word spaCy took for a name where it opens a sentence,
+   and the article writes in lower case elsewhere: "Party leader Ed Davey said"), and give each
+   group at most one prior vote from its own words: a country, capital, large city
    or demonym the gazetteer knows, else an organisation's head word or a person's given name
    (`names.looks_like`). Short capitals ("GP", "IT") get no place vote: ISO codes collide with
    everyday abbreviations, and spaCy reads those from context well enough;
@@ -120,8 +122,10 @@ _COUNTRY_TYPES = frozenset({EntityType.GPE, EntityType.LOC})
 @dataclass(frozen=True)
 class Mention:
     """One NER span: its text, spaCy label, weight (see `position_weight`), whether it stands
-    in the headline, whether the words around it say it names an organisation (`cues`), and
-    the place's country when the way it is written says which ("Ga." is Georgia, US)."""
+    in the headline, whether the words around it say it names an organisation (`cues`), the
+    place's country when the way it is written says which ("Ga." is Georgia, US), and whether
+    it is a common word capitalised to open a sentence, which the article writes in lower case
+    elsewhere ("Party leader Ed Davey", "Health Secretary Wes Streeting")."""
 
     text: str
     label: str
@@ -129,6 +133,7 @@ class Mention:
     in_title: bool = False
     organisation: bool = False
     country_code: str | None = None
+    common_word: bool = False
 
 
 def position_weight(start: int, body_start: int) -> float:
@@ -179,6 +184,7 @@ class _Group:
     spellings: dict[str, Counter[EntityType]] = field(default_factory=dict)
     weight: float = 0.0
     in_title_only: bool = True
+    common_words_only: bool = True
     organisation: bool = False
     country_code: str | None = None
     prior: EntityType | None = None
@@ -190,6 +196,7 @@ class _Group:
         labels[label] += 1
         self.weight += mention.weight
         self.in_title_only = self.in_title_only and mention.in_title
+        self.common_words_only = self.common_words_only and mention.common_word
         self.organisation = self.organisation or mention.organisation
         self.country_code = self.country_code or mention.country_code
 
@@ -287,7 +294,7 @@ def _group(mentions: Iterable[Mention]) -> list[_Group]:
         if group is None:
             group = groups[key] = _Group(key=key)
         group.add_mention(name, label, mention)
-    return list(groups.values())
+    return [group for group in groups.values() if not group.common_words_only]
 
 
 def _prior(group: _Group, gazetteer: Gazetteer, given: Collection[str]) -> EntityType | None:

@@ -104,6 +104,10 @@ _SYMBOL_RUN = re.compile(r"[^\w\s]{4,}")
 # NER's time goes with tokens, not characters: 100,000 characters of prose are about 20,000
 # tokens, of "😀a😀a" 100,000. Tokens past this many are not tagged.
 NER_MAX_TOKENS = 25_000
+_LOWER_CASE_WORD = re.compile(r"\b[a-z]+\b")
+# What is before a word opening a sentence or a line, quotes aside.
+_SENTENCE_OPENING = re.compile(r"(?:^|[.!?:]\s+|\n\s*)['\"\u2018\u201c]?$")
+_LOOK_BEHIND = 8
 _NAME_LABELS = frozenset(EntityType)
 _PLACE_LABELS = frozenset({EntityType.GPE, EntityType.LOC})
 _GPE = EntityType.GPE.value
@@ -150,6 +154,17 @@ class _Text:
     @property
     def body_start(self) -> int:
         return len(self.title) + 2
+
+    @functools.cached_property
+    def lower_case_words(self) -> frozenset[str]:
+        """The words the text writes in lower case."""
+        return frozenset(_LOWER_CASE_WORD.findall(self.joined))
+
+    def is_common_word(self, start: int, name: str) -> bool:
+        """Whether `name`, at `start`, is one word capitalised only to open a sentence or a
+        line, which the text also writes in lower case: a common word, not a name."""
+        opens = _SENTENCE_OPENING.search(self.joined, max(0, start - _LOOK_BEHIND), start)
+        return bool(opens) and name.istitle() and name.lower() in self.lower_case_words
 
 
 def _taggable(text: str) -> str:
@@ -331,6 +346,7 @@ class Tagger:
             in_title=start < text.body_start,
             organisation=organisation,
             country_code="US" if state else None,
+            common_word=text.is_common_word(start, name),
         )
 
     def _reads_as_organisation(self, text: str, start: int, name: str, label: str) -> bool:

@@ -260,6 +260,17 @@ def test_clean_name(text: str, expected: str | None) -> None:
     assert clean_name(text) == expected
 
 
+def test_a_common_word_is_a_name_once_it_is_written_as_one_outside_a_sentence_s_start(
+    places: Gazetteer,
+) -> None:
+    mentions = [
+        Mention("Party", "ORG", common_word=True),
+        Mention("Labour", "ORG", common_word=True),
+        Mention("Labour", "ORG"),
+    ]
+    assert [(e.name, e.mentions) for e in resolve_entities(mentions, places)] == [("Labour", 2)]
+
+
 def test_a_person_s_name_never_ends_in_a_number() -> None:
     assert clean_name("Welbeck 9", EntityType.PERSON) == "Welbeck"
     assert clean_name("Channel 4", EntityType.ORG) == "Channel 4"

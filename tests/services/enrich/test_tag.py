@@ -358,6 +358,18 @@ def test_what_a_party_s_members_are_called_is_the_party(tagger: Tagger) -> None:
     assert types.get("Conservative") in (EntityType.NORP, None)
 
 
+def test_a_common_word_opening_a_sentence_is_no_name(tagger: Tagger) -> None:
+    types = entity_types(
+        tagger,
+        "Lib Dems launch manifesto",
+        "Party leader Ed Davey said the party would fight for carers.\n\n"
+        'Health Secretary Wes Streeting said: "Health matters." Labour blamed the labour '
+        "market, and had a plan for health, said a poll that put Labour second.",
+    )
+    assert {"Ed Davey", "Wes Streeting", "Labour"} <= types.keys()
+    assert not {"Party", "Health"} & types.keys()
+
+
 def test_a_company_introduced_as_one_is_an_organisation(tagger: Tagger) -> None:
     types = entity_types(
         tagger,
