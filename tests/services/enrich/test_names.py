@@ -28,6 +28,9 @@ GIVEN = frozenset({"jafar", "erling", "us", "johnson", "arsenio"})
         ("Royal Shakespeare Theatre", EntityType.FAC),
         ("MA Chidambaram Stadium", EntityType.FAC),
         ("Palace of Westminster", EntityType.FAC),
+        ("Rogers Place", EntityType.FAC),
+        ("Sinhalese Sports Club Ground", EntityType.FAC),
+        ("Yasukuni Shrine", EntityType.FAC),
         ("Arsenio Hall", None),  # a person whose surname is a building's head word
         ("Barbican Centre", None),  # "Center for American Progress" is a think-tank
         ("Panahi", None),  # one word says nothing
