@@ -15,10 +15,11 @@
   again left to the caller, and so is a full name spaCy took for a person's ("Luke Littler 7
   Luke Humphries 4" is darts').
 - **An organisation introduced as one.** News introduces a company the reader may not know
-  by what it is: "the streaming service Mubi", "online retailers Shein and Temu", "exporters
-  such as Toyota and Sony", "OpenAI, the maker of ChatGPT". spaCy took such one-word names for
-  people or places. The nouns are those that name organisations only: not "owner",
-  "producer" or "broadcaster", which name people as often.
+  by what it is: "the streaming service Mubi", "online retailers Shein and Temu", "lenders
+  including Barclays and Santander", "OpenAI, the maker of ChatGPT", "analysts at Goodbody",
+  "the populist Sanseito party". spaCy took such one-word names for people or places, or left
+  them out. The nouns are those that name organisations only: not "owner", "producer" or
+  "broadcaster", which name people as often.
 """
 
 from __future__ import annotations
@@ -81,22 +82,37 @@ _ORG_NOUN = (
     r"|banks?|lenders?|insurers?|carriers?|airlines?|(?:car|auto|chip|drug)makers?"
     r"|manufacturers?|brands?|chains?|start-?ups?|operators?|newspapers?|networks?"
     r"|conglomerates?|giants?|exchanges?|regulators?|agency|agencies|unions?|funds?|studios?"
-    r"|outlets?|websites?|apps?|exporters?|importers?|suppliers?|ventures?)"
+    r"|outlets?|websites?|apps?|exporters?|importers?|suppliers?|ventures?|bands?)"
 )
-_NAME = r"[A-Z][\w&'.\u2019-]*(?:\s+[A-Z][\w&'.\u2019-]*)*"
-# The noun just before the name, or before "such as" and the names listed ahead of it.
-_ORG_BEFORE = re.compile(rf"{_ORG_NOUN}\s+(?:such\s+as\s+)?(?:{_NAME}\s*(?:,|\band\b)\s*)*$")
+# A name of six words at most, on one line, from a word's start: found by a scan of the whole
+# text, which a name of any length would make quadratic in a hostile run of capitalised words.
+_WORD = r"[A-Z][\w&'.\u2019-]{0,40}"
+_LINE_NAME = rf"(?<![\w&'.\u2019-]){_WORD}(?:[ \t]+{_WORD}){{0,5}}"
+_LISTED_NAME = re.compile(_LINE_NAME)
 # An apposition: "OpenAI, the maker of ChatGPT", "Emirates, Dubai's state-owned airline"; not
 # a person's, which names the organisation as a possessive or as an attribute: "Smith, the
 # company's chief executive", "Jones, a former bank manager".
-_ORG_AFTER = re.compile(
+_APPOSITION = (
     r",\s+(?:the|a|an|its|their|[A-Z]\w*['\u2019]s)\s+(?:[\w-]+\s+){0,3}?"
     rf"(?:{_ORG_NOUN}|maker)\b"
     r"(?!['\u2019])(?!\s+(?:chief|head|boss|founder|executive|president|chair"
     r"|[a-z]+(?:er|ee|or|ist|ian|man|woman|person)s?)\b)"
 )
+# How news introduces organisations: the noun just before the name, or before "such as" or
+# "including" and a list of names; an apposition after it; an analyst's firm; a party.
+_INTRODUCTIONS = (
+    re.compile(
+        rf"{_ORG_NOUN}[ \t]+(?:(?:such[ \t]+as|including)[ \t]+)?"
+        rf"(?P<names>{_LINE_NAME}(?:(?:,[ \t]*|[ \t]+and[ \t]+){_LINE_NAME})*)"
+    ),
+    re.compile(rf"(?P<names>{_LINE_NAME}){_APPOSITION}"),
+    re.compile(
+        r"(?<![\w-])(?:[Aa]nalysts?|[Ee]conomists?|[Ss]trategists?)[ \t]+at[ \t]+"
+        rf"(?P<names>{_LINE_NAME})"
+    ),
+    re.compile(rf"(?P<names>{_LINE_NAME})[ \t]+party\b"),
+)
 _LOOK_AROUND = 40
-_LOOK_BEHIND_LIST = 120
 
 
 def reads_as_team(text: str, start: int, end: int) -> bool:
@@ -150,8 +166,16 @@ def match_line_sides(text: str) -> Iterator[tuple[int, str]]:
                 yield match.start(side), match[side]
 
 
-def reads_as_organisation(text: str, start: int, end: int) -> bool:
-    """Whether the name at `text[start:end]` is introduced as an organisation."""
-    if _ORG_AFTER.match(text, end, end + _LOOK_AROUND * 2):
-        return True
-    return _ORG_BEFORE.search(text, max(0, start - _LOOK_BEHIND_LIST), start) is not None
+def introduced_organisations(text: str) -> Iterator[tuple[int, str]]:
+    """(start, name) of each name `text` introduces as an organisation's by the words before
+    or after it (`_INTRODUCTIONS`), named by spaCy or not."""
+    for introduction in _INTRODUCTIONS:
+        for match in introduction.finditer(text):
+            for name in _LISTED_NAME.finditer(text, *match.span("names")):
+                yield name.start(), _without_full_stop(name.group())
+
+
+def _without_full_stop(name: str) -> str:
+    """The name without the full stop of the sentence it ends: not "D.C." of "Fontaines D.C."."""
+    last = name.rsplit(maxsplit=1)[-1]
+    return name[:-1] if last.endswith(".") and last.count(".") == 1 else name

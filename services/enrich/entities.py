@@ -83,8 +83,9 @@ _ACRONYM = re.compile(r"^[A-Z](?:[A-Z]|[a-z](?=[A-Z])){1,5}$")
 _COMMON_NOUN_ABBREVIATIONS = frozenset({"AI"})
 _SHORT_CAPITALS = re.compile(r"^[A-Z]{2,3}$")
 _MINOR_WORDS = frozenset({"of", "the", "and", "for", "&", "de", "du", "la", "le"})
-# No name ends in one of them in English: spaCy's "the Party for Freedom of" (Geert Wilders).
-_TRAILING_MINOR_WORD = re.compile(r"\s+(?:of|the|and|for|&)$")
+# No name ends in one of them in English, nor in a lower-case "party": spaCy's "the Party for
+# Freedom of" (Geert Wilders), "the Tisza party".
+_TRAILING_MINOR_WORD = re.compile(r"\s+(?:of|the|and|for|&|party)$")
 # Lower-case words that belong inside names: "Bank of England", "Charles de Gaulle",
 # "Ursula von der Leyen", "Newcastle upon Tyne", "Museum nan Eilean".
 _PARTICLES = _MINOR_WORDS | frozenset(

@@ -10,9 +10,10 @@ the lead that spaCy missed is looked for in the lead's first line alone, a PERSO
 in the given names just before it and the PERSON right after it, "Trinidad" and "Tobago" are one
 country and "Lagos, Nigeria" two places, a country or large city it did not tag at all is added
 (`places.Gazetteer.unlabelled_places`), and so are the sides of lines of results, fixtures and
-league tables ("Arsenal 2 Chelsea 1"), and a name the words around it show to be an
-organisation's is an ORG (`cues`: "Liverpool, who drew", "the streaming service Mubi",
-"Everton v Liverpool"), as is a club's ("Manchester City", "Real Madrid": `names_a_club`).
+league tables ("Arsenal 2 Chelsea 1") and the names introduced as organisations' ("the
+streaming service Mubi"); a name the words around it show to be an organisation's is an ORG
+(`cues`: "Liverpool, who drew", "Everton v Liverpool", "analysts at Goodbody"), as is a club's
+or a party's ("Manchester City", "Real Madrid", "the Conservatives": `names`).
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ from schemas.models import (
     utc_now,
 )
 from services.enrich.cues import (
+    introduced_organisations,
     match_line_sides,
     reads_as_match_line,
-    reads_as_organisation,
     reads_as_race_team,
     reads_as_team,
 )
@@ -154,6 +155,26 @@ class _Text:
     @property
     def body_start(self) -> int:
         return len(self.title) + 2
+
+    @functools.cached_property
+    def introduced_organisations(self) -> list[tuple[int, int, str]]:
+        """(start, end, name) of the names the text introduces as organisations' (`cues`)."""
+        found = introduced_organisations(self.joined)
+        return [(start, start + len(name), name) for start, name in found]
+
+    @functools.cached_property
+    def _introduced_bounds(self) -> tuple[frozenset[int], frozenset[int]]:
+        found = self.introduced_organisations
+        return frozenset(start for start, _, _ in found), frozenset(end for _, end, _ in found)
+
+    def introduces_organisation(self, start: int, end: int) -> bool:
+        """Whether a name at `start:end` begins or ends one the text introduces as an
+        organisation's: spaCy's span and the cue's may differ at the other end ("Yesterday
+        Acme Corp, the maker of"), but not within a word ("Lagos" of "analysts at Lagos-based
+        Cordros")."""
+        starts, ends = self._introduced_bounds
+        within_a_word = self.joined[end : end + 1] == "-"
+        return (start in starts and not within_a_word) or end in ends
 
     @functools.cached_property
     def lower_case_words(self) -> frozenset[str]:
@@ -321,23 +342,23 @@ class Tagger:
         )
         # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
         names = [(ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS]
-        unnamed = [
-            (start, end, side)
-            for start, end, side in sides
-            if all(stop <= start or end <= begin for begin, stop in names)
-        ]
+        unnamed = _outside(sides, names)
+        names += [(start, end) for start, end, _ in unnamed]
+        # But an organisation's name is none of spaCy's other entities: "the company Monday".
+        tagged = [(ent.start_char, ent.end_char) for ent in doc.ents] + names
+        unnamed += _outside(text.introduced_organisations, tagged)
         names += [(start, end) for start, end, _ in unnamed]
         places = self._gazetteer.unlabelled_places(text.joined, names)
         return (
             spans
-            + [(start, side, EntityType.ORG.value) for start, _, side in unnamed]
+            + [(start, name, _ORG) for start, _, name in unnamed]
             + [(start, name, _GPE) for start, name in places]
         )
 
     def _mention(self, text: _Text, start: int, name: str, label: str) -> Mention:
         """The span as a mention: an ORG whatever spaCy said when the words around it say so, a
         US state by name where AP abbreviates it ("Ga." is Georgia)."""
-        organisation = self._reads_as_organisation(text.joined, start, name, label)
+        organisation = self._reads_as_organisation(text, start, name, label)
         state = self._gazetteer.state_abbreviations.get(name) if label == _GPE else None
         return Mention(
             state or name,
@@ -349,7 +370,7 @@ class Tagger:
             common_word=text.is_common_word(start, name),
         )
 
-    def _reads_as_organisation(self, text: str, start: int, name: str, label: str) -> bool:
+    def _reads_as_organisation(self, text: _Text, start: int, name: str, label: str) -> bool:
         """Whether a name's own words say it is an organisation's, a club's or a party's
         (`names`), or the words around it do (`cues`): a city's standing for its team, a side
         in a line of results or a fixture, a race's team, or another name introduced as a
@@ -358,18 +379,21 @@ class Tagger:
         key = name_key(name)
         if names_a_club(key, self._gazetteer.places) or names_a_party(name):
             return True
+        joined = text.joined
         city = label in _PLACE_LABELS and key in self._gazetteer.cities
-        if city and reads_as_team(text, start, end):
+        if city and reads_as_team(joined, start, end):
             return True
         # A national team is named as its country, and labelled as one (`cues`).
         if key not in self._gazetteer.nations:
-            if reads_as_race_team(text, start):
+            if reads_as_race_team(joined, start):
                 return True
             # A full name spaCy took for a person's ("Luke Littler") is a darts player's.
             person = label == _PERSON and looks_like(name, self._given_names) is EntityType.PERSON
-            if not person and reads_as_match_line(text, start, end):
+            if not person and reads_as_match_line(joined, start, end):
                 return True
-        return label in _MISREAD_ORG_LABELS and reads_as_organisation(text, start, end)
+        if label not in _MISREAD_ORG_LABELS:
+            return False
+        return text.introduces_organisation(start, end)
 
     def _places_apart(self, span: tuple[int, str, str]) -> list[tuple[int, str, str]]:
         """A place span as the places it lists: spaCy read "Lagos, Nigeria" as one."""
@@ -425,6 +449,17 @@ def _is_club_word(token: Token) -> bool:
 def _is_party_word(token: Token) -> bool:
     """ "Liberal" of "Liberal Democrats", not a sentence's "The" or "Meanwhile"."""
     return token.is_title and not token.is_stop
+
+
+def _outside(
+    spans: list[tuple[int, int, str]], taken: list[tuple[int, int]]
+) -> list[tuple[int, int, str]]:
+    """The (start, end, name) spans that overlap none of the (start, end) ones `taken`."""
+    return [
+        (start, end, name)
+        for start, end, name in spans
+        if all(stop <= start or end <= begin for begin, stop in taken)
+    ]
 
 
 def _inside_a_side(ent: Span, sides: list[tuple[int, int, str]]) -> bool:

@@ -3,9 +3,9 @@
 import pytest
 
 from services.enrich.cues import (
+    introduced_organisations,
     match_line_sides,
     reads_as_match_line,
-    reads_as_organisation,
     reads_as_race_team,
     reads_as_team,
 )
@@ -17,8 +17,7 @@ def read(sentence: str, name: str) -> bool:
 
 
 def read_org(sentence: str, name: str) -> bool:
-    start = sentence.index(name)
-    return reads_as_organisation(sentence, start, start + len(name))
+    return (sentence.index(name), name) in set(introduced_organisations(sentence))
 
 
 @pytest.mark.parametrize(
@@ -137,6 +136,13 @@ def test_the_sides_of_each_line_of_sides_and_numbers_are_found_by_their_place_on
         ("OpenAI, the maker of ChatGPT, has raised more.", "OpenAI"),
         ("Emirates, Dubai's state-owned airline, carried 55 million.", "Emirates"),
         ("Petroineos, a joint venture between Ineos and PetroChina, said so.", "Petroineos"),
+        ("Rates were cut by lenders including Barclays and Santander.", "Santander"),
+        ("Analysts at Goodbody, the Dublin stockbroker, said so.", "Goodbody"),
+        ("So said Priya Raman, an economist at Westpac.", "Westpac"),
+        ("Tickets for the Irish band Fontaines D.C. sold out.", "Fontaines D.C."),
+        ("Rumours named the Irish band U2.", "U2"),
+        ("The populist Sanseito party gained seats.", "Sanseito"),
+        ("Orban, whose Fidesz party has governed since 2010, spoke.", "Fidesz"),
     ],
 )
 def test_an_organisation_introduced_as_one(sentence: str, name: str) -> None:
@@ -152,7 +158,11 @@ def test_an_organisation_introduced_as_one(sentence: str, name: str) -> None:
         ("Lee, the group chairman, resigned.", "Lee"),
         ("Roman Abramovich, the owner of Chelsea, sold the club.", "Roman Abramovich"),
         ("The veteran broadcaster David Attenborough turned 99.", "David Attenborough"),
+        ("Chris Martin, the band's frontman, sang.", "Chris Martin"),
         ("Paris, the French capital, was hot.", "Paris"),
+        ("The company said Monday that it had won.", "Monday"),
+        ("The company\n\nMonday came.", "Monday"),  # a name is on the noun's line
+        ("The Labour Party said no.", "Labour"),  # a party's own name
     ],
 )
 def test_a_person_or_place_beside_an_organisation_noun_is_not_one(sentence: str, name: str) -> None:

@@ -380,6 +380,22 @@ def test_a_company_introduced_as_one_is_an_organisation(tagger: Tagger) -> None:
     assert types["Mubi"] is EntityType.ORG
 
 
+def test_an_organisation_introduced_as_one_is_tagged_where_spacy_left_it_out(
+    tagger: Tagger,
+) -> None:
+    types = entity_types(
+        tagger,
+        "Banks cut mortgage rates",
+        "Rates were cut on Monday by lenders including Barclays and Santander. Analysts at "
+        "Goodbody, the Dublin stockbroker, said the company Monday would follow.",
+    )
+    organisations = ("Barclays", "Santander", "Goodbody")
+    assert {name: types.get(name) for name in organisations} == dict.fromkeys(
+        organisations, EntityType.ORG
+    )
+    assert "Monday" not in types  # spaCy's date, whatever the words before it
+
+
 def test_two_spans_naming_one_person_or_one_country_are_one_name() -> None:
     text = (
         "Finance Minister Purbaya Yudhi Sadewa told Sri Mulyani Indrawati, and Ali Baba said "
