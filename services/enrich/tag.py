@@ -163,18 +163,14 @@ class _Text:
         return [(start, start + len(name), name) for start, name in found]
 
     @functools.cached_property
-    def _introduced_bounds(self) -> tuple[frozenset[int], frozenset[int]]:
-        found = self.introduced_organisations
-        return frozenset(start for start, _, _ in found), frozenset(end for _, end, _ in found)
+    def _introduced_starts(self) -> frozenset[int]:
+        return frozenset(start for start, _, _ in self.introduced_organisations)
 
     def introduces_organisation(self, start: int, end: int) -> bool:
-        """Whether a name at `start:end` begins or ends one the text introduces as an
-        organisation's: spaCy's span and the cue's may differ at the other end ("Yesterday
-        Acme Corp, the maker of"), but not within a word ("Lagos" of "analysts at Lagos-based
-        Cordros")."""
-        starts, ends = self._introduced_bounds
-        within_a_word = self.joined[end : end + 1] == "-"
-        return (start in starts and not within_a_word) or end in ends
+        """Whether a name at `start:end` begins one the text introduces as an organisation's,
+        not within a word ("Lagos" of "analysts at Lagos-based Cordros"). Its end may differ
+        ("the Tisza party"), but not only its end: "Amnesty International Kenya" is not Kenya."""
+        return start in self._introduced_starts and self.joined[end : end + 1] != "-"
 
     @functools.cached_property
     def lower_case_words(self) -> frozenset[str]:
