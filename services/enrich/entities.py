@@ -246,7 +246,8 @@ class _Group:
     def label(self) -> EntityType:
         """ORG when the words around a mention say so; else the majority of spaCy's labels and
         the prior vote, where a tie goes to the prior, else to the label the fullest spelling
-        got most."""
+        got most. A country, capital or large city is no NORP, however often spaCy said so
+        ("Paraguay were level": a national team's name read as its people's)."""
         if self.organisation:
             return EntityType.ORG
         votes: Counter[EntityType] = Counter()
@@ -255,7 +256,10 @@ class _Group:
         if self.prior is not None:
             votes[self.prior] += 1
         fullest = self.spellings[self.name].most_common(1)[0][0]
-        return _majority(votes, self.prior or fullest)
+        label = _majority(votes, self.prior or fullest)
+        return (
+            EntityType.GPE if label is EntityType.NORP and self.prior is EntityType.GPE else label
+        )
 
 
 def resolve_entities(

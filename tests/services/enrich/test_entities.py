@@ -177,6 +177,14 @@ def test_majority_decides_the_type_and_one_mislabel_makes_no_second_entity(
     assert entities[0].mentions == 4
 
 
+def test_a_country_read_as_a_people_is_still_a_country(places: Gazetteer) -> None:
+    mentions = [*[Mention("Paraguay", "NORP")] * 3, Mention("Turkish", "NORP")]
+    assert {(e.name, e.type, e.country_code) for e in resolve_entities(mentions, places)} == {
+        ("Paraguay", EntityType.GPE, "PY"),
+        ("Turkish", EntityType.NORP, "TR"),
+    }
+
+
 def test_known_place_wins_a_tie_against_a_mislabel(places: Gazetteer) -> None:
     entities = resolve_entities([Mention("Kyiv", "PERSON")], places)
     assert (entities[0].type, entities[0].country_code) == (EntityType.GPE, "UA")
