@@ -16,9 +16,10 @@ Three signals, each one extra vote in `entities.resolve_entities`:
   which spaCy called an organisation, when the name does not begin with a given name ("Arsenio
   Hall"). "Centre" and "Center" give no vote: they head think-tanks as often.
 
-And one that decides: a town's name with a club's word before or after it ("Manchester City",
-"Real Madrid") is a club's (`names_a_club`), whatever spaCy said: its medium model read a
-place there.
+And two that decide, whatever spaCy said: a town's name with a club's word before or after it
+("Manchester City", "Real Madrid") is a club's (`names_a_club`), where its medium model read a
+place; what a party's members are called ("the Conservatives", "Liberal Democrats") is the
+party (`names_a_party`), where it read a group of people (NORP).
 """
 
 from __future__ import annotations
@@ -245,7 +246,8 @@ def names_a_club(key: str, places: Collection[str]) -> bool:
 def names_a_party(name: str) -> bool:
     """Whether `name`, in capitals or title case, is what a party's members are called."""
     words = name.split()
-    return all(word[:1].isupper() for word in words) and name_key(words[-1]) in PARTY_MEMBERS
+    capitalised = bool(words) and all(word[:1].isupper() for word in words)
+    return capitalised and name_key(words[-1]) in PARTY_MEMBERS
 
 
 def looks_like(name: str, given: Collection[str]) -> EntityType | None:

@@ -167,9 +167,11 @@ class _Text:
         return frozenset(start for start, _, _ in self.introduced_organisations)
 
     def introduces_organisation(self, start: int, end: int) -> bool:
-        """Whether a name at `start:end` begins one the text introduces as an organisation's,
-        not within a word ("Lagos" of "analysts at Lagos-based Cordros"). Its end may differ
-        ("the Tisza party"), but not only its end: "Amnesty International Kenya" is not Kenya."""
+        """Whether a name at `start:end` begins where one the text introduces as an
+        organisation's begins, and not within a word ("Lagos" of "analysts at Lagos-based
+        Cordros"). The ends may differ, as spaCy and the cue read a name's last words each in
+        their own way; a name that shares only the end is another: "Amnesty International
+        Kenya" is not Kenya."""
         return start in self._introduced_starts and self.joined[end : end + 1] != "-"
 
     @functools.cached_property
@@ -409,7 +411,7 @@ class Tagger:
         - a club's word before a place, which makes it an ORG: "Real Madrid", of which spaCy
           tagged "Madrid";
         - the words naming a party's members: "Liberal Democrats", of which it tagged
-          "Democrats" (a NORP here, made an ORG by `_adjacent_spans_joined`).
+          "Democrats" (a NORP, which `_reads_as_organisation` makes the party's ORG).
         `text` is the doc's: a slice of it is what `Span.text` would join token by token."""
         label, start = ent.label_, ent.start
         if label == _PERSON:
@@ -443,7 +445,8 @@ def _is_club_word(token: Token) -> bool:
 
 
 def _is_party_word(token: Token) -> bool:
-    """ "Liberal" of "Liberal Democrats", not a sentence's "The" or "Meanwhile"."""
+    """A title-case word that is no stop word: "Liberal" of "Liberal Democrats", not a
+    sentence's "The" or "Meanwhile"."""
     return token.is_title and not token.is_stop
 
 

@@ -85,6 +85,7 @@ def test_names_a_club_is_a_known_town_with_a_club_s_word(key: str, expected: boo
         ("Greens", True),
         ("Green", False),
         ("Young Democrats of the north", False),  # a name in lower case is no party's
+        ("", False),
     ],
 )
 def test_names_a_party_is_what_its_members_are_called(name: str, expected: bool) -> None:
