@@ -246,8 +246,10 @@ def names_a_club(key: str, places: Collection[str]) -> bool:
 def names_a_party(name: str) -> bool:
     """Whether `name`, in capitals or title case, is what a party's members are called."""
     words = name.split()
-    capitalised = bool(words) and all(word[:1].isupper() for word in words)
-    return capitalised and name_key(words[-1]) in PARTY_MEMBERS
+    # Read for every span: the cheap test first.
+    if not words or words[-1].casefold() not in PARTY_MEMBERS:
+        return False
+    return all(word[:1].isupper() for word in words)
 
 
 def looks_like(name: str, given: Collection[str]) -> EntityType | None:

@@ -182,8 +182,9 @@ class _Text:
     def is_common_word(self, start: int, name: str) -> bool:
         """Whether `name`, at `start`, is one word capitalised only to open a sentence or a
         line, which the text also writes in lower case: a common word, not a name."""
-        opens = _SENTENCE_OPENING.search(self.joined, max(0, start - _LOOK_BEHIND), start)
-        return bool(opens) and name.istitle() and name.lower() in self.lower_case_words
+        if not name.istitle() or name.lower() not in self.lower_case_words:
+            return False
+        return bool(_SENTENCE_OPENING.search(self.joined, max(0, start - _LOOK_BEHIND), start))
 
 
 def _taggable(text: str) -> str:
