@@ -342,9 +342,9 @@ class Tagger:
         # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
         names = [(ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS]
         unnamed = _outside(sides, names)
-        names += [(start, end) for start, end, _ in unnamed]
         # But an organisation's name is none of spaCy's other entities: "the company Monday".
-        tagged = [(ent.start_char, ent.end_char) for ent in doc.ents] + names
+        tagged = [(ent.start_char, ent.end_char) for ent in doc.ents]
+        tagged += [(start, end) for start, end, _ in unnamed]
         unnamed += _outside(text.introduced_organisations, tagged)
         names += [(start, end) for start, end, _ in unnamed]
         places = self._gazetteer.unlabelled_places(text.joined, names)
@@ -390,9 +390,7 @@ class Tagger:
             person = label == _PERSON and looks_like(name, self._given_names) is EntityType.PERSON
             if not person and reads_as_match_line(joined, start, end):
                 return True
-        if label not in _MISREAD_ORG_LABELS:
-            return False
-        return text.introduces_organisation(start, end)
+        return label in _MISREAD_ORG_LABELS and text.introduces_organisation(start, end)
 
     def _places_apart(self, span: tuple[int, str, str]) -> list[tuple[int, str, str]]:
         """A place span as the places it lists: spaCy read "Lagos, Nigeria" as one."""
