@@ -54,6 +54,7 @@ from services.enrich.cues import (
     reads_as_team,
 )
 from services.enrich.entities import Mention, position_weight, resolve_entities
+from services.enrich.fingerprint import rules_digest
 from services.enrich.headline import sentence_case
 from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
@@ -223,6 +224,7 @@ class Tagger:
                 _model_name(self._nlp): self._nlp.meta["version"],
                 **{package: version(package) for package in _DATA_PACKAGES},
                 "iptc_topics": vocabulary().version,
+                "newswire_rules": rules_digest(),
             },
         )
 

@@ -14,6 +14,7 @@ from spacy.tokens import Doc
 from threadpoolctl import threadpool_info
 
 from schemas.models import EnrichedArticle, EntityType, Feature, RawArticle, Source, SourceKind
+from services.enrich.fingerprint import rules_digest
 from services.enrich.keywords import UNSPACED
 from services.enrich.tag import (
     NER_MAX_CHARS,
@@ -102,6 +103,7 @@ def test_enriched_record_keeps_raw_fields_and_names_its_enricher(
     )
     assert seed.enricher == tagger.enricher
     assert tagger.enricher.models["en_core_web_md"] == "3.7.1"  # the model, not its package
+    assert tagger.enricher.models["newswire_rules"] == rules_digest()
     assert seed.enriched_at.tzinfo is not None
 
 

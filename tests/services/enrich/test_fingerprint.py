@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.enrich.fingerprint import DIGEST_CHARS, rules_digest
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "tag.py").write_text("RULE = 1\n")
+    (tmp_path / "data" / "topics.yaml").write_text("version: '3'\n")
+    return tmp_path
+
+
+def test_the_digest_is_short_hex_and_the_same_for_the_same_files(package: Path) -> None:
+    digest = rules_digest(package)
+    assert len(digest) == DIGEST_CHARS
+    assert int(digest, 16) >= 0
+    assert rules_digest(package) == digest
+
+
+def test_a_changed_rule_or_lexicon_changes_the_digest(package: Path) -> None:
+    before = rules_digest(package)
+    (package / "tag.py").write_text("RULE = 2\n")
+    after_code = rules_digest(package)
+    (package / "data" / "topics.yaml").write_text("version: '4'\n")
+    assert len({before, after_code, rules_digest(package)}) == 3
+
+
+def test_a_file_moved_to_another_path_changes_the_digest(package: Path) -> None:
+    before = rules_digest(package)
+    (package / "tag.py").rename(package / "data" / "tag.py")
+    assert rules_digest(package) != before
+
+
+def test_bytecode_caches_and_other_files_leave_it_alone(package: Path) -> None:
+    before = rules_digest(package)
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "tag.cpython-311.pyc").write_bytes(b"\x00compiled")
+    (package / "notes.txt").write_text("scratch")
+    assert rules_digest(package) == before
+
+
+def test_the_installed_enrich_package_has_a_digest() -> None:
+    assert len(rules_digest()) == DIGEST_CHARS
