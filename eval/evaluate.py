@@ -26,9 +26,12 @@ on), and whether the best topic's top-level code is among the labelled ones. Spe
 
 With `--headlines title`, every headline is first written as many US outlets write theirs, each
 word capitalised but for short function words; with `--headlines upper`, in capitals only, as
-some wires do: what the figures owe to sentence-case headlines.
+some wires do: what the figures owe to sentence-case headlines. With `--tokenised`, headline and
+body are first written as tokenised corpora give text, every token apart ("Elon Musk 's",
+"Housing , Communities"), by spaCy's English tokenizer: what they owe to text as it is published.
 
-    .venv/bin/python eval/evaluate.py [--verbose] [--headlines {title,upper}] [FILE ...]
+    .venv/bin/python eval/evaluate.py [--verbose] [--headlines {title,upper}] [--tokenised]
+        [FILE ...]
 
 The last line printed is a JSON summary.
 """
@@ -45,8 +48,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import spacy
 from pydantic import BaseModel, ConfigDict, Field
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 
 EVAL_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(EVAL_DIR.parent))  # run as a script: the repository's packages first
@@ -316,13 +321,32 @@ class Report:
         )
 
 
-def load(path: Path, headlines: str | None = None) -> list[GoldArticle]:
+def load(path: Path, headlines: str | None = None, tokenise: bool = False) -> list[GoldArticle]:
     lines = path.read_text(encoding="utf-8").splitlines()
     articles = [GoldArticle.model_validate_json(line) for line in lines if line.strip()]
+    if tokenise:
+        tokenizer = spacy.blank("en").tokenizer
+        articles = [
+            article.model_copy(
+                update={
+                    "title": tokenised(article.title, tokenizer),
+                    "body": tokenised(article.body, tokenizer),
+                }
+            )
+            for article in articles
+        ]
     if headlines is None:
         return articles
     recase = in_title_case if headlines == "title" else str.upper
     return [article.model_copy(update={"title": recase(article.title)}) for article in articles]
+
+
+def tokenised(text: str, tokenizer: Tokenizer) -> str:
+    """`text` with its tokens apart, line by line: "Musk's plan." as "Musk 's plan ."."""
+    return "\n".join(
+        " ".join(token.text for token in tokenizer(line) if not token.is_space)
+        for line in text.split("\n")
+    )
 
 
 def in_title_case(headline: str) -> str:
@@ -361,13 +385,16 @@ def main() -> None:
     parser.add_argument(
         "--headlines", choices=("title", "upper"), help="Write every headline in this case first."
     )
+    parser.add_argument(
+        "--tokenised", action="store_true", help="Write every token apart first, as corpora do."
+    )
     args = parser.parse_args()
     files: list[Path] = args.files or sorted(EVAL_DIR.glob("dev_*.jsonl"))
     started = time.perf_counter()
     tagger = Tagger()
     tagger.tag([GoldArticle.model_validate_json(files[0].read_text().splitlines()[0]).raw()])
     load_seconds = time.perf_counter() - started
-    sets = {path.stem: load(path, args.headlines) for path in files}
+    sets = {path.stem: load(path, args.headlines, args.tokenised) for path in files}
     nlp = load_ner()
     reports = {
         name: evaluate(tagger, nlp, articles, args.verbose) for name, articles in sets.items()

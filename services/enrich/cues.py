@@ -33,8 +33,8 @@ _ROLES = (
     r"|captain|squad|bowlers|batters|batsmen|innings)"
 )
 _TEAM_AFTER = re.compile(
-    rf"(?:['\u2019]s)?\s+{_ROLES}\b"
-    r"|,\s+who\s+(?:are|were|have|drew|beat|sit|lie|stay|trail)\b"
+    rf"(?:[ \t]?['\u2019]s)?\s+{_ROLES}\b"
+    r"|[ \t]?,\s+who\s+(?:are|were|have|drew|beat|sit|lie|stay|trail)\b"
     r"|\s+(?:beat|beats|defeated|thrashed|edged|drew|levelled|equalised|equalized|trail|trailed)\b"
     rf"|\s+{_SCORE}(?![\d.])"
 )
@@ -61,7 +61,7 @@ _SIDE_LINES = tuple(
     for line in (
         rf"(?P<home>{_SIDE}){_LINE_SCORE}[ \t]+(?P<away>{_SIDE}){_LINE_SCORE}",
         rf"(?P<home>{_SIDE}){_VERSUS}(?P<away>{_SIDE})",
-        rf"(?:\d{{1,2}}\.?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
+        rf"(?:\d{{1,2}}(?:[ \t]?\.)?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
     )
 )
 # No line of sides and numbers is longer, and a name on a longer one is not looked for there.
@@ -95,9 +95,9 @@ _LISTED_NAME = re.compile(_LINE_NAME)
 # a person's, which names the organisation as a possessive or as an attribute: "Smith, the
 # company's chief executive", "Jones, a former bank manager".
 _APPOSITION = (
-    r",\s+(?:the|a|an|its|their|[A-Z]\w*['\u2019]s)\s+(?:[\w-]+\s+){0,3}?"
+    r"[ \t]?,\s+(?:the|a|an|its|their|[A-Z]\w*[ \t]?['\u2019]s)\s+(?:[\w-]+\s+){0,3}?"
     rf"(?:{_ORG_NOUN}|maker)\b"
-    r"(?!['\u2019])(?!\s+(?:chief|head|boss|founder|executive|president|chair"
+    r"(?![ \t]?['\u2019])(?!\s+(?:chief|head|boss|founder|executive|president|chair"
     r"|[a-z]+(?:er|ee|or|ist|ian|man|woman|person)s?)\b)"
 )
 # How news introduces organisations: the noun just before the name, or before "such as" or
@@ -105,7 +105,7 @@ _APPOSITION = (
 _INTRODUCTIONS = (
     re.compile(
         rf"{_ORG_NOUN}[ \t]+(?:(?:such[ \t]+as|including)[ \t]+)?"
-        rf"(?P<names>{_LINE_NAME}(?:(?:,[ \t]*|[ \t]+and[ \t]+){_LINE_NAME})*)"
+        rf"(?P<names>{_LINE_NAME}(?:(?:[ \t]?,[ \t]*|[ \t]+and[ \t]+){_LINE_NAME})*)"
     ),
     re.compile(rf"(?P<names>{_LINE_NAME}){_APPOSITION}"),
     re.compile(

@@ -14,6 +14,7 @@ from eval.evaluate import (
     compare,
     compare_overall,
     load,
+    tokenised,
 )
 from eval.sections import SECTION_OF_TOPIC, SECTIONS, section_of
 from schemas.models import Entity, EntityType
@@ -70,6 +71,21 @@ def test_dev_set_spans_the_sections_and_ids_are_unique() -> None:
     assert len(articles) >= 40
     assert len({article.id for article in articles}) == len(articles)
     assert {article.section for article in articles} == set(SECTIONS)
+
+
+def test_tokenised_text_keeps_its_lines_and_sets_every_token_apart() -> None:
+    text = "AUGUSTA, Ga. (AP) \u2014 Musk's plan.\n\nHeroes' Square"
+    assert tokenised(text, spacy.blank("en").tokenizer) == (
+        "AUGUSTA , Ga. ( AP ) \u2014 Musk 's plan .\n\nHeroes ' Square"
+    )
+
+
+def test_a_tokenised_dev_file_keeps_its_labels() -> None:
+    path = DEV_FILES[0]
+    for plain, apart in zip(load(path), load(path, tokenise=True), strict=True):
+        assert apart.entities == plain.entities
+        assert apart.body.split() != plain.body.split()
+        assert apart.body.replace(" ", "") == plain.body.replace(" ", "")
 
 
 def test_the_bare_spacy_baseline_counts_each_distinct_span_of_a_scored_type_once() -> None:

@@ -531,3 +531,23 @@ def test_the_name_opening_the_lead_is_tagged_where_spacy_left_it_out(tagger: Tag
     assert [(e.name, e.type) for e in result.entities if e.type is EntityType.PERSON] == [
         ("Tiger Woods", EntityType.PERSON)
     ]
+
+
+def test_tokenised_text_gives_the_names_its_published_form_gives(tagger: Tagger) -> None:
+    """Corpora often give text with every token apart; names come out as they are written."""
+    published = (
+        "CAPE TOWN, South Africa (AP) \u2014 Elon Musk's SpaceX won a contract from the South "
+        "African National Space Agency on Monday, and the European People's Party welcomed it. "
+        "OpenAI, the maker of ChatGPT, was not involved. Exporters such as Toyota, Nintendo and "
+        "Sony gained."
+    )
+    tokenised = (
+        "CAPE TOWN , South Africa ( AP ) \u2014 Elon Musk 's SpaceX won a contract from the South "
+        "African National Space Agency on Monday , and the European People 's Party welcomed it . "
+        "OpenAI , the maker of ChatGPT , was not involved . Exporters such as Toyota , Nintendo "
+        "and Sony gained ."
+    )
+    types = entity_types(tagger, "SpaceX wins launch contract", published)
+    assert entity_types(tagger, "SpaceX wins launch contract", tokenised) == types
+    names = {"Cape Town", "Elon Musk", "European People's Party", "OpenAI", "Nintendo"}
+    assert names <= types.keys()
