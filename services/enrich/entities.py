@@ -3,9 +3,10 @@
 The steps, each a pure function of the mentions of one article:
 
 1. clean each mention: join what tokenised text sets apart ("Russia 's", "Housing ,"), trim
-   quotes and brackets, drop a possessive ("Russia's") and a leading "the"; drop junk: types outside `EntityType` (dates, numbers, money), spans without a letter
-   or an upper-case letter, single characters, spans across paragraphs or implausibly long, a
-   PERSON in capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name), "AI", and a span of
+   quotes and brackets, drop a possessive ("Russia's") and a leading "the"; drop junk: types
+   outside `EntityType` (dates, numbers, money), spans without a letter or an upper-case
+   letter, single characters, spans across paragraphs or implausibly long, a PERSON in
+   capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name), "AI", and a span of
    several words with a lower-case one that is no name particle ("Norris wins Dutch Grand
    Prix as Verstappen": spaCy read a sentence-case headline as one name);
 2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside),
