@@ -39,6 +39,7 @@ The last line printed is a JSON summary.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import sys
@@ -325,7 +326,7 @@ def load(path: Path, headlines: str | None = None, tokenise: bool = False) -> li
     lines = path.read_text(encoding="utf-8").splitlines()
     articles = [GoldArticle.model_validate_json(line) for line in lines if line.strip()]
     if tokenise:
-        tokenizer = spacy.blank("en").tokenizer
+        tokenizer = _english_tokenizer()
         articles = [
             article.model_copy(
                 update={
@@ -339,6 +340,12 @@ def load(path: Path, headlines: str | None = None, tokenise: bool = False) -> li
         return articles
     recase = in_title_case if headlines == "title" else str.upper
     return [article.model_copy(update={"title": recase(article.title)}) for article in articles]
+
+
+@functools.cache
+def _english_tokenizer() -> Tokenizer:
+    """spaCy's English tokenizer alone, built once for every file `load` tokenises."""
+    return spacy.blank("en").tokenizer
 
 
 def tokenised(text: str, tokenizer: Tokenizer) -> str:

@@ -27,15 +27,16 @@ def rules_digest(sources: Sequence[Traversable] | None = None) -> str:
     """The digest of the rule files in `sources` (default: `rule_sources()`), folders read
     through, by their paths from each source and their contents."""
     digest = hashlib.sha256()
-    found = (item for source in sources or rule_sources() for item in _rule_files(source))
+    found = (
+        item for source in sources or rule_sources() for item in _rule_files(source, source.name)
+    )
     for path, content in sorted(found):
         digest.update(path.encode())
         digest.update(hashlib.sha256(content).digest())  # fixed length: no path can run into it
     return digest.hexdigest()[:DIGEST_CHARS]
 
 
-def _rule_files(entry: Traversable, path: str = "") -> Iterator[tuple[str, bytes]]:
-    path = path or entry.name
+def _rule_files(entry: Traversable, path: str) -> Iterator[tuple[str, bytes]]:
     if entry.is_dir():
         for child in entry.iterdir():
             yield from _rule_files(child, f"{path}/{child.name}")
