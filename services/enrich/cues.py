@@ -28,18 +28,13 @@ import re
 from collections.abc import Iterator
 
 _SCORE = r"\d{1,3}\s*[-\u2013]\s*\d{1,3}"
-# A comma, an apostrophe and a full stop as published or as tokenised text sets them apart from
-# the word before ("Liverpool , who", "Dortmund 's striker", "6 . Newcastle").
-_COMMA = r"[ \t]?,"
-_APOSTROPHE = r"[ \t]?['\u2019]"
-_FULL_STOP = r"[ \t]?\."
 _ROLES = (
     r"(?:manager|head coach|coach|boss|striker|forward|midfielder|defender|goalkeeper|keeper"
     r"|captain|squad|bowlers|batters|batsmen|innings)"
 )
 _TEAM_AFTER = re.compile(
-    rf"(?:{_APOSTROPHE}s)?\s+{_ROLES}\b"
-    rf"|{_COMMA}\s+who\s+(?:are|were|have|drew|beat|sit|lie|stay|trail)\b"
+    rf"(?:['\u2019]s)?\s+{_ROLES}\b"
+    r"|,\s+who\s+(?:are|were|have|drew|beat|sit|lie|stay|trail)\b"
     r"|\s+(?:beat|beats|defeated|thrashed|edged|drew|levelled|equalised|equalized|trail|trailed)\b"
     rf"|\s+{_SCORE}(?![\d.])"
 )
@@ -66,7 +61,7 @@ _SIDE_LINES = tuple(
     for line in (
         rf"(?P<home>{_SIDE}){_LINE_SCORE}[ \t]+(?P<away>{_SIDE}){_LINE_SCORE}",
         rf"(?P<home>{_SIDE}){_VERSUS}(?P<away>{_SIDE})",
-        rf"(?:\d{{1,2}}(?:{_FULL_STOP})?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
+        rf"(?:\d{{1,2}}\.?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
     )
 )
 # No line of sides and numbers is longer, and a name on a longer one is not looked for there.
@@ -100,9 +95,9 @@ _LISTED_NAME = re.compile(_LINE_NAME)
 # a person's, which names the organisation as a possessive or as an attribute: "Smith, the
 # company's chief executive", "Jones, a former bank manager".
 _APPOSITION = (
-    rf"{_COMMA}\s+(?:the|a|an|its|their|[A-Z]\w*{_APOSTROPHE}s)\s+(?:[\w-]+\s+){{0,3}}?"
+    r",\s+(?:the|a|an|its|their|[A-Z]\w*['\u2019]s)\s+(?:[\w-]+\s+){0,3}?"
     rf"(?:{_ORG_NOUN}|maker)\b"
-    rf"(?!{_APOSTROPHE})(?!\s+(?:chief|head|boss|founder|executive|president|chair"
+    r"(?!['\u2019])(?!\s+(?:chief|head|boss|founder|executive|president|chair"
     r"|[a-z]+(?:er|ee|or|ist|ian|man|woman|person)s?)\b)"
 )
 # How news introduces organisations: the noun just before the name, or before "such as" or
@@ -110,7 +105,7 @@ _APPOSITION = (
 _INTRODUCTIONS = (
     re.compile(
         rf"{_ORG_NOUN}[ \t]+(?:(?:such[ \t]+as|including)[ \t]+)?"
-        rf"(?P<names>{_LINE_NAME}(?:(?:{_COMMA}[ \t]*|[ \t]+and[ \t]+){_LINE_NAME})*)"
+        rf"(?P<names>{_LINE_NAME}(?:(?:,[ \t]*|[ \t]+and[ \t]+){_LINE_NAME})*)"
     ),
     re.compile(rf"(?P<names>{_LINE_NAME}){_APPOSITION}"),
     re.compile(

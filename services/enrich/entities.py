@@ -2,11 +2,10 @@
 
 The steps, each a pure function of the mentions of one article:
 
-1. clean each mention: join what tokenised text sets apart ("Russia 's", "Housing ,"), trim
-   quotes and brackets, drop a possessive ("Russia's") and a leading "the"; drop junk: types
-   outside `EntityType` (dates, numbers, money), spans without a letter or an upper-case
-   letter, single characters, spans across paragraphs or implausibly long, a PERSON in
-   capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name), "AI", and a span of
+1. clean each mention: trim quotes and brackets, drop a possessive ("Russia's") and a leading
+   "the"; drop junk: types outside `EntityType` (dates, numbers, money), spans without a letter
+   or an upper-case letter, single characters, spans across paragraphs or implausibly long, a
+   PERSON in capitals alone (spaCy's "RL" out of "RFE/RL" is no one's name), "AI", and a span of
    several words with a lower-case one that is no name particle ("Norris wins Dutch Grand
    Prix as Verstappen": spaCy read a sentence-case headline as one name);
 2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside),
@@ -67,9 +66,6 @@ MAX_ENTITIES = 200
 _TYPES = {member.value: member for member in EntityType}
 _TRIM = "-\u2013\u2014\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ \t"
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
-# Tokenised text (as many corpora give it) writes a possessive and punctuation apart from
-# their words: "Elon Musk 's", "Heroes ' Square", "Ministry of Housing , Communities", "( 2 )".
-_DETACHED = re.compile("(?<=\\w) (?=['\u2019]s?(?: |$)|[,.)])|(?<=\\() ")
 # What spaCy takes into a span and no name holds: an aside after it, whole or cut short
 # ("Telecom Regulatory Authority of India (Trai", the acronym the text gives next), or a result
 # after a team or a driver: a match's score ("Borussia Dortmund 3-1", hyphen or en dash), a
@@ -154,7 +150,7 @@ def clean_name(text: str, label: EntityType | None = None) -> str | None:
     # across a line break is two names run together.
     if "\n" in text.strip():
         return None
-    name = _DETACHED.sub("", " ".join(text.split()))
+    name = " ".join(text.split())
     name = _TRAILING_RESULT.sub("", _TRAILING_ASIDE.sub("", name))
     minute = _TRAILING_PERSON_MINUTE if label is EntityType.PERSON else _TRAILING_MINUTE
     name = minute.sub("", name).strip(_TRIM)

@@ -3,8 +3,9 @@
 `Tagger` loads spaCy once and runs, per article: language detection (when the raw record has
 none), keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs
 on the headline (a title-case one written as a sentence: `headline.sentence_case`) and body
-joined, cut at `NER_MAX_CHARS`, with a wire's slug and dateline mended (`wire`); topics read the
-same text. spaCy's spans are mended where its models are known to slip, before
+joined, cut at `NER_MAX_CHARS`, with a wire's slug and dateline mended (`wire`) and
+punctuation that corpora set apart from its word put back (`spacing`); topics read the same
+text. spaCy's spans are mended where its models are known to slip, before
 `entities.resolve_entities` makes entities of them: no span crosses a line break, a name opening
 the lead that spaCy missed is looked for in the lead's first line alone, a PERSON takes
 in the given names just before it and the PERSON right after it, "Trinidad" and "Tobago" are one
@@ -66,6 +67,7 @@ from services.enrich.names import (
     names_a_party,
 )
 from services.enrich.places import gazetteer, name_key
+from services.enrich.spacing import attach_punctuation
 from services.enrich.topics import score_topics, vocabulary
 from services.enrich.wire import headline_apart, recase_dateline
 
@@ -190,7 +192,8 @@ class _Text:
 
 def _taggable(text: str) -> str:
     text = _INVISIBLE.sub("", _UNPRINTABLE.sub(" ", text))
-    return _SYMBOL_RUN.sub(lambda run: " " * len(run.group()), text).strip()
+    text = _SYMBOL_RUN.sub(lambda run: " " * len(run.group()), text)
+    return attach_punctuation(text).strip()
 
 
 def _paragraphs_apart(doc: Doc) -> Doc:

@@ -29,7 +29,7 @@ _DATELINE = re.compile(
     # the place, in capitals: "LONDON", "NEW YORK", "ST. LOUIS", "NEW DELHI/MUMBAI"
     rf"(?P<place>{_CAPITALS}(?:[ /]{_CAPITALS})*)"
     # its state or country and the date, the agency: ", Ga.", ", Kenya", ", March 4", " (AP)"
-    r"(?:[ ]?,[ ][^\n,()\u2013\u2014]{1,30}?){0,2}(?:[ ]\([^()\n]{1,30}\))?"
+    r"(?:,[ ][^\n,()\u2013\u2014]{1,30}?){0,2}(?:[ ]\([^()\n]{1,30}\))?"
     # and the dash after it, or an ISO date ending the line
     rf"(?:[ ]*{_DASH}{{1,2}}[ ]|[ ]+\d{{4}}-\d{{2}}-\d{{2}}[ ]*(?=\n|$))"
 )
