@@ -1,20 +1,20 @@
 """Tagging without Kafka: raw articles in, enriched articles out, in the same order.
 
-`Tagger` loads spaCy once and runs, per article: language detection (when the raw record has
-none), keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs
-on the headline (a title-case one written as a sentence: `headline.sentence_case`) and body
-joined, cut at `NER_MAX_CHARS`, with a wire's slug and dateline mended (`wire`) and
-punctuation that corpora set apart from its word put back (`spacing`); topics read the same
-text. spaCy's spans are mended where its models are known to slip, before
-`entities.resolve_entities` makes entities of them: no span crosses a line break, a name opening
-the lead that spaCy missed is looked for in the lead's first line alone, a PERSON takes
-in the given names just before it and the PERSON right after it, "Trinidad" and "Tobago" are one
-country and "Lagos, Nigeria" two places, a country or large city it did not tag at all is added
+`Tagger` loads spaCy once and runs, per article: language detection (when the raw record has none),
+keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs on the
+headline (a title-case one written as a sentence: `headline.sentence_case`) and body joined, cut at
+`NER_MAX_CHARS`, with a wire's slug and dateline mended (`wire`) and punctuation that corpora set
+apart from its word put back (`spacing`); topics read the same text. spaCy's spans are mended where
+its models are known to slip, before `entities.resolve_entities` makes entities of them: no span
+crosses a line break, a name opening the lead that spaCy missed is looked for in the lead's first
+line alone, a PERSON takes in the given names just before it and the PERSON right after it,
+"Trinidad" and "Tobago" are one country and "Lagos, Nigeria" two places, "Stoke" of
+"Stoke-on-Trent" is the town, a country or large city it did not tag at all is added
 (`places.Gazetteer.unlabelled_places`), and so are the sides of lines of results, fixtures and
-league tables ("Arsenal 2 Chelsea 1") and the names introduced as organisations' ("the
-streaming service Mubi"); a name the words around it show to be an organisation's is an ORG
-(`cues`: "Liverpool, who drew", "Everton v Liverpool", "analysts at Goodbody"), as is a club's
-or a party's ("Manchester City", "Real Madrid", "the Conservatives": `names`).
+league tables ("Arsenal 2 Chelsea 1") and the names introduced as organisations' ("the streaming
+service Mubi"); a name the words around it show to be an organisation's is an ORG (`cues`:
+"Liverpool, who drew", "Everton v Liverpool", "analysts at Goodbody"), as is a club's or a party's
+("Manchester City", "Real Madrid", "the Conservatives": `names`).
 """
 
 from __future__ import annotations
@@ -416,7 +416,13 @@ class Tagger:
           tagged "Madrid";
         - the words naming a party's members: "Liberal Democrats", of which it tagged
           "Democrats" (a NORP, which `_reads_as_organisation` makes the party's ORG).
+        And a place's whole name of which spaCy tagged a word, when the gazetteer knows it:
+        "Stoke" of "Stoke-on-Trent" (a club's name), "Burton" of "Burton-upon-Trent" (a
+        person's), "Provence" of "Aix-en-Provence".
         `text` is the doc's: a slice of it is what `Span.text` would join token by token."""
+        place = self._hyphenated_place(ent)
+        if place is not None:
+            return place.start_char, place.text, _GPE
         label, start = ent.label_, ent.start
         if label == _PERSON:
             start = _words_before(ent, MAX_GIVEN_NAMES, self._is_given_name)
@@ -428,8 +434,25 @@ class Tagger:
         start_char = ent.doc[start].idx
         return start_char, text[start_char : ent.end_char], label
 
+    def _hyphenated_place(self, ent: Span) -> Span | None:
+        """The hyphenated place name `ent` is part of, if the gazetteer knows it."""
+        doc, start, end = ent.doc, ent.start, ent.end
+        while start > 0 and _hyphen_joins(doc[start - 1], doc[start]):
+            start -= 1
+        while end < len(doc) and _hyphen_joins(doc[end - 1], doc[end]):
+            end += 1
+        whole = doc[start:end]
+        if len(whole) == len(ent) or name_key(whole.text) not in self._gazetteer.places:
+            return None
+        return whole
+
     def _is_given_name(self, token: Token) -> bool:
         return token.is_title and name_key(token.text) in self._given_names
+
+
+def _hyphen_joins(left: Token, right: Token) -> bool:
+    """Whether a hyphen with no space around it joins the two tokens into one word."""
+    return not left.whitespace_ and "-" in (left.text, right.text)
 
 
 def _words_before(ent: Span, most: int, belongs: Callable[[Token], bool]) -> int:

@@ -551,3 +551,20 @@ def test_tokenised_text_gives_the_names_its_published_form_gives(tagger: Tagger)
     assert entity_types(tagger, "SpaceX wins launch contract", tokenised) == types
     names = {"Cape Town", "Elon Musk", "European People's Party", "OpenAI", "Nintendo"}
     assert names <= types.keys()
+
+
+def test_a_hyphenated_place_is_named_whole(tagger: Tagger) -> None:
+    """spaCy tagged a word of it only, and gave it that word's type: "Stoke" a club, "Burton"
+    a person, "Provence" of "Aix-en-Provence" a region."""
+    found = entity_types(
+        tagger,
+        "Storms close roads",
+        "Flooding hit Stoke-on-Trent on Monday, and police in Burton-upon-Trent shut roads. "
+        "Fans in Aix-en-Provence watched Stoke City, whose Lagos-based owner met Trent "
+        "Alexander-Arnold.",
+    )
+    for place in ("Stoke-on-Trent", "Burton-upon-Trent", "Aix-en-Provence"):
+        assert found[place] is EntityType.GPE
+    assert found["Stoke City"] is EntityType.ORG
+    assert found["Trent Alexander-Arnold"] is EntityType.PERSON
+    assert not {"Stoke", "Burton", "Provence", "Lagos-based"} & found.keys()
