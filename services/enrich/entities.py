@@ -349,6 +349,7 @@ def _join_partial_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Gro
         # the first word of a headline's "McDavid hat-trick".
         candidates = _full_names_of(_lookups(group, label, gazetteer), full_names)
         candidates = candidates or _full_names_of(_given_name_lookups(group, label), full_names)
+        candidates = candidates or _full_names_of(_company_lookups(group, label), full_names)
         # "Tayyip Erdogan" may already be part of "Recep Tayyip Erdogan": count that once.
         targets = {id(target): target for target in map(_final(folded_into), candidates)}
         if len(targets) == 1:
@@ -429,6 +430,12 @@ def _given_name_lookups(group: _Group, label: EntityType) -> list[_Lookup]:
     """The given name a quote or a sports report goes by ("Tadej was stronger"), for a name
     spaCy too took for a person's: "Rogers" the company is not "Rogers Place"."""
     return [("given", group.words)] if label is EntityType.PERSON and len(group.words) == 1 else []
+
+
+def _company_lookups(group: _Group, label: EntityType) -> list[_Lookup]:
+    """The company a one-word name spaCy took for a person's may be short for, when it is no
+    person's name: "Santander" of "Santander UK"."""
+    return [("org", group.words)] if label is EntityType.PERSON and len(group.words) == 1 else []
 
 
 def _final(folded_into: dict[str, _Group]) -> Callable[[_Group], _Group]:

@@ -314,6 +314,32 @@ def test_company_short_name_joins_its_full_name(places: Gazetteer) -> None:
     assert [(e.name, e.mentions) for e in resolve_entities(mentions, places)] == [("Apple Inc.", 3)]
 
 
+def test_a_company_s_short_name_taken_for_a_person_s_joins_its_full_name(
+    places: Gazetteer,
+) -> None:
+    mentions = [
+        Mention("Santander UK", "ORG"),
+        Mention("Santander", "PERSON"),
+        Mention("Santander", "PERSON"),
+    ]
+    assert [(e.name, e.type, e.mentions) for e in resolve_entities(mentions, places)] == [
+        ("Santander UK", EntityType.ORG, 3)
+    ]
+
+
+def test_a_surname_joins_the_person_before_a_company_bearing_it(places: Gazetteer) -> None:
+    mentions = [
+        Mention("Elon Musk", "PERSON"),
+        Mention("Musk Foundation", "ORG"),
+        Mention("Musk", "PERSON"),
+    ]
+    found = {e.name: (e.type, e.mentions) for e in resolve_entities(mentions, places)}
+    assert found == {
+        "Elon Musk": (EntityType.PERSON, 2),
+        "Musk Foundation": (EntityType.ORG, 1),
+    }
+
+
 def test_surname_taken_for_a_place_joins_the_full_name(places: Gazetteer) -> None:
     mentions = [Mention("Wael Sawan", "PERSON"), Mention("Sawan", "GPE"), Mention("Sawan", "GPE")]
     assert [(e.name, e.type, e.mentions) for e in resolve_entities(mentions, places)] == [
