@@ -209,6 +209,28 @@ FACILITY_HEAD_WORDS = frozenset(
         "velodrome",
     }
 )
+# Head words of mountains, waters and islands, which spaCy called people's now and then ("Atlas
+# Mountains"). Not "bay" or "forest", which end clubs' names ("Tampa Bay", "Nottingham Forest").
+NATURAL_FEATURE_HEAD_WORDS = frozenset(
+    {
+        "canal",
+        "channel",
+        "coast",
+        "desert",
+        "glacier",
+        "hills",
+        "island",
+        "islands",
+        "mountains",
+        "ocean",
+        "peninsula",
+        "river",
+        "sea",
+        "strait",
+        "valley",
+        "volcano",
+    }
+)
 # Those that vote FAC: not "centre" and "center", which head think-tanks' names as often
 # ("Center for American Progress").
 _BUILDING_HEAD_WORDS = FACILITY_HEAD_WORDS - {"center", "centre"}
@@ -254,7 +276,8 @@ def names_a_party(name: str) -> bool:
 
 def looks_like(name: str, given: Collection[str]) -> EntityType | None:
     """ORG for a name headed by an organisation word, PERSON for a given name first, FAC for a
-    building's head word after no given name, or None."""
+    building's head word after no given name, LOC for a mountain's, a water's or an island's,
+    or None."""
     words = name.replace("&", " & ").split()
     if len(words) < 2:
         return None
@@ -273,6 +296,8 @@ def looks_like(name: str, given: Collection[str]) -> EntityType | None:
         return EntityType.PERSON
     if head in _BUILDING_HEAD_WORDS and not given_first:
         return EntityType.FAC  # "Arsenio Hall" is a person
+    if head in NATURAL_FEATURE_HEAD_WORDS:
+        return EntityType.LOC
     return None
 
 

@@ -33,6 +33,11 @@ GIVEN = frozenset({"jafar", "erling", "us", "johnson", "arsenio"})
         ("Yasukuni Shrine", EntityType.FAC),
         ("Arsenio Hall", None),  # a person whose surname is a building's head word
         ("Barbican Centre", None),  # "Center for American Progress" is a think-tank
+        ("Atlas Mountains", EntityType.LOC),
+        ("Irish Sea", EntityType.LOC),
+        ("Outer Hebrides Islands", EntityType.LOC),
+        ("Nottingham Forest", None),  # a club's name; so is "Tampa Bay"
+        ("Tampa Bay", None),
         ("Panahi", None),  # one word says nothing
         ("Isle of Lewis", None),
     ],
