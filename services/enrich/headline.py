@@ -35,7 +35,10 @@ def sentence_case(title: str, body: str) -> str:
     # A word in lower case is none of the body's names, so it says sentence case unread.
     if any(map(str.islower, longer)):
         return title
-    written = {without_possessive(word) for word in _WORD.findall(body)}
+    # A hyphenated word's parts are words too: "Chicago-based" writes "Chicago" with a capital.
+    written = {
+        without_possessive(part) for word in _WORD.findall(body) for part in _with_parts(word)
+    }
     names = {word for word in written if word[:1].isupper() and word.lower() not in written}
     words = [word for word in longer if word not in names]
     capitalised = sum(word[:1].isupper() for word in words)
@@ -44,9 +47,15 @@ def sentence_case(title: str, body: str) -> str:
     return _WORD.sub(lambda word: _recased(word[0], names), title)
 
 
+def _with_parts(word: str) -> list[str]:
+    return [word, *word.split("-")] if "-" in word else [word]
+
+
 def _recased(word: str, names: set[str]) -> str:
     if without_possessive(word) in names:
         return word
+    if "-" in word:  # "Chicago-Area" is "Chicago-area" when the body names only "Chicago"
+        return "-".join(_recased(part, names) for part in word.split("-"))
     # A headline in capitals only ("JAPAN GET LUCKY WIN") names "Japan" as the body does.
     titled = word[:1] + word[1:].lower()
     return titled if word.isupper() and without_possessive(titled) in names else word.lower()

@@ -51,3 +51,18 @@ def test_function_words_in_lower_case_do_not_hide_title_case() -> None:
         sentence_case("Chancellor Faces Backlash from Labour MPs over Welfare Cuts", body)
         == "chancellor faces backlash from Labour MPs over welfare cuts"
     )
+
+
+def test_a_hyphenated_word_keeps_the_capital_of_the_name_it_holds() -> None:
+    body = (
+        "The lawmakers approved a rescue for transit in the Chicago area, and a Lagos-based broker "
+        "bought a stake in an anti-graft fund. Coca-Cola raised prices."
+    )
+    assert (
+        sentence_case("Lawmakers Approve Rescue for Chicago-Area Transit", body)
+        == "lawmakers approve rescue for Chicago-area transit"
+    )
+    assert (
+        sentence_case("Lagos-Based Broker Buys Stake in Anti-Graft Fund as Coca-Cola Rises", body)
+        == "Lagos-based broker buys stake in anti-graft fund as Coca-Cola rises"
+    )
