@@ -7,8 +7,8 @@ headline (a title-case one written as a sentence: `headline.sentence_case`) and 
 apart from its word put back (`spacing`); topics read the same text. spaCy's spans are mended where
 its models are known to slip, before `entities.resolve_entities` makes entities of them: no span
 crosses a line break, a name opening the lead that spaCy missed is looked for in the lead's first
-line alone, a PERSON takes in the given names just before it and the PERSON right after it,
-"Trinidad" and "Tobago" are one country and "Lagos, Nigeria" two places, "Stoke" of
+line alone, a PERSON takes in the given names just before it, the surname after it and the PERSON
+right after it, "Trinidad" and "Tobago" are one country and "Lagos, Nigeria" two places, "Stoke" of
 "Stoke-on-Trent" is the town, a country or large city it did not tag at all is added
 (`places.Gazetteer.unlabelled_places`), and so are the sides of lines of results, fixtures and
 league tables ("Arsenal 2 Chelsea 1") and the names introduced as organisations' ("the streaming
@@ -61,6 +61,8 @@ from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
 from services.enrich.names import (
     CLUB_BEFORE_TOWN,
+    FACILITY_HEAD_WORDS,
+    ORG_HEAD_WORDS,
     given_names,
     looks_like,
     names_a_club,
@@ -340,7 +342,13 @@ class Tagger:
         # A side's words stand for the side only: "Paris" of "Paris St Germain 2".
         ents = [ent for ent in doc.ents if not _inside_a_side(ent, sides)]
         spans = _adjacent_spans_joined(
-            [part for ent in ents for part in self._places_apart(self._widened(ent, text.joined))],
+            [
+                part
+                for ent in ents
+                for part in self._places_apart(
+                    self._widened(ent, text.joined, text.lower_case_words)
+                )
+            ],
             text.joined,
             self._gazetteer.countries,
         )
@@ -408,10 +416,14 @@ class Tagger:
         starts = itertools.accumulate((len(part) + 2 for part in parts[:-1]), initial=start)
         return [(part_start, part, label) for part_start, part in zip(starts, parts, strict=True)]
 
-    def _widened(self, ent: Span, text: str) -> tuple[int, str, str]:
-        """The span, with the words before it that spaCy left outside the name:
+    def _widened(
+        self, ent: Span, text: str, lower_case_words: Collection[str]
+    ) -> tuple[int, str, str]:
+        """The span, with the words around it that spaCy left outside the name:
         - a PERSON's given names: its small model often tagged "Pogacar" of "Tadej Pogacar"
           when the first name is foreign (the medium one, used now, did not on the dev set);
+        - the surname after a PERSON of one or two words: the medium one tagged "Jesse" of
+          "Jesse Klaver said" and "Francisco Solano" of "Francisco Solano López";
         - a club's word before a place, which makes it an ORG: "Real Madrid", of which spaCy
           tagged "Madrid";
         - the words naming a party's members: "Liberal Democrats", of which it tagged
@@ -423,16 +435,18 @@ class Tagger:
         place = self._hyphenated_place(ent)
         if place is not None:
             return place.start_char, place.text, _GPE
-        label, start = ent.label_, ent.start
+        label, start, end = ent.label_, ent.start, ent.end
         if label == _PERSON:
             start = _words_before(ent, MAX_GIVEN_NAMES, self._is_given_name)
+            if len(ent) <= MAX_GIVEN_NAMES and ent[-1].is_alpha:
+                end = _words_after(ent, 1, lambda token: _is_surname(token, lower_case_words))
         elif label in _PLACE_LABELS:
             start = _words_before(ent, 1, _is_club_word)
             label = _ORG if start < ent.start else label
         elif label == _NORP and names_a_party(ent.text):
             start = _words_before(ent, MAX_PARTY_WORDS, _is_party_word)
-        start_char = ent.doc[start].idx
-        return start_char, text[start_char : ent.end_char], label
+        start_char, end_char = ent.doc[start].idx, ent.doc[start:end].end_char
+        return start_char, text[start_char:end_char], label
 
     def _hyphenated_place(self, ent: Span) -> Span | None:
         """The hyphenated place name `ent` is part of, if the gazetteer knows it."""
@@ -448,6 +462,35 @@ class Tagger:
 
     def _is_given_name(self, token: Token) -> bool:
         return token.is_title and name_key(token.text) in self._given_names
+
+
+def _words_after(ent: Span, most: int, belongs: Callable[[Token], bool]) -> int:
+    """The index after the last of the `most` tokens at most, right after `ent` and a single
+    space, in no entity, that `belongs` takes into its name (`ent.end` when there is none)."""
+    end = ent.end
+    while end < min(len(ent.doc), ent.end + most):
+        after, before = ent.doc[end], ent.doc[end - 1]
+        if before.whitespace_ != " " or after.ent_type or not belongs(after):
+            break
+        end += 1
+    return end
+
+
+def _is_surname(token: Token, lower_case_words: Collection[str]) -> bool:
+    """A word that may end a person's name: in title case, no stop word, no word the text also
+    writes in lower case, no organisation's or building's head word, and no name right after
+    it ("Augusta Mayor Garnett Johnson": a title between two names)."""
+    key = token.lower_
+    following = token.nbor() if token.i + 1 < len(token.doc) else None
+    return (
+        token.is_title
+        and token.is_alpha
+        and not token.is_stop
+        and key not in lower_case_words
+        and key not in ORG_HEAD_WORDS
+        and key not in FACILITY_HEAD_WORDS
+        and not (following is not None and token.whitespace_ and following.is_title)
+    )
 
 
 def _hyphen_joins(left: Token, right: Token) -> bool:

@@ -568,3 +568,18 @@ def test_a_hyphenated_place_is_named_whole(tagger: Tagger) -> None:
     assert found["Stoke City"] is EntityType.ORG
     assert found["Trent Alexander-Arnold"] is EntityType.PERSON
     assert not {"Stoke", "Burton", "Provence", "Lagos-based"} & found.keys()
+
+
+def test_a_surname_spacy_left_out_ends_the_person_s_name(tagger: Tagger) -> None:
+    found = entity_types(
+        tagger,
+        "Series based on Argentine comic",
+        "The series is based on the 1950s comic by Héctor Germán Oesterheld and Francisco "
+        "Solano López. Interior Cabinet Secretary Kipchumba Murkomen said the judgment tied "
+        "his hands. Augusta Mayor Garnett Johnson said the city would help.",
+    )
+    for person in ("Héctor Germán Oesterheld", "Francisco Solano López", "Kipchumba Murkomen"):
+        assert found[person] is EntityType.PERSON
+    # A title between two names is neither's surname.
+    assert found["Garnett Johnson"] is EntityType.PERSON
+    assert not [name for name in found if "Mayor" in name]
