@@ -93,12 +93,20 @@ _LINE_NAME = rf"(?<![\w&'.\u2019-]){_WORD}(?:[ \t]+{_WORD}){{0,5}}"
 _LISTED_NAME = re.compile(_LINE_NAME)
 # An apposition: "OpenAI, the maker of ChatGPT", "Emirates, Dubai's state-owned airline"; not
 # a person's, which names the organisation as a possessive or as an attribute: "Smith, the
-# company's chief executive", "Jones, a former bank manager".
+# company's chief executive", "Jones, a former bank manager"; and not a clause saying who said
+# what: "Sales rose in Germany, the company said" names no company Germany.
+_REPORTING_VERBS = (
+    r"said|says|added|adds|told|tells|reported|reports|announced|announces|stated|states"
+    r"|confirmed|confirms|noted|notes|warned|warns|wrote|writes|explained|explains|estimated"
+    r"|estimates|expects|expected|predicted|predicts|forecast|forecasts|revealed|reveals"
+    r"|disclosed|discloses|argued|argues|claimed|claims|insisted|insists|acknowledged|admitted"
+)
 _APPOSITION = (
     r",\s+(?:the|a|an|its|their|[A-Z]\w*['\u2019]s)\s+(?:[\w-]+\s+){0,3}?"
     rf"(?:{_ORG_NOUN}|maker)\b"
     r"(?!['\u2019])(?!\s+(?:chief|head|boss|founder|executive|president|chair"
     r"|[a-z]+(?:er|ee|or|ist|ian|man|woman|person)s?)\b)"
+    rf"(?!\s+(?:{_REPORTING_VERBS})\b)"
 )
 # How news introduces organisations: the noun just before the name, or before "such as" or
 # "including" and a list of names; an apposition after it; an analyst's firm; a party.
