@@ -403,7 +403,13 @@ class Tagger:
             person = label == _PERSON and looks_like(name, self._given_names) is EntityType.PERSON
             if not person and reads_as_match_line(joined, start, end):
                 return True
-        return label in _MISREAD_ORG_LABELS and text.introduces_organisation(start, end)
+        # Nor is a country a company, whatever noun it follows ("oil exporters such as Saudi
+        # Arabia"); "Emirates", an airline's name, is only the last word of one.
+        return (
+            label in _MISREAD_ORG_LABELS
+            and key not in self._gazetteer.countries
+            and text.introduces_organisation(start, end)
+        )
 
     def _places_apart(self, span: tuple[int, str, str]) -> list[tuple[int, str, str]]:
         """A place span as the places it lists: spaCy read "Lagos, Nigeria" as one."""

@@ -583,3 +583,15 @@ def test_a_surname_spacy_left_out_ends_the_person_s_name(tagger: Tagger) -> None
     # A title between two names is neither's surname.
     assert found["Garnett Johnson"] is EntityType.PERSON
     assert not [name for name in found if "Mayor" in name]
+
+
+def test_a_country_is_no_company_whatever_noun_goes_before_it(tagger: Tagger) -> None:
+    found = entity_types(
+        tagger,
+        "Oil producers agree to cut output",
+        "Major oil exporters such as Saudi Arabia and Russia agreed to cut output. A deal with "
+        "Chile, a major copper exporter, was signed. Emirates, Dubai's state-owned airline, "
+        "carried 55 million passengers.",
+    )
+    assert found["Saudi Arabia"] is found["Russia"] is found["Chile"] is EntityType.GPE
+    assert found["Emirates"] is EntityType.ORG  # the last word of a country's name only
