@@ -120,9 +120,10 @@ _GPE = EntityType.GPE.value
 _PERSON = EntityType.PERSON.value
 _NORP = EntityType.NORP.value
 _ORG = EntityType.ORG.value
-# What spaCy has called companies it did not know.
-_MISREAD_ORG_LABELS = frozenset(EntityType) - {
-    EntityType.ORG,
+# What spaCy has called the companies a text introduces as such: an ORG, which a place's vote
+# would outvote ("the carmaker Toyota": Toyota is a city too), or a guess at another type for
+# one it did not know.
+_INTRODUCED_ORG_LABELS = frozenset(EntityType) - {
     EntityType.EVENT,
     EntityType.LAW,
     EntityType.LANGUAGE,
@@ -406,7 +407,7 @@ class Tagger:
         # Nor is a country a company, whatever noun it follows ("oil exporters such as Saudi
         # Arabia"); "Emirates", an airline's name, is only the last word of one.
         return (
-            label in _MISREAD_ORG_LABELS
+            label in _INTRODUCED_ORG_LABELS
             and key not in self._gazetteer.countries
             and text.introduces_organisation(start, end)
         )

@@ -595,3 +595,15 @@ def test_a_country_is_no_company_whatever_noun_goes_before_it(tagger: Tagger) ->
     )
     assert found["Saudi Arabia"] is found["Russia"] is found["Chile"] is EntityType.GPE
     assert found["Emirates"] is EntityType.ORG  # the last word of a country's name only
+
+
+def test_a_company_introduced_as_one_outvotes_its_name_s_other_readings(tagger: Tagger) -> None:
+    """spaCy's one ORG vote lost to the city the gazetteer knows (Toyota City) and to the
+    given name that opens a person's name (Eli)."""
+    found = entity_types(
+        tagger,
+        "Carmakers and drugmakers report",
+        "The Japanese carmaker Toyota said sales in China fell, while the US drugmaker Eli "
+        "Lilly raised its forecast.",
+    )
+    assert found["Toyota"] is found["Eli Lilly"] is EntityType.ORG
