@@ -82,7 +82,8 @@ _ORG_NOUN = (
     r"|banks?|lenders?|insurers?|carriers?|airlines?|(?:car|auto|chip|drug)makers?"
     r"|manufacturers?|brands?|chains?|start-?ups?|operators?|newspapers?|networks?"
     r"|conglomerates?|giants?|exchanges?|regulators?|agency|agencies|unions?|funds?|studios?"
-    r"|outlets?|websites?|apps?|exporters?|importers?|suppliers?|ventures?|bands?)"
+    r"|outlets?|websites?|apps?|exporters?|importers?|suppliers?|ventures?|bands?|brokerages?"
+    r"|consultanc(?:y|ies))"
 )
 # A name of six words at most, on one line, from a word's start: found by a scan of the whole
 # text, which a name of any length would make quadratic in a hostile run of capitalised words.
@@ -118,7 +119,8 @@ _INTRODUCTIONS = (
     re.compile(rf"(?P<names>{_LINE_NAME}){_APPOSITION}"),
     re.compile(
         r"(?<![\w-])(?:[Aa]nalysts?|[Ee]conomists?|[Ss]trategists?)[ \t]+at[ \t]+"
-        rf"(?P<names>{_LINE_NAME})"
+        # not where the firm comes after its town: "analysts at London brokerage Peel Hunt"
+        rf"(?P<names>{_LINE_NAME})(?![\w&'\u2019-]|[ \t]+{_ORG_NOUN})"
     ),
     re.compile(rf"(?P<names>{_LINE_NAME})[ \t]+party\b"),
 )

@@ -143,6 +143,8 @@ def test_the_sides_of_each_line_of_sides_and_numbers_are_found_by_their_place_on
         ("Rumours named the Irish band U2.", "U2"),
         ("The populist Sanseito party gained seats.", "Sanseito"),
         ("Orban, whose Fidesz party has governed since 2010, spoke.", "Fidesz"),
+        ("Analysts at London brokerage Peel Hunt said so.", "Peel Hunt"),
+        ("Analysts at the consultancy Wood Mackenzie said so.", "Wood Mackenzie"),
     ],
 )
 def test_an_organisation_introduced_as_one(sentence: str, name: str) -> None:
@@ -163,6 +165,9 @@ def test_an_organisation_introduced_as_one(sentence: str, name: str) -> None:
         ("The company said Monday that it had won.", "Monday"),
         ("The company\n\nMonday came.", "Monday"),  # a name is on the noun's line
         ("The Labour Party said no.", "Labour"),  # a party's own name
+        # the firm's town or nation before its noun
+        ("Analysts at London brokerage Peel Hunt said so.", "London"),
+        ("Economists at Dutch bank ING expect a cut.", "Dutch"),
         # who said what, after the name: no apposition
         ("Sales rose 5% in Germany, the company said on Monday.", "Germany"),
         ("Profits fell in France, the firm added.", "France"),
