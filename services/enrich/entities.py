@@ -68,10 +68,13 @@ _TRIM = "-\u2013\u2014\"'\u201c\u201d\u2018\u2019\u00ab\u00bb()[]{}<>,;:!?*_|#~ 
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 # What spaCy takes into a span and no name holds: an aside after it, whole or cut short
 # ("Telecom Regulatory Authority of India (Trai", the acronym the text gives next), or a result
-# after a team or a driver: a match's score ("Borussia Dortmund 3-1", hyphen or en dash), a
-# race time or gap ("McLaren 1:28:47.213", "Alpine +3.904").
+# after a team or a player: a match's score ("Borussia Dortmund 3-1", hyphen or en dash), a
+# tennis match's sets and tie-breaks ("Steffi Graf 6-4 6-3", "Sampras 7-6 (7-3) 6-4"), a race
+# time or gap ("McLaren 1:28:47.213", "Alpine +3.904"), and a comma after it ("Welbeck 9,").
 _TRAILING_ASIDE = re.compile(r"\s*\([^()]*\)?$")
-_TRAILING_RESULT = re.compile(rf"\s+(?:\d+\s*[-\u2013]\s*\d+|{RACE_TIME})$")
+_TRAILING_RESULT = re.compile(
+    rf"(?:\s+(?:\d+\s*[-\u2013]\s*\d+|\(\d+(?:\s*[-\u2013]\s*\d+)?\)|{RACE_TIME}))+,?$|,$"
+)
 # A scorer's minute ("Salah 41", "Welbeck 9"): no person's name ends in a number. Other names may
 # ("Channel 4", "Paris 2024", "Blink 182"), but not in a minute's two digits ("Isak 78").
 _TRAILING_MINUTE = re.compile(r"\s+\d{2}$")

@@ -262,6 +262,9 @@ def test_junk_spans_are_dropped(places: Gazetteer) -> None:
         ("Galaxy\n\nLionel Messi", None),
         ("the Party for Freedom of", "Party for Freedom"),
         ("Procter and", "Procter"),
+        ("Steffi Graf 6-4 6-3", "Steffi Graf"),  # a tennis match's sets
+        ("Sampras 7-6 (7-3) 6-4", "Sampras"),
+        ("Borussia Dortmund 3-1,", "Borussia Dortmund"),
     ],
 )
 def test_clean_name(text: str, expected: str | None) -> None:
@@ -281,6 +284,7 @@ def test_a_common_word_is_a_name_once_it_is_written_as_one_outside_a_sentence_s_
 
 def test_a_person_s_name_never_ends_in_a_number() -> None:
     assert clean_name("Welbeck 9", EntityType.PERSON) == "Welbeck"
+    assert clean_name("Welbeck 9,", EntityType.PERSON) == "Welbeck"  # a list of scorers
     assert clean_name("Channel 4", EntityType.ORG) == "Channel 4"
 
 
