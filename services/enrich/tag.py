@@ -71,7 +71,7 @@ from services.enrich.names import (
 from services.enrich.places import gazetteer, name_key
 from services.enrich.spacing import attach_punctuation
 from services.enrich.topics import score_topics, vocabulary
-from services.enrich.wire import headline_apart, recase_dateline
+from services.enrich.wire import headline_apart, recase_dateline, without_line_numbers
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,8 @@ class _Text:
     @classmethod
     def of(cls, article: RawArticle) -> _Text:
         # A feed item may carry its text only as a summary.
-        body = recase_dateline(_taggable((article.body or article.summary)[:NER_MAX_CHARS]))
+        body = _taggable((article.body or article.summary)[:NER_MAX_CHARS])
+        body = without_line_numbers(recase_dateline(body))
         title = sentence_case(headline_apart(_taggable(article.title[:NER_MAX_CHARS])), body)
         return cls(title=title, body=cut_at_word(body, max(0, NER_MAX_CHARS - len(title) - 2)))
 

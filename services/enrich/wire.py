@@ -8,6 +8,9 @@
   "TOKYO 2025-06-03" on a line of its own. Its place in capitals came out as a name in capitals
   ("LONDON"), or as none ("AUGUSTA"); it is written as a name ("Augusta", "New York").
 
+- **A number and a dash opening a line of results**: a seed's or a rank's, "1 - Pete Sampras
+  (U.S.) beat ...". spaCy tagged no name after it (it did after "1. "); it becomes spaces.
+
 Every character keeps its place, so offsets into the text stay right.
 """
 
@@ -34,6 +37,7 @@ _DATELINE = re.compile(
     rf"(?:[ ]*{_DASH}{{1,2}}[ ]|[ ]+\d{{4}}-\d{{2}}-\d{{2}}[ ]*(?=\n|$))"
 )
 _CAPITALISED_WORD = re.compile(r"[A-Z]+")
+_LINE_NUMBER = re.compile(rf"^\d{{1,3}}[ ]{_DASH}[ ](?=[A-Z])", re.MULTILINE)
 
 
 def headline_apart(title: str) -> str:
@@ -49,6 +53,11 @@ def recase_dateline(body: str) -> str:
     start, end = match.span("place")
     place = _CAPITALISED_WORD.sub(lambda word: word[0][0] + word[0][1:].lower(), body[start:end])
     return body[:start] + place + body[end:]
+
+
+def without_line_numbers(body: str) -> str:
+    """`body` with spaces for the number and dash that open a line of results."""
+    return _LINE_NUMBER.sub(lambda number: " " * len(number[0]), body)
 
 
 def _as_line_breaks(match: re.Match[str]) -> str:

@@ -607,3 +607,14 @@ def test_a_company_introduced_as_one_outvotes_its_name_s_other_readings(tagger: 
         "Lilly raised its forecast.",
     )
     assert found["Toyota"] is found["Eli Lilly"] is EntityType.ORG
+
+
+def test_a_name_after_a_seed_s_number_and_dash_is_tagged(tagger: Tagger) -> None:
+    found = entity_types(
+        tagger,
+        "Tennis results",
+        "Results of first round matches on Wednesday:\n\n"
+        "1 - Pete Sampras (U.S.) beat Jimy Szymanski (Venezuela) 6-2 6-3 6-2\n\n"
+        "2 - Monica Seles (U.S.) beat Nathalie Tauziat (France) 6-1 6-0",
+    )
+    assert found["Pete Sampras"] is found["Monica Seles"] is EntityType.PERSON

@@ -1,8 +1,9 @@
-"""What wire copy writes around a story: a slug before the headline, a dateline before the lead."""
+"""What wire copy writes around a story: a slug before the headline, a dateline before the lead,
+a seed's number before a line of results."""
 
 import pytest
 
-from services.enrich.wire import headline_apart, recase_dateline
+from services.enrich.wire import headline_apart, recase_dateline, without_line_numbers
 
 
 @pytest.mark.parametrize(
@@ -60,3 +61,20 @@ def test_a_dateline_s_place_is_written_as_a_name(body: str, recased: str) -> Non
 )
 def test_a_lead_without_a_dateline_is_left_as_written(body: str) -> None:
     assert recase_dateline(body) == body
+
+
+def test_a_seed_s_number_and_dash_opening_a_line_of_results_become_spaces() -> None:
+    body = (
+        "Results on Wednesday:\n"
+        "1 - Pete Sampras (U.S.) beat Jimy Szymanski (Venezuela) 6-2 6-3 6-2\n"
+        "Goran Ivanisevic (Croatia) beat Andrei Olhovskiy (Russia) 6-4 6-3\n"
+        "Arsenal 1 - 0 Chelsea\n"
+        "2 - 1 was the score."
+    )
+    cleaned = without_line_numbers(body)
+    assert (
+        cleaned.splitlines()[1]
+        == "    Pete Sampras (U.S.) beat Jimy Szymanski (Venezuela) 6-2 6-3 6-2"
+    )
+    assert cleaned.splitlines()[2:] == body.splitlines()[2:]
+    assert len(cleaned) == len(body)
