@@ -47,11 +47,16 @@ _TEAM_BEFORE = re.compile(
     rf"|(?<![\d.]){_SCORE})"
     r"\s+(?:the\s+)?$"
 )
-# A side's name within a line: "Brighton & Hove Albion", "Paris St-Germain".
-_SIDE = r"[A-Z][\w&'.\u2019-]*(?:[ \t]+(?:&|[A-Z][\w&'.\u2019-]*))*"
-# A side's score, and its scorers after it: "Milan 1 (Leao 55) Paris St Germain 2 (Dembele 31)".
-_LINE_SCORE = r"[ \t]+\d{1,3}(?:[ \t]+\([^()\n]{0,80}\))?"
+# A side's name within a line: "Brighton & Hove Albion", "Paris St-Germain", "St. Johnstone"; a
+# full stop ends a sentence, not a name.
+_SIDE_WORD = r"[A-Z](?:[\w&'.\u2019-]*[\w&'\u2019-])?"
+_SIDE = rf"{_SIDE_WORD}(?:[ \t]+(?:&|{_SIDE_WORD}))*"
+# A side's score, and its scorers after it: "Milan 1 (Leao 55) Paris St Germain 2 (Dembele 31)";
+# a cricket side's runs, wickets and bowlers: "Surrey 298-6 dec (A. Stewart 88, G. Butcher 61)".
+_LINE_SCORE = r"[ \t]+\d{1,3}(?:-\d{1,2})?(?:[ \t]+dec)?(?:[ \t]+\([^()\n]{0,80}\))?"
 _VERSUS = r"[ \t]+(?:v|vs\.?)[ \t]+"
+# Where a match was played, before its line: "At The Oval: Surrey 298-6 v Warwickshire."
+_VENUE = r"(?:At[ \t]+[^:\n]{1,40}:[ \t]+)?"
 _TABLE_NUMBERS = r"(?:[ \t]+[-+]?\d{1,3}){6,}"
 # Lines that are nothing but sides and numbers: a result, a fixture, a row of a league table
 # ("3. Manchester City 24 15 4 5 51 26 49": six numbers or more, where a golfer's four rounds and
@@ -60,7 +65,8 @@ _SIDE_LINES = tuple(
     re.compile(rf"^[ \t]*{line}[ \t]*$", re.MULTILINE)
     for line in (
         rf"(?P<home>{_SIDE}){_LINE_SCORE}[ \t]+(?P<away>{_SIDE}){_LINE_SCORE}",
-        rf"(?P<home>{_SIDE}){_VERSUS}(?P<away>{_SIDE})",
+        rf"{_VENUE}(?P<home>{_SIDE})(?:{_LINE_SCORE})?{_VERSUS}(?P<away>{_SIDE})"
+        rf"(?:{_LINE_SCORE})?\.?",
         rf"(?:\d{{1,2}}\.?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
     )
 )

@@ -176,3 +176,13 @@ def test_an_organisation_introduced_as_one(sentence: str, name: str) -> None:
 )
 def test_a_person_or_place_beside_an_organisation_noun_is_not_one(sentence: str, name: str) -> None:
     assert not read_org(sentence, name)
+
+
+def test_the_sides_of_a_cricket_scorecard_s_lines_are_found() -> None:
+    card = (
+        "Scores on the first day of four-day county matches:\n"
+        "At The Oval: Surrey 298-6 (A. Stewart 88, G. Butcher 61) v Warwickshire.\n"
+        "At Chester-le-Street: Durham 212 (J. Morris 72; A. Kumble 4-61) v Northamptonshire 45-1."
+    )
+    sides = [name for _, name in match_line_sides(card)]
+    assert sides == ["Surrey", "Warwickshire", "Durham", "Northamptonshire"]
