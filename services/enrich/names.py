@@ -210,11 +210,11 @@ FACILITY_HEAD_WORDS = frozenset(
     }
 )
 # Head words of mountains, waters and islands, which spaCy called people's now and then ("Atlas
-# Mountains"). Not "bay" or "forest", which end clubs' names ("Tampa Bay", "Nottingham Forest").
+# Mountains"). Not "bay" or "forest", which end clubs' names ("Tampa Bay", "Nottingham Forest"),
+# nor "channel", which ends broadcasters' ("Discovery Channel").
 NATURAL_FEATURE_HEAD_WORDS = frozenset(
     {
         "canal",
-        "channel",
         "coast",
         "desert",
         "glacier",

@@ -3,18 +3,19 @@
 `Tagger` loads spaCy once and runs, per article: language detection (when the raw record has none),
 keywords, and for English (or undetermined) text named entities and IPTC topics. NER runs on the
 headline (a title-case one written as a sentence: `headline.sentence_case`) and body joined, cut at
-`NER_MAX_CHARS`, with a wire's slug and dateline mended (`wire`) and punctuation that corpora set
-apart from its word put back (`spacing`); topics read the same text. spaCy's spans are mended where
-its models are known to slip, before `entities.resolve_entities` makes entities of them: no span
-crosses a line break, a name opening the lead that spaCy missed is looked for in the lead's first
-line alone, a PERSON takes in the given names just before it, the surname after it and the PERSON
-right after it, "Trinidad" and "Tobago" are one country and "Lagos, Nigeria" two places, "Stoke" of
-"Stoke-on-Trent" is the town, a country or large city it did not tag at all is added
-(`places.Gazetteer.unlabelled_places`), and so are the sides of lines of results, fixtures and
-league tables ("Arsenal 2 Chelsea 1") and the names introduced as organisations' ("the streaming
-service Mubi"); a name the words around it show to be an organisation's is an ORG (`cues`:
-"Liverpool, who drew", "Everton v Liverpool", "analysts at Goodbody"), as is a club's or a party's
-("Manchester City", "Real Madrid", "the Conservatives": `names`).
+`NER_MAX_CHARS`, with a wire's slug, dateline and results' seed numbers mended (`wire`) and
+punctuation that corpora set apart from its word put back (`spacing`); topics read the same text.
+spaCy's spans are mended where its models are known to slip, before `entities.resolve_entities`
+makes entities of them: no span crosses a line break, a name opening the lead that spaCy missed is
+looked for in the lead's first line alone, a PERSON takes in the given names just before it, the
+surname after it and the PERSON right after it, "Trinidad" and "Tobago" are one country and "Lagos,
+Nigeria" two places, "Stoke" of "Stoke-on-Trent" is the town, a country or large city it did not
+tag at all is added (`places.Gazetteer.unlabelled_places`), and so are the sides of lines of
+results, fixtures and league tables ("Arsenal 2 Chelsea 1") and the names introduced as
+organisations' ("the streaming service Mubi"); a name the words around it show to be an
+organisation's is an ORG (`cues`: "Liverpool, who drew", "Everton v Liverpool", "analysts at
+Goodbody"), as is a club's or a party's ("Manchester City", "Real Madrid", "the Conservatives":
+`names`).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ NER_MAX_CHARS = 100_000
 # The lead's first words read again alone when spaCy tagged none of them (`_tag_lead_opener`).
 LEAD_OPENER_TOKENS = 40
 MAX_GIVEN_NAMES = 2  # "Jean Claude" before "Juncker"; more would be a list of names
+# "Francisco Solano" before "López"; a longer PERSON is a full name spaCy found itself.
+MAX_NAMES_BEFORE_SURNAME = 2
 MAX_PARTY_WORDS = 2  # "Scottish Liberal" before "Democrats"
 # Only the NER component is run; the rest of the pipeline would triple the time per article.
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
@@ -344,13 +347,7 @@ class Tagger:
         # A side's words stand for the side only: "Paris" of "Paris St Germain 2".
         ents = [ent for ent in doc.ents if not _inside_a_side(ent, sides)]
         spans = _adjacent_spans_joined(
-            [
-                part
-                for ent in ents
-                for part in self._places_apart(
-                    self._widened(ent, text.joined, text.lower_case_words)
-                )
-            ],
+            [part for ent in ents for part in self._places_apart(self._widened(ent, text))],
             text.joined,
             self._gazetteer.countries,
         )
@@ -424,9 +421,7 @@ class Tagger:
         starts = itertools.accumulate((len(part) + 2 for part in parts[:-1]), initial=start)
         return [(part_start, part, label) for part_start, part in zip(starts, parts, strict=True)]
 
-    def _widened(
-        self, ent: Span, text: str, lower_case_words: Collection[str]
-    ) -> tuple[int, str, str]:
+    def _widened(self, ent: Span, text: _Text) -> tuple[int, str, str]:
         """The span, with the words around it that spaCy left outside the name:
         - a PERSON's given names: its small model often tagged "Pogacar" of "Tadej Pogacar"
           when the first name is foreign (the medium one, used now, did not on the dev set);
@@ -439,22 +434,23 @@ class Tagger:
         And a place's whole name of which spaCy tagged a word, when the gazetteer knows it:
         "Stoke" of "Stoke-on-Trent" (a club's name), "Burton" of "Burton-upon-Trent" (a
         person's), "Provence" of "Aix-en-Provence".
-        `text` is the doc's: a slice of it is what `Span.text` would join token by token."""
+        The name is a slice of the text the doc was made of, which is what `Span.text` would
+        join token by token."""
         place = self._hyphenated_place(ent)
         if place is not None:
             return place.start_char, place.text, _GPE
         label, start, end = ent.label_, ent.start, ent.end
         if label == _PERSON:
             start = _words_before(ent, MAX_GIVEN_NAMES, self._is_given_name)
-            if len(ent) <= MAX_GIVEN_NAMES and ent[-1].is_alpha:
-                end = _words_after(ent, 1, lambda token: _is_surname(token, lower_case_words))
+            if len(ent) <= MAX_NAMES_BEFORE_SURNAME and ent[-1].is_alpha:
+                end = _words_after(ent, 1, lambda token: _is_surname(token, text.lower_case_words))
         elif label in _PLACE_LABELS:
             start = _words_before(ent, 1, _is_club_word)
             label = _ORG if start < ent.start else label
         elif label == _NORP and names_a_party(ent.text):
             start = _words_before(ent, MAX_PARTY_WORDS, _is_party_word)
         start_char, end_char = ent.doc[start].idx, ent.doc[start:end].end_char
-        return start_char, text[start_char:end_char], label
+        return start_char, text.joined[start_char:end_char], label
 
     def _hyphenated_place(self, ent: Span) -> Span | None:
         """The hyphenated place name `ent` is part of, if the gazetteer knows it."""
