@@ -120,6 +120,12 @@ _PARTICLES = _MINOR_WORDS | frozenset(
 _JOINABLE = frozenset(EntityType) - PLACE_TYPES
 # How a name is looked up among the short forms of longer ones: ("person", ("erdogan",)).
 _Lookup = tuple[str, tuple[str, ...]]
+# What a one-word name spaCy took for a person's is looked up as, in turn, when the usual lookups
+# find no longer name it is short for: the given name a quote or a sports report goes by ("Tadej
+# was stronger"; but "McDavid" is Connor McDavid's surname before it is the first word of a
+# headline's "McDavid hat-trick", and "Rogers" the company is not "Rogers Place"), then a
+# company's short name ("Santander" of "Santander UK").
+_LAST_RESORTS = ("given", "org")
 _COUNTRY_TYPES = frozenset({EntityType.GPE, EntityType.LOC})
 
 
@@ -348,11 +354,11 @@ def _join_partial_names(groups: list[_Group], gazetteer: Gazetteer) -> list[_Gro
     kept: list[_Group] = []
     for group in sorted(groups, key=lambda group: -len(group.words)):
         label = labels[group.key]
-        # A given name is the last resort: "McDavid" is Connor McDavid's surname before it is
-        # the first word of a headline's "McDavid hat-trick".
         candidates = _full_names_of(_lookups(group, label, gazetteer), full_names)
-        candidates = candidates or _full_names_of(_given_name_lookups(group, label), full_names)
-        candidates = candidates or _full_names_of(_company_lookups(group, label), full_names)
+        for resort in _LAST_RESORTS:
+            candidates = candidates or _full_names_of(
+                _one_word_person_lookups(group, label, resort), full_names
+            )
         # "Tayyip Erdogan" may already be part of "Recep Tayyip Erdogan": count that once.
         targets = {id(target): target for target in map(_final(folded_into), candidates)}
         if len(targets) == 1:
@@ -429,16 +435,9 @@ def _lookups(group: _Group, label: EntityType, gazetteer: Gazetteer) -> list[_Lo
     return lookups
 
 
-def _given_name_lookups(group: _Group, label: EntityType) -> list[_Lookup]:
-    """The given name a quote or a sports report goes by ("Tadej was stronger"), for a name
-    spaCy too took for a person's: "Rogers" the company is not "Rogers Place"."""
-    return [("given", group.words)] if label is EntityType.PERSON and len(group.words) == 1 else []
-
-
-def _company_lookups(group: _Group, label: EntityType) -> list[_Lookup]:
-    """The company a one-word name spaCy took for a person's may be short for, when it is no
-    person's name: "Santander" of "Santander UK"."""
-    return [("org", group.words)] if label is EntityType.PERSON and len(group.words) == 1 else []
+def _one_word_person_lookups(group: _Group, label: EntityType, kind: str) -> list[_Lookup]:
+    """A one-word name spaCy took for a person's, looked up as a short form of `kind`."""
+    return [(kind, group.words)] if label is EntityType.PERSON and len(group.words) == 1 else []
 
 
 def _final(folded_into: dict[str, _Group]) -> Callable[[_Group], _Group]:

@@ -37,7 +37,9 @@ def sentence_case(title: str, body: str) -> str:
         return title
     # A hyphenated word's parts are words too: "Chicago-based" writes "Chicago" with a capital.
     written = {
-        without_possessive(part) for word in _WORD.findall(body) for part in _with_parts(word)
+        without_possessive(part)
+        for word in _WORD.findall(body)
+        for part in (word, *word.split("-"))
     }
     names = {word for word in written if word[:1].isupper() and word.lower() not in written}
     words = [word for word in longer if word not in names]
@@ -45,10 +47,6 @@ def sentence_case(title: str, body: str) -> str:
     if not words or capitalised < TITLE_CASE_SHARE * len(words):
         return title
     return _WORD.sub(lambda word: _recased(word[0], names), title)
-
-
-def _with_parts(word: str) -> list[str]:
-    return [word, *word.split("-")] if "-" in word else [word]
 
 
 def _recased(word: str, names: set[str]) -> str:
