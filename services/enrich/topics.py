@@ -2,11 +2,13 @@
 
 The vocabulary (`data/iptc_topics.yaml`) gives each topic descriptive terms with weights. An
 article's evidence for a topic is the sum, over the topic's terms found in it, of
-`weight * (1 + ln(count))`: a second and third use of a word add less than the first. Headline
-words count `TITLE_REPEAT` times. Named entities add evidence per distinct entity of the types a
-topic lists (a LAW for "crime, law and justice"). A top-level topic also counts the terms of
-its second-level topics (a term both list counts once, at the larger weight), so a subtopic
-never appears without its parent and the parent scores at least as high.
+`weight * (1 + ln(count))`: a second and third use of a word add less than the first. A phrase
+the vocabulary lists takes its words, the longest first: a "stadium tour" is a concert's, and
+says nothing of the sport a "stadium" alone would. Headline words count `TITLE_REPEAT` times.
+Named entities add evidence per distinct entity of the types a topic lists (a LAW for "crime,
+law and justice"). A top-level topic also counts the terms of its second-level topics (a term
+both list counts once, at the larger weight), so a subtopic never appears without its parent
+and the parent scores at least as high.
 
 Evidence becomes a score in 0..1 as `1 - exp(-evidence / scale)`, where `scale` grows with the
 square root of the article's length beyond `REFERENCE_TOKENS`: a long article mentions more
@@ -193,17 +195,29 @@ def _score(evidence: float, scale: float) -> float:
 
 
 def _term_counts(words: list[str], vocab: Vocabulary) -> Counter[str]:
-    """How often each lexicon form occurs among the words, phrases of up to three words included."""
-    starts = [position for position, word in enumerate(words) if word in vocab.phrase_starts]
-    phrases = (
-        " ".join(words[position : position + size])
-        for position in starts
-        for size in range(2, MAX_TERM_WORDS + 1)
-        if position + size <= len(words)
-    )
+    """How often each lexicon form occurs among the words; a phrase of up to three words takes
+    its words, the longest first, so "stadium tour" is not also a "stadium"."""
     counts = Counter(words)
-    counts.update(phrases)
-    return Counter({form: count for form, count in counts.items() if form in vocab.lexicon})
+    taken_until = 0
+    for position, word in enumerate(words):
+        if position < taken_until or word not in vocab.phrase_starts:
+            continue
+        size = _longest_phrase(words, position, vocab)
+        if size:
+            counts[" ".join(words[position : position + size])] += 1
+            counts.subtract(words[position : position + size])
+            taken_until = position + size
+    return Counter(
+        {form: count for form, count in counts.items() if count > 0 and form in vocab.lexicon}
+    )
+
+
+def _longest_phrase(words: list[str], position: int, vocab: Vocabulary) -> int:
+    """How many words the longest lexicon phrase starting at `position` has; 0 when none does."""
+    for size in range(min(MAX_TERM_WORDS, len(words) - position), 1, -1):
+        if " ".join(words[position : position + size]) in vocab.lexicon:
+            return size
+    return 0
 
 
 def _plural(word: str) -> str:

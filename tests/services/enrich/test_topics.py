@@ -125,3 +125,20 @@ def test_an_article_below_the_threshold_still_gets_its_best_top_level_topic() ->
     (topic,) = score_topics("Notes", f"{long_body} The football match.", vocab=vocab)
     assert topic.code == "medtop:15000000"
     assert FALLBACK_THRESHOLD <= topic.score < THRESHOLD
+
+
+def test_a_phrase_takes_its_words_from_the_topics_they_would_score_alone() -> None:
+    vocab = load_vocabulary(
+        SMALL.replace("terms: {sport: 1, match: 0.5}", "terms: {sport: 1, stadium: 2}")
+        + """
+  - code: medtop:01000000
+    label: arts, culture, entertainment and media
+    terms: {stadium tour: 2, band: 1}
+"""
+    )
+    topics = score_topics(
+        "Band announces stadium tour", "The band's stadium tour opens in May.", vocab=vocab
+    )
+    assert [topic.code for topic in topics] == ["medtop:01000000"]
+    (sport,) = score_topics("Stadium reopens", "The stadium reopens in May.", vocab=vocab)
+    assert sport.code == "medtop:15000000"
