@@ -11,10 +11,11 @@ The steps, each a pure function of the mentions of one article:
 2. group mentions whose names compare equal (`places.name_key`: case, accents, dots aside),
    drop a group of common words only (a word spaCy took for a name where it opens a sentence,
    and the article writes in lower case elsewhere: "Party leader Ed Davey said"), and give each
-   group at most one prior vote from its own words: a country, capital, large city
-   or demonym the gazetteer knows, else an organisation's head word or a person's given name
-   (`names.looks_like`). Short capitals ("GP", "IT") get no place vote: ISO codes collide with
-   everyday abbreviations, and spaCy reads those from context well enough;
+   group at most one prior vote from its own words: a country, capital, large city or demonym
+   the gazetteer knows, else an organisation's, event's, building's or natural place's head
+   word or a person's given name (`names.looks_like`). Short capitals ("GP", "IT") get no
+   place vote: ISO codes collide with everyday abbreviations, and spaCy reads those from
+   context well enough;
 3. join spans of the headline to the name they wrap: a headline has no lower-case words to
    stop the model, so "Carmaker Stellantis" is "Stellantis" when the body names that;
 4. join partial names to the full one: a surname-only or shorter name ("Erdogan", "Tayyip

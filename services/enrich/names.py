@@ -1,6 +1,6 @@
 """What a name's own words say about its type, before spaCy's votes are counted.
 
-Three signals, each one extra vote in `entities.resolve_entities`:
+These signals, each one extra vote in `entities.resolve_entities`:
 
 - an organisation's head word: the last word of the name, or the word before "of" or "for"
   ("Bank of England", "Office for National Statistics", "Manchester United"); spaCy's small
@@ -14,7 +14,10 @@ Three signals, each one extra vote in `entities.resolve_entities`:
   English names are the ones spaCy gets right anyway;
 - a building's or ground's head word ("Royal Shakespeare Theatre", "MA Chidambaram Stadium"),
   which spaCy called an organisation, when the name does not begin with a given name ("Arsenio
-  Hall"). "Centre" and "Center" give no vote: they head think-tanks as often.
+  Hall"). "Centre" and "Center" give no vote: they head think-tanks as often;
+- a sporting event's head word ("Davis Cup", "Sydney Olympics", "Italian Grand Prix"), which
+  spaCy called a person or an organisation; checked before the given name. A mountain's, a
+  water's or an island's head word votes for a natural place the same way.
 
 And two that decide, whatever spaCy said: a town's name with a club's word before or after it
 ("Manchester City", "Real Madrid") is a club's (`names_a_club`), where its medium model read a
@@ -231,6 +234,12 @@ NATURAL_FEATURE_HEAD_WORDS = frozenset(
         "volcano",
     }
 )
+# Head words of sporting events, which spaCy called people's or organisations' now and then
+# ("Davis Cup", "Sydney Olympics", "Italian Grand Prix"). Not "games", which ends game makers'
+# names ("Rockstar Games"), nor "tour", which names a tour's body as often ("European Tour").
+EVENT_HEAD_WORDS = frozenset(
+    {"championship", "championships", "cup", "marathon", "olympics", "open", "paralympics", "prix"}
+)
 # Those that vote FAC: not "centre" and "center", which head think-tanks' names as often
 # ("Center for American Progress").
 _BUILDING_HEAD_WORDS = FACILITY_HEAD_WORDS - {"center", "centre"}
@@ -275,15 +284,17 @@ def names_a_party(name: str) -> bool:
 
 
 def looks_like(name: str, given: Collection[str]) -> EntityType | None:
-    """ORG for a name headed by an organisation word, PERSON for a given name first, FAC for a
-    building's head word after no given name, LOC for a mountain's, a water's or an island's,
-    or None."""
+    """ORG for a name headed by an organisation word, EVENT for a sporting event's, PERSON for a
+    given name first, FAC for a building's head word after no given name, LOC for a mountain's,
+    a water's or an island's, or None."""
     words = name.replace("&", " & ").split()
     if len(words) < 2:
         return None
     head = name_key(head_word(words))
     if "&" in words or head in ORG_HEAD_WORDS or head in CLUB_AFTER_TOWN:
         return EntityType.ORG
+    if head in EVENT_HEAD_WORDS:
+        return EntityType.EVENT
     first, last = words[0], words[-1]
     given_first = name_key(first) in given
     if (

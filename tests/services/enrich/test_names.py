@@ -38,6 +38,11 @@ GIVEN = frozenset({"jafar", "erling", "us", "johnson", "arsenio"})
         ("Outer Hebrides Islands", EntityType.LOC),
         ("Nottingham Forest", None),  # a club's name; so is "Tampa Bay"
         ("Tampa Bay", None),
+        ("Johnson Cup", EntityType.EVENT),  # no person, though "Johnson" is a given name
+        ("Italian Grand Prix", EntityType.EVENT),
+        ("US Open", EntityType.EVENT),
+        ("Volvo PGA Championship", EntityType.EVENT),
+        ("Rockstar Games", None),  # a game maker
         ("Panahi", None),  # one word says nothing
         ("Isle of Lewis", None),
     ],

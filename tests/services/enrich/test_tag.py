@@ -618,3 +618,18 @@ def test_a_name_after_a_seed_s_number_and_dash_is_tagged(tagger: Tagger) -> None
         "2 - Monica Seles (U.S.) beat Nathalie Tauziat (France) 6-1 6-0",
     )
     assert found["Pete Sampras"] is found["Monica Seles"] is EntityType.PERSON
+
+
+def test_a_sporting_event_is_neither_a_person_nor_an_organisation(tagger: Tagger) -> None:
+    types = entity_types(
+        tagger,
+        "Sampras into US Open final",
+        "Pete Sampras reached the final of the US Open on Saturday, a week after his Davis Cup "
+        "defeat. Cathy Freeman lit the flame at the Sydney Olympics. Michael Schumacher won the "
+        "Italian Grand Prix for Ferrari.",
+    )
+    assert types["Davis Cup"] is EntityType.EVENT  # spaCy: a person
+    assert types["Sydney Olympics"] is EntityType.EVENT  # spaCy: a person
+    assert types["Italian Grand Prix"] is EntityType.EVENT  # spaCy: an organisation
+    assert types["Pete Sampras"] is EntityType.PERSON
+    assert types["Ferrari"] is EntityType.ORG
