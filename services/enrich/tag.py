@@ -89,6 +89,7 @@ MAX_GIVEN_NAMES = 2  # "Jean Claude" before "Juncker"; more would be a list of n
 # "Francisco Solano" before "López"; a longer PERSON is a full name spaCy found itself.
 MAX_NAMES_BEFORE_SURNAME = 2
 MAX_PARTY_WORDS = 2  # "Scottish Liberal" before "Democrats"
+MAX_HEADLINE_WORDS_LEFT = 2  # "Open" after a headline's "US" of the body's "US Open"
 # Only the NER component is run; the rest of the pipeline would triple the time per article.
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 # Control characters (other than tab and newline), lone surrogates and private-use characters
@@ -433,12 +434,16 @@ class Tagger:
           "Democrats" (a NORP, which `_reads_as_organisation` makes the party's ORG).
         And a place's whole name of which spaCy tagged a word, when the gazetteer knows it:
         "Stoke" of "Stoke-on-Trent" (a club's name), "Burton" of "Burton-upon-Trent" (a
-        person's), "Provence" of "Aix-en-Provence".
+        person's), "Provence" of "Aix-en-Provence"; and a headline's span with the words after
+        it that make it a longer name of the body ("US" of "Sampras into US Open final").
         The name is a slice of the text the doc was made of, which is what `Span.text` would
         join token by token."""
         place = self._hyphenated_place(ent)
         if place is not None:
             return place.start_char, place.text, _GPE
+        body_name = _body_name_begun(ent, text.body_start)
+        if body_name is not None:
+            return body_name
         label, start, end = ent.label_, ent.start, ent.end
         if label == _PERSON:
             start = _words_before(ent, MAX_GIVEN_NAMES, self._is_given_name)
@@ -466,6 +471,27 @@ class Tagger:
 
     def _is_given_name(self, token: Token) -> bool:
         return token.is_title and name_key(token.text) in self._given_names
+
+
+def _body_name_begun(ent: Span, body_start: int) -> tuple[int, str, str] | None:
+    """A headline's span with the words after it that spaCy left out, when with them it is a
+    longer name spaCy tagged in the body, and that name's label: the "US" of "Sampras into US
+    Open final" is the "US Open" of the body, no country."""
+    doc = ent.doc
+    if ent.start_char >= body_start:
+        return None
+    longer = {
+        name_key(other.text): other.label_
+        for other in doc.ents
+        if other.start_char >= body_start and len(other) > len(ent)
+    }
+    for end in range(ent.end + 1, min(len(doc), ent.end + MAX_HEADLINE_WORDS_LEFT) + 1):
+        if doc[end - 2].whitespace_ != " ":
+            break
+        label = longer.get(name_key(doc[ent.start : end].text))
+        if label is not None:
+            return ent.start_char, doc[ent.start : end].text, label
+    return None
 
 
 def _words_after(ent: Span, most: int, belongs: Callable[[Token], bool]) -> int:

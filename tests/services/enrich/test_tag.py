@@ -633,3 +633,13 @@ def test_a_sporting_event_is_neither_a_person_nor_an_organisation(tagger: Tagger
     assert types["Italian Grand Prix"] is EntityType.EVENT  # spaCy: an organisation
     assert types["Pete Sampras"] is EntityType.PERSON
     assert types["Ferrari"] is EntityType.ORG
+
+
+def test_a_headline_span_spacy_cut_short_is_the_body_name_it_begins(tagger: Tagger) -> None:
+    types = entity_types(
+        tagger,
+        "Sampras into US Open final",
+        "Pete Sampras reached the final of the US Open on Saturday.",
+    )
+    assert "US" not in types  # the headline's "US" of "US Open", spaCy's country
+    assert types["US Open"] is EntityType.EVENT
