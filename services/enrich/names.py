@@ -16,8 +16,9 @@ These signals, each one extra vote in `entities.resolve_entities`:
   which spaCy called an organisation, when the name does not begin with a given name ("Arsenio
   Hall"). "Centre" and "Center" give no vote: they head think-tanks as often;
 - a sporting event's head word ("Davis Cup", "Sydney Olympics", "Italian Grand Prix"), which
-  spaCy called a person or an organisation; checked before the given name. A mountain's, a
-  water's or an island's head word votes for a natural place the same way.
+  spaCy called a person or an organisation; checked before the given name. A law's ("General
+  Data Protection Regulation", an organisation to spaCy) and a mountain's, a water's or an
+  island's head word vote the same way.
 
 And two that decide, whatever spaCy said: a town's name with a club's word before or after it
 ("Manchester City", "Real Madrid") is a club's (`names_a_club`), where its medium model read a
@@ -240,6 +241,9 @@ NATURAL_FEATURE_HEAD_WORDS = frozenset(
 EVENT_HEAD_WORDS = frozenset(
     {"championship", "championships", "cup", "marathon", "olympics", "open", "paralympics", "prix"}
 )
+# Head words of laws and treaties, which spaCy called organisations now and then ("General Data
+# Protection Regulation"). Not "bill", which ends people's names and films' ("Kill Bill").
+LAW_HEAD_WORDS = frozenset({"act", "directive", "regulation", "treaty"})
 # Those that vote FAC: not "centre" and "center", which head think-tanks' names as often
 # ("Center for American Progress").
 _BUILDING_HEAD_WORDS = FACILITY_HEAD_WORDS - {"center", "centre"}
@@ -284,9 +288,9 @@ def names_a_party(name: str) -> bool:
 
 
 def looks_like(name: str, given: Collection[str]) -> EntityType | None:
-    """ORG for a name headed by an organisation word, EVENT for a sporting event's, PERSON for a
-    given name first, FAC for a building's head word after no given name, LOC for a mountain's,
-    a water's or an island's, or None."""
+    """ORG for a name headed by an organisation word, EVENT for a sporting event's, LAW for a
+    law's, PERSON for a given name first, FAC for a building's head word after no given name,
+    LOC for a mountain's, a water's or an island's, or None."""
     words = name.replace("&", " & ").split()
     if len(words) < 2:
         return None
@@ -295,6 +299,8 @@ def looks_like(name: str, given: Collection[str]) -> EntityType | None:
         return EntityType.ORG
     if head in EVENT_HEAD_WORDS:
         return EntityType.EVENT
+    if head in LAW_HEAD_WORDS:
+        return EntityType.LAW
     first, last = words[0], words[-1]
     given_first = name_key(first) in given
     if (

@@ -43,6 +43,10 @@ GIVEN = frozenset({"jafar", "erling", "us", "johnson", "arsenio"})
         ("US Open", EntityType.EVENT),
         ("Volvo PGA Championship", EntityType.EVENT),
         ("Rockstar Games", None),  # a game maker
+        ("General Data Protection Regulation", EntityType.LAW),
+        ("Online Safety Act", EntityType.LAW),
+        ("Treaty of Lisbon", EntityType.LAW),
+        ("Finance Bill", None),  # "Kill Bill" is a film
         ("Panahi", None),  # one word says nothing
         ("Isle of Lewis", None),
     ],
