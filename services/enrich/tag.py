@@ -26,7 +26,7 @@ import logging
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
@@ -89,7 +89,7 @@ MAX_GIVEN_NAMES = 2  # "Jean Claude" before "Juncker"; more would be a list of n
 # "Francisco Solano" before "López"; a longer PERSON is a full name spaCy found itself.
 MAX_NAMES_BEFORE_SURNAME = 2
 MAX_PARTY_WORDS = 2  # "Scottish Liberal" before "Democrats"
-MAX_HEADLINE_WORDS_LEFT = 2  # "Open" after a headline's "US" of the body's "US Open"
+MAX_WORDS_AROUND = 2  # "Open" after the "US" of "US Open", which spaCy tagged elsewhere
 # Only the NER component is run; the rest of the pipeline would triple the time per article.
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 # Control characters (other than tab and newline), lone surrogates and private-use characters
@@ -347,8 +347,14 @@ class Tagger:
         sides = [(start, start + len(side), side) for start, side in match_line_sides(text.joined)]
         # A side's words stand for the side only: "Paris" of "Paris St Germain 2".
         ents = [ent for ent in doc.ents if not _inside_a_side(ent, sides)]
+        longer_names = {
+            name_key(ent.text): ent.label_
+            for ent in ents
+            if len(ent) > 1 and ent.label_ in _NAME_LABELS
+        }
+        widened = (self._widened(ent, text, longer_names) for ent in ents)
         spans = _adjacent_spans_joined(
-            [part for ent in ents for part in self._places_apart(self._widened(ent, text))],
+            [part for span in widened for part in self._places_apart(span)],
             text.joined,
             self._gazetteer.countries,
         )
@@ -422,7 +428,9 @@ class Tagger:
         starts = itertools.accumulate((len(part) + 2 for part in parts[:-1]), initial=start)
         return [(part_start, part, label) for part_start, part in zip(starts, parts, strict=True)]
 
-    def _widened(self, ent: Span, text: _Text) -> tuple[int, str, str]:
+    def _widened(
+        self, ent: Span, text: _Text, longer_names: Mapping[str, str]
+    ) -> tuple[int, str, str]:
         """The span, with the words around it that spaCy left outside the name:
         - a PERSON's given names: its small model often tagged "Pogacar" of "Tadej Pogacar"
           when the first name is foreign (the medium one, used now, did not on the dev set);
@@ -434,16 +442,16 @@ class Tagger:
           "Democrats" (a NORP, which `_reads_as_organisation` makes the party's ORG).
         And a place's whole name of which spaCy tagged a word, when the gazetteer knows it:
         "Stoke" of "Stoke-on-Trent" (a club's name), "Burton" of "Burton-upon-Trent" (a
-        person's), "Provence" of "Aix-en-Provence"; and a headline's span with the words after
-        it that make it a longer name of the body ("US" of "Sampras into US Open final").
+        person's), "Provence" of "Aix-en-Provence"; and the span with the words around it that
+        make it a longer name spaCy tagged elsewhere (`_longer_name_around`).
         The name is a slice of the text the doc was made of, which is what `Span.text` would
         join token by token."""
         place = self._hyphenated_place(ent)
         if place is not None:
             return place.start_char, place.text, _GPE
-        body_name = _body_name_begun(ent, text.body_start)
-        if body_name is not None:
-            return body_name
+        longer = _longer_name_around(ent, longer_names)
+        if longer is not None:
+            return longer
         label, start, end = ent.label_, ent.start, ent.end
         if label == _PERSON:
             start = _words_before(ent, MAX_GIVEN_NAMES, self._is_given_name)
@@ -473,25 +481,34 @@ class Tagger:
         return token.is_title and name_key(token.text) in self._given_names
 
 
-def _body_name_begun(ent: Span, body_start: int) -> tuple[int, str, str] | None:
-    """A headline's span with the words after it that spaCy left out, when with them it is a
-    longer name spaCy tagged in the body, and that name's label: the "US" of "Sampras into US
-    Open final" is the "US Open" of the body, no country."""
+def _longer_name_around(ent: Span, names: Mapping[str, str]) -> tuple[int, str, str] | None:
+    """The span with the words around it that spaCy left out, when with them it is one of the
+    longer `names` (name key to label) spaCy tagged elsewhere in the text, with that name's
+    label: the "US" of a headline's "Sampras into US Open final" is the body's "US Open", the
+    "UK" of "Reform UK leads the polls" the "Reform UK" of another sentence; neither is a
+    country."""
     doc = ent.doc
-    if ent.start_char >= body_start:
-        return None
-    longer = {
-        name_key(other.text): other.label_
-        for other in doc.ents
-        if other.start_char >= body_start and len(other) > len(ent)
-    }
-    for end in range(ent.end + 1, min(len(doc), ent.end + MAX_HEADLINE_WORDS_LEFT) + 1):
-        if doc[end - 2].whitespace_ != " ":
-            break
-        label = longer.get(name_key(doc[ent.start : end].text))
-        if label is not None:
-            return ent.start_char, doc[ent.start : end].text, label
+    first, last = ent.start, ent.end
+    while first > max(0, ent.start - MAX_WORDS_AROUND) and _joins(doc[first - 1], doc[first]):
+        first -= 1
+    while last < min(len(doc), ent.end + MAX_WORDS_AROUND) and _joins(doc[last - 1], doc[last]):
+        last += 1
+    # A name begins and ends with a capital: "the Christian Democrats" is spaCy's span once, and
+    # with "the" a party's name no longer reads as one.
+    starts = [start for start in range(first, ent.start + 1) if not doc[start].is_lower]
+    ends = [end for end in range(ent.end, last + 1) if not doc[end - 1].is_lower]
+    for start in starts:
+        for end in ends:
+            label = names.get(name_key(doc[start:end].text)) if end - start > len(ent) else None
+            if label is not None:
+                return doc[start].idx, doc[start:end].text, label
     return None
+
+
+def _joins(before: Token, after: Token) -> bool:
+    """Whether two tokens are words of one name as written: a single space apart, neither
+    punctuation (". Reform UK" is no name, though its key is "Reform UK"'s)."""
+    return before.whitespace_ == " " and not before.is_punct and not after.is_punct
 
 
 def _words_after(ent: Span, most: int, belongs: Callable[[Token], bool]) -> int:

@@ -635,7 +635,7 @@ def test_a_sporting_event_is_neither_a_person_nor_an_organisation(tagger: Tagger
     assert types["Ferrari"] is EntityType.ORG
 
 
-def test_a_headline_span_spacy_cut_short_is_the_body_name_it_begins(tagger: Tagger) -> None:
+def test_a_span_spacy_cut_short_is_the_longer_name_it_tagged_elsewhere(tagger: Tagger) -> None:
     types = entity_types(
         tagger,
         "Sampras into US Open final",
@@ -643,3 +643,10 @@ def test_a_headline_span_spacy_cut_short_is_the_body_name_it_begins(tagger: Tagg
     )
     assert "US" not in types  # the headline's "US" of "US Open", spaCy's country
     assert types["US Open"] is EntityType.EVENT
+    types = entity_types(
+        tagger,
+        "Farage says Reform UK will win",
+        "Nigel Farage said Reform UK would win the most seats. Reform UK leads the polls.",
+    )
+    assert "UK" not in types  # spaCy's "UK" of the headline and of "Reform UK leads"
+    assert types["Reform UK"] is EntityType.ORG
