@@ -345,8 +345,9 @@ class Tagger:
         given names before it and joined to a PERSON right after it, and the sides in lines of
         results and the places spaCy left out."""
         sides = [(start, start + len(side), side) for start, side in match_line_sides(text.joined)]
-        # A side's words stand for the side only: "Paris" of "Paris St Germain 2".
-        ents = [ent for ent in doc.ents if not _inside_a_side(ent, sides)]
+        # A side's words stand for the side only: "Paris" of "Paris St Germain 2", and so does
+        # a span that runs on into its score.
+        ents = [ent for ent in doc.ents if not _across_a_side(ent, sides)]
         longer_names = {
             name_key(ent.text): ent.label_
             for ent in ents
@@ -578,11 +579,12 @@ def _outside(
     ]
 
 
-def _inside_a_side(ent: Span, sides: list[tuple[int, int, str]]) -> bool:
-    """Whether `ent` is part of a side's name (`cues.match_line_sides`), and not all of it."""
+def _across_a_side(ent: Span, sides: list[tuple[int, int, str]]) -> bool:
+    """Whether `ent` takes in part of a side's name (`cues.match_line_sides`), or more, but is
+    not the name: "Paris" of "Paris St Germain 2", "Aston Villa 0" of "... 1 Aston Villa 0"."""
     begin, stop = ent.start_char, ent.end_char
     return any(
-        start <= begin and stop <= end and (begin, stop) != (start, end) for start, end, _ in sides
+        begin < end and start < stop and (begin, stop) != (start, end) for start, end, _ in sides
     )
 
 

@@ -650,3 +650,23 @@ def test_a_span_spacy_cut_short_is_the_longer_name_it_tagged_elsewhere(tagger: T
     )
     assert "UK" not in types  # spaCy's "UK" of the headline and of "Reform UK leads"
     assert types["Reform UK"] is EntityType.ORG
+
+
+def test_a_span_running_on_into_a_sides_score_is_the_side(tagger: Tagger) -> None:
+    types = entity_types(
+        tagger,
+        "SOCCER - ENGLISH LEAGUE RESULTS .",
+        "LONDON 1996-12-07\n"
+        "Results of English league soccer matches on Saturday :\n"
+        "Premier league\n"
+        "Arsenal 2 Derby 2\n"
+        "Chelsea 2 Everton 2\n"
+        "Coventry 1 Tottenham 2\n"
+        "Leicester 1 Blackburn 1\n"
+        "Sheffield Wednesday 1 Aston Villa 0\n"
+        "Division one\n"
+        "Bolton 3 Norwich 1",
+    )
+    assert "Aston Villa 0" not in types  # spaCy's span
+    assert types["Aston Villa"] is EntityType.ORG
+    assert types["Sheffield Wednesday"] is EntityType.ORG
