@@ -70,6 +70,36 @@ _SIDE_LINES = tuple(
         rf"(?:\d{{1,2}}\.?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
     )
 )
+# A cricket scorecard's player: initials and a surname, or two names ("G. Flower", "Saeed Anwar",
+# "de Silva" after a given name).
+_PLAYER = (
+    r"(?<![\w.'\u2019-])(?:[A-Z]\.[ \t]?){0,3}[A-Z][\w'\u2019-]{1,30}"
+    r"(?:[ \t]+(?:de[ \t]+)?[A-Z][\w'\u2019-]{1,30})?"
+)
+# How a batsman was out: caught, stumped, leg before or bowled by a bowler, or not at all.
+_DISMISSAL = (
+    rf"(?:(?:c[ \t]+(?:&|(?P<fielder>{_PLAYER}))[ \t]+|st[ \t]+(?P<keeper>{_PLAYER})[ \t]+"
+    rf"|lbw[ \t]+|hit[ \t]+wicket[ \t]+)?b[ \t]+(?P<bowler>{_PLAYER})"
+    r"|run[ \t]+out(?:[ \t]+\([^()\n]{0,40}\))?|not[ \t]+out|retired[ \t]+(?:hurt|out)"
+    r"|absent[ \t]+hurt)"
+)
+# Lines of a scorecard, and the players they name, whom spaCy took for clubs and places or
+# missed: a batsman's line, "G. Flower c Crawley b Gough 7" (runs, then perhaps balls, fours
+# and sixes), and a bowler's figures anywhere, "Gough 10-2-30-1" (overs, maidens, runs,
+# wickets).
+_SCORECARD_LINES = (
+    re.compile(
+        rf"^[ \t]*(?P<batsman>{_PLAYER})[ \t]+{_DISMISSAL}(?:[ \t]+\d{{1,3}}\*?){{1,5}}[ \t]*$",
+        re.MULTILINE,
+    ),
+    re.compile(rf"(?P<figures>{_PLAYER})[ \t]+\d{{1,2}}(?:\.\d)?-\d{{1,2}}-\d{{1,3}}-\d{{1,2}}\b"),
+)
+# A scorer or bowler in brackets after a side's score: "(A. Stewart 88, G. Butcher 61)",
+# "(J. Morris 72; A. Kumble 4-61)", "(Leao 55)".
+_SCORER = re.compile(
+    rf"[(,;][ \t]*(?P<scorer>{_PLAYER})[ \t]+\d{{1,3}}(?:-\d{{1,3}})?(?:[ \t]+(?:pen|og))?"
+    r"(?=[ \t]*[,;)])"
+)
 # No line of sides and numbers is longer, and a name on a longer one is not looked for there.
 _MAX_SIDE_LINE = 200
 # A team in a line of a race's results, between the driver's country and their time or gap
@@ -182,6 +212,20 @@ def match_line_sides(text: str) -> Iterator[tuple[int, str]]:
         for match in line.finditer(text):
             for side in line.groupindex:
                 yield match.start(side), match[side]
+
+
+def match_scorecard_players(text: str) -> Iterator[tuple[int, str]]:
+    """(start, name) of each player a cricket scorecard's lines in `text` name, and each scorer
+    or bowler in brackets after a side's score in a line of results, named or not by spaCy."""
+    for line in _SCORECARD_LINES:
+        for match in line.finditer(text):
+            for player in line.groupindex:
+                if match[player] is not None:
+                    yield match.start(player), match[player]
+    for line in _SIDE_LINES:
+        for match in line.finditer(text):
+            for scorer in _SCORER.finditer(text, *match.span()):
+                yield scorer.start("scorer"), scorer["scorer"]
 
 
 def introduced_organisations(text: str) -> Iterator[tuple[int, str]]:

@@ -51,6 +51,7 @@ from schemas.models import (
 from services.enrich.cues import (
     introduced_organisations,
     match_line_sides,
+    match_scorecard_players,
     reads_as_match_line,
     reads_as_race_team,
     reads_as_team,
@@ -342,12 +343,20 @@ class Tagger:
 
     def _spans(self, doc: Doc, text: _Text) -> list[tuple[int, str, str]]:
         """(start, text, label) of each name: spaCy's entities, a PERSON widened to take in the
-        given names before it and joined to a PERSON right after it, and the sides in lines of
-        results and the places spaCy left out."""
+        given names before it and joined to a PERSON right after it, the sides in lines of
+        results, the players of a cricket scorecard, and the places spaCy left out."""
         sides = [(start, start + len(side), side) for start, side in match_line_sides(text.joined)]
+        players = [
+            (start, start + len(name), name) for start, name in match_scorecard_players(text.joined)
+        ]
         # A side's words stand for the side only: "Paris" of "Paris St Germain 2", and so does
-        # a span that runs on into its score.
-        ents = [ent for ent in doc.ents if not _across_a_side(ent, sides)]
+        # a span that runs on into its score. A scorecard's player is a person's name, whatever
+        # spaCy made of it ("J. Morris 72" an organisation).
+        ents = [
+            ent
+            for ent in doc.ents
+            if not _across_a_side(ent, sides) and not _overlaps_any(ent, players)
+        ]
         longer_names = {
             name_key(ent.text): ent.label_
             for ent in ents
@@ -361,6 +370,7 @@ class Tagger:
         )
         # Only names hide a place: spaCy's DATE "Cardiff last year" does not.
         names = [(ent.start_char, ent.end_char) for ent in ents if ent.label_ in _NAME_LABELS]
+        names += [(start, end) for start, end, _ in players]
         unnamed = _outside(sides, names)
         # But an organisation's name is none of spaCy's other entities: "the company Monday".
         tagged = [(ent.start_char, ent.end_char) for ent in doc.ents]
@@ -370,6 +380,7 @@ class Tagger:
         places = self._gazetteer.unlabelled_places(text.joined, names)
         return (
             spans
+            + [(start, name, _PERSON) for start, _, name in players]
             + [(start, name, _ORG) for start, _, name in unnamed]
             + [(start, name, _GPE) for start, name in places]
         )
@@ -577,6 +588,11 @@ def _outside(
         for start, end, name in spans
         if all(stop <= start or end <= begin for begin, stop in taken)
     ]
+
+
+def _overlaps_any(ent: Span, spans: list[tuple[int, int, str]]) -> bool:
+    """Whether `ent` shares a character with any of the (start, end, name) `spans`."""
+    return any(ent.start_char < end and start < ent.end_char for start, end, _ in spans)
 
 
 def _across_a_side(ent: Span, sides: list[tuple[int, int, str]]) -> bool:

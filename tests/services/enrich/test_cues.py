@@ -5,6 +5,7 @@ import pytest
 from services.enrich.cues import (
     introduced_organisations,
     match_line_sides,
+    match_scorecard_players,
     reads_as_match_line,
     reads_as_race_team,
     reads_as_team,
@@ -186,3 +187,58 @@ def test_the_sides_of_a_cricket_scorecard_s_lines_are_found() -> None:
     )
     sides = [name for _, name in match_line_sides(card)]
     assert sides == ["Surrey", "Warwickshire", "Durham", "Northamptonshire"]
+
+
+SCORECARD = """Zimbabwe first innings
+G. Flower c Crawley b Gough 7
+A. Flower not out 26
+Saeed Anwar lbw b Ambrose 18 41 2 0
+M. Atherton c & b Streak 13
+A. Stewart st A. Flower b Strang 35*
+Ijaz Ahmed run out (Jones) 44
+Aravinda de Silva b McGrath 52
+Extras (lb-4 nb-2) 6
+Total (for 4 wickets) 107
+Fall of wickets: 1-15 2-40
+Bowling: Gough 10-2-30-1 (1nb), Mullally 8.3-3-15-0, Wasim Akram 20-5-61-3.
+Gough said the pitch was slow.
+"""
+
+
+def test_a_scorecard_names_its_batsmen_fielders_and_bowlers() -> None:
+    players = list(match_scorecard_players(SCORECARD))
+    assert [name for _, name in players] == [
+        "G. Flower",
+        "Crawley",
+        "Gough",
+        "A. Flower",
+        "Saeed Anwar",
+        "Ambrose",
+        "M. Atherton",
+        "Streak",
+        "A. Stewart",
+        "A. Flower",
+        "Strang",
+        "Ijaz Ahmed",
+        "Aravinda de Silva",
+        "McGrath",
+        "Gough",
+        "Mullally",
+        "Wasim Akram",
+    ]
+    assert all(SCORECARD[start : start + len(name)] == name for start, name in players)
+
+
+def test_prose_and_other_numbers_name_no_player() -> None:
+    prose = "Gough took 4-30 in 10 overs. On 1996-12-18, Stewart made 35 not out of 107."
+    assert list(match_scorecard_players(prose)) == []
+
+
+def test_scorers_and_bowlers_in_brackets_after_a_sides_score_are_players() -> None:
+    card = (
+        "At The Oval: Surrey 298-6 (A. Stewart 88, G. Butcher 61) v Warwickshire.\n"
+        "Milan 1 (Leao 55) Paris St Germain 2 (Dembele 31, Kvaratskhelia 78 pen)\n"
+        "The bill (Section 5) was passed (Channel 4, 12)."
+    )
+    players = {name for _, name in match_scorecard_players(card)}
+    assert players == {"A. Stewart", "G. Butcher", "Leao", "Dembele", "Kvaratskhelia"}

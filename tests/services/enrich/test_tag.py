@@ -670,3 +670,21 @@ def test_a_span_running_on_into_a_sides_score_is_the_side(tagger: Tagger) -> Non
     assert "Aston Villa 0" not in types  # spaCy's span
     assert types["Aston Villa"] is EntityType.ORG
     assert types["Sheffield Wednesday"] is EntityType.ORG
+
+
+def test_a_scorecards_players_are_people(tagger: Tagger) -> None:
+    types = entity_types(
+        tagger,
+        "CRICKET - ENGLAND V ZIMBABWE SCOREBOARD .",
+        "BULAWAYO 1996-12-18 Scoreboard on the first day of the first test between England "
+        "and Zimbabwe on Wednesday :\n"
+        "Zimbabwe first innings\n"
+        "G. Flower c Crawley b Gough 7\n"
+        "J. Morris c Stewart b Mullally 72\n"
+        "A. Stewart not out 35\n"
+        "Total ( for 3 wickets ) 107\n"
+        "Bowling : Gough 10-2-30-1 ( 1nb ) , Mullally 8-3-15-0",
+    )
+    people = {"G. Flower", "Crawley", "Gough", "J. Morris", "A. Stewart", "Mullally"}
+    assert {name for name, kind in types.items() if kind is EntityType.PERSON} >= people
+    assert "Stewart" not in types  # the fielder is the batsman A. Stewart
