@@ -55,6 +55,8 @@ _SIDE = rf"{_SIDE_WORD}(?:[ \t]+(?:&|{_SIDE_WORD}))*"
 # a cricket side's runs, wickets and bowlers: "Surrey 298-6 dec (A. Stewart 88, G. Butcher 61)".
 _LINE_SCORE = r"[ \t]+\d{1,3}(?:-\d{1,2})?(?:[ \t]+dec)?(?:[ \t]+\([^()\n]{0,80}\))?"
 _VERSUS = r"[ \t]+(?:v|vs\.?)[ \t]+"
+# What a match summary's line adds after the result: ". Halftime 1-0. Attendance 45,000."
+_MATCH_FACTS = r"(?:\.?[ \t]+(?:Half-?time|HT|Attendance|Att)\b[^\n]{0,80})?\.?"
 # Where a match was played, before its line: "At The Oval: Surrey 298-6 v Warwickshire."
 _VENUE = r"(?:At[ \t]+[^:\n]{1,40}:[ \t]+)?"
 _TABLE_NUMBERS = r"(?:[ \t]+[-+]?\d{1,3}){6,}"
@@ -64,7 +66,7 @@ _TABLE_NUMBERS = r"(?:[ \t]+[-+]?\d{1,3}){6,}"
 _SIDE_LINES = tuple(
     re.compile(rf"^[ \t]*{line}[ \t]*$", re.MULTILINE)
     for line in (
-        rf"(?P<home>{_SIDE}){_LINE_SCORE}[ \t]+(?P<away>{_SIDE}){_LINE_SCORE}",
+        rf"(?P<home>{_SIDE}){_LINE_SCORE}[ \t]+(?P<away>{_SIDE}){_LINE_SCORE}{_MATCH_FACTS}",
         rf"{_VENUE}(?P<home>{_SIDE})(?:{_LINE_SCORE})?{_VERSUS}(?P<away>{_SIDE})"
         rf"(?:{_LINE_SCORE})?\.?",
         rf"(?:\d{{1,2}}\.?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",

@@ -242,3 +242,13 @@ def test_scorers_and_bowlers_in_brackets_after_a_sides_score_are_players() -> No
     )
     players = {name for _, name in match_scorecard_players(card)}
     assert players == {"A. Stewart", "G. Butcher", "Leao", "Dembele", "Kvaratskhelia"}
+
+
+def test_a_match_summarys_line_gives_its_sides_and_scorers() -> None:
+    line = (
+        "Ajax Amsterdam 2 (Kluivert 23, Litmanen 67 pen) Feyenoord 1 (Van Gastel 55). "
+        "Halftime 1-0. Attendance 45,000.\n"
+    )
+    assert [name for _, name in match_line_sides(line)] == ["Ajax Amsterdam", "Feyenoord"]
+    players = [name for _, name in match_scorecard_players(line)]
+    assert players == ["Kluivert", "Litmanen", "Van Gastel"]
