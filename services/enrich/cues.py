@@ -85,16 +85,22 @@ _DISMISSAL = (
     r"|run[ \t]+out(?:[ \t]+\([^()\n]{0,40}\))?|not[ \t]+out|retired[ \t]+(?:hurt|out)"
     r"|absent[ \t]+hurt)"
 )
-# Lines of a scorecard, and the players they name, whom spaCy took for clubs and places or
-# missed: a batsman's line, "G. Flower c Crawley b Gough 7" (runs, then perhaps balls, fours
-# and sixes), and a bowler's figures anywhere, "Gough 10-2-30-1" (overs, maidens, runs,
-# wickets).
-_SCORECARD_LINES = (
+# Lines of a scorecard or a leaderboard, and the players they name, whom spaCy took for clubs,
+# places or products, or missed: a batsman's line, "G. Flower c Crawley b Gough 7" (runs, then
+# perhaps balls, fours and sixes), a bowler's figures anywhere, "Gough 10-2-30-1" (overs,
+# maidens, runs, wickets), and a golfer's rounds.
+_PLAYER_LINES = (
     re.compile(
         rf"^[ \t]*(?P<batsman>{_PLAYER})[ \t]+{_DISMISSAL}(?:[ \t]+\d{{1,3}}\*?){{1,5}}[ \t]*$",
         re.MULTILINE,
     ),
     re.compile(rf"(?P<figures>{_PLAYER})[ \t]+\d{{1,2}}(?:\.\d)?-\d{{1,2}}-\d{{1,3}}-\d{{1,2}}\b"),
+    # A golfer's rounds after their name and country: "Ernie Els (South Africa) 70 70 69".
+    re.compile(
+        rf"(?P<golfer>{_PLAYER})(?:[ \t]+\([^()\n]{{2,30}}\))?(?:[ \t]+[6-8]\d){{2,4}}"
+        r"(?=[ \t]*(?:,|$))",
+        re.MULTILINE,
+    ),
 )
 # A scorer or bowler in brackets after a side's score: "(A. Stewart 88, G. Butcher 61)",
 # "(J. Morris 72; A. Kumble 4-61)", "(Leao 55)".
@@ -216,10 +222,11 @@ def match_line_sides(text: str) -> Iterator[tuple[int, str]]:
                 yield match.start(side), match[side]
 
 
-def match_scorecard_players(text: str) -> Iterator[tuple[int, str]]:
-    """(start, name) of each player a cricket scorecard's lines in `text` name, and each scorer
-    or bowler in brackets after a side's score in a line of results, named or not by spaCy."""
-    for line in _SCORECARD_LINES:
+def match_players(text: str) -> Iterator[tuple[int, str]]:
+    """(start, name) of each player the lines of a cricket scorecard or a golf leaderboard in
+    `text` name, and each scorer or bowler in brackets after a side's score in a line of
+    results, named or not by spaCy."""
+    for line in _PLAYER_LINES:
         for match in line.finditer(text):
             for player in line.groupindex:
                 if match[player] is not None:

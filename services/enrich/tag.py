@@ -51,7 +51,7 @@ from schemas.models import (
 from services.enrich.cues import (
     introduced_organisations,
     match_line_sides,
-    match_scorecard_players,
+    match_players,
     reads_as_match_line,
     reads_as_race_team,
     reads_as_team,
@@ -346,9 +346,7 @@ class Tagger:
         given names before it and joined to a PERSON right after it, the sides in lines of
         results, the players of a cricket scorecard, and the places spaCy left out."""
         sides = [(start, start + len(side), side) for start, side in match_line_sides(text.joined)]
-        players = [
-            (start, start + len(name), name) for start, name in match_scorecard_players(text.joined)
-        ]
+        players = [(start, start + len(name), name) for start, name in match_players(text.joined)]
         # A side's words stand for the side only: "Paris" of "Paris St Germain 2", and so does
         # a span that runs on into its score. A scorecard's player is a person's name, whatever
         # spaCy made of it ("J. Morris 72" an organisation).

@@ -5,7 +5,7 @@ import pytest
 from services.enrich.cues import (
     introduced_organisations,
     match_line_sides,
-    match_scorecard_players,
+    match_players,
     reads_as_match_line,
     reads_as_race_team,
     reads_as_team,
@@ -206,7 +206,7 @@ Gough said the pitch was slow.
 
 
 def test_a_scorecard_names_its_batsmen_fielders_and_bowlers() -> None:
-    players = list(match_scorecard_players(SCORECARD))
+    players = list(match_players(SCORECARD))
     assert [name for _, name in players] == [
         "G. Flower",
         "Crawley",
@@ -231,7 +231,7 @@ def test_a_scorecard_names_its_batsmen_fielders_and_bowlers() -> None:
 
 def test_prose_and_other_numbers_name_no_player() -> None:
     prose = "Gough took 4-30 in 10 overs. On 1996-12-18, Stewart made 35 not out of 107."
-    assert list(match_scorecard_players(prose)) == []
+    assert list(match_players(prose)) == []
 
 
 def test_scorers_and_bowlers_in_brackets_after_a_sides_score_are_players() -> None:
@@ -240,7 +240,7 @@ def test_scorers_and_bowlers_in_brackets_after_a_sides_score_are_players() -> No
         "Milan 1 (Leao 55) Paris St Germain 2 (Dembele 31, Kvaratskhelia 78 pen)\n"
         "The bill (Section 5) was passed (Channel 4, 12)."
     )
-    players = {name for _, name in match_scorecard_players(card)}
+    players = {name for _, name in match_players(card)}
     assert players == {"A. Stewart", "G. Butcher", "Leao", "Dembele", "Kvaratskhelia"}
 
 
@@ -250,5 +250,16 @@ def test_a_match_summarys_line_gives_its_sides_and_scorers() -> None:
         "Halftime 1-0. Attendance 45,000.\n"
     )
     assert [name for _, name in match_line_sides(line)] == ["Ajax Amsterdam", "Feyenoord"]
-    players = [name for _, name in match_scorecard_players(line)]
+    players = [name for _, name in match_players(line)]
     assert players == ["Kluivert", "Litmanen", "Van Gastel"]
+
+
+def test_a_leaderboards_golfers_are_players() -> None:
+    board = (
+        "Leading scores after the third round (Australia unless stated):\n"
+        "205 Greg Norman 67 68 70\n"
+        "209 Ernie Els (South Africa) 70 70 69, Wayne Riley 71 69 69\n"
+        "Norman shot 67 on Thursday and 68 on Friday.\n"
+    )
+    players = [name for _, name in match_players(board)]
+    assert players == ["Greg Norman", "Ernie Els", "Wayne Riley"]
