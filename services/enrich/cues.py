@@ -60,9 +60,14 @@ _MATCH_FACTS = r"(?:\.?[ \t]+(?:Half-?time|HT|Attendance|Att)\b[^\n]{0,80})?\.?"
 # Where a match was played, before its line: "At The Oval: Surrey 298-6 v Warwickshire."
 _VENUE = r"(?:At[ \t]+[^:\n]{1,40}:[ \t]+)?"
 _TABLE_NUMBERS = r"(?:[ \t]+[-+]?\d{1,3}){6,}"
+# A row of standings: won, lost (and tied), winning percentage and games behind: "NEW YORK 74 56
+# .569 -", "BOSTON 65 68 .489 10 1/2".
+_STANDING = (
+    r"(?:[ \t]+\d{1,3}){2,3}[ \t]+[01]?\.\d{3}(?:[ \t]+(?:-|\d{1,2}(?:\.5|[ \t]+1/2)?|1/2))?"
+)
 # Lines that are nothing but sides and numbers: a result, a fixture, a row of a league table
 # ("3. Manchester City 24 15 4 5 51 26 49": six numbers or more, where a golfer's four rounds and
-# total are five).
+# total are five) or of standings.
 _SIDE_LINES = tuple(
     re.compile(rf"^[ \t]*{line}[ \t]*$", re.MULTILINE)
     for line in (
@@ -70,6 +75,7 @@ _SIDE_LINES = tuple(
         rf"{_VENUE}(?P<home>{_SIDE})(?:{_LINE_SCORE})?{_VERSUS}(?P<away>{_SIDE})"
         rf"(?:{_LINE_SCORE})?\.?",
         rf"(?:\d{{1,2}}\.?[ \t]+)?(?P<team>{_SIDE}){_TABLE_NUMBERS}",
+        rf"(?P<standing>{_SIDE}){_STANDING}",
     )
 )
 # A cricket scorecard's player: initials and a surname, or two names ("G. Flower", "Saeed Anwar",

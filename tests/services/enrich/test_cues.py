@@ -263,3 +263,15 @@ def test_a_leaderboards_golfers_are_players() -> None:
     )
     players = [name for _, name in match_players(board)]
     assert players == ["Greg Norman", "Ernie Els", "Wayne Riley"]
+
+
+def test_a_row_of_standings_gives_its_team() -> None:
+    standings = (
+        "Eastern Conference\n"
+        "W L Pct GB\n"
+        "Boston 42 15 .737 -\n"
+        "New York 38 20 .655 4 1/2\n"
+        "Philadelphia 30 27 .526 12\n"
+    )
+    teams = [name for _, name in match_line_sides(standings)]
+    assert teams == ["Boston", "New York", "Philadelphia"]
