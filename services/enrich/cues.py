@@ -78,8 +78,8 @@ _SIDE_LINES = tuple(
         rf"(?P<standing>{_SIDE}){_STANDING}",
     )
 )
-# A cricket scorecard's player: initials and a surname, or two names ("G. Flower", "Saeed Anwar",
-# "de Silva" after a given name).
+# A player's name in a scorecard, a leaderboard or a scorer's brackets: initials and a surname,
+# or two names ("G. Flower", "Saeed Anwar", "de Silva" after a given name).
 _PLAYER = (
     r"(?<![\w.'\u2019-])(?:[A-Z]\.[ \t]?){0,3}[A-Z][\w'\u2019-]{1,30}"
     r"(?:[ \t]+(?:de[ \t]+)?[A-Z][\w'\u2019-]{1,30})?"

@@ -344,12 +344,12 @@ class Tagger:
     def _spans(self, doc: Doc, text: _Text) -> list[tuple[int, str, str]]:
         """(start, text, label) of each name: spaCy's entities, a PERSON widened to take in the
         given names before it and joined to a PERSON right after it, the sides in lines of
-        results, the players of a cricket scorecard, and the places spaCy left out."""
+        results, the players of scorecards and leaderboards, and the places spaCy left out."""
         sides = [(start, start + len(side), side) for start, side in match_line_sides(text.joined)]
         players = [(start, start + len(name), name) for start, name in match_players(text.joined)]
         # A side's words stand for the side only: "Paris" of "Paris St Germain 2", and so does
-        # a span that runs on into its score. A scorecard's player is a person's name, whatever
-        # spaCy made of it ("J. Morris 72" an organisation).
+        # a span that runs on into its score. A player's name is a person's, whatever spaCy made
+        # of it ("J. Morris 72" an organisation).
         ents = [
             ent
             for ent in doc.ents
