@@ -62,6 +62,7 @@ from services.enrich.headline import sentence_case
 from services.enrich.keywords import UNSPACED, extract_keywords
 from services.enrich.language import detect_language, identifier, is_english
 from services.enrich.names import (
+    CLUB_AFTER_TOWN,
     CLUB_BEFORE_TOWN,
     FACILITY_HEAD_WORDS,
     ORG_HEAD_WORDS,
@@ -448,6 +449,8 @@ class Tagger:
           "Jesse Klaver said" and "Francisco Solano" of "Francisco Solano López";
         - a club's word before a place, which makes it an ORG: "Real Madrid", of which spaCy
           tagged "Madrid";
+        - a club's word after a place: "Toronto FC", of which it tagged "Toronto"
+          (`_reads_as_organisation` makes that the club's ORG, and leaves "Mexico City" a place);
         - the words naming a party's members: "Liberal Democrats", of which it tagged
           "Democrats" (a NORP, which `_reads_as_organisation` makes the party's ORG).
         And a place's whole name of which spaCy tagged a word, when the gazetteer knows it:
@@ -468,8 +471,9 @@ class Tagger:
             if len(ent) <= MAX_NAMES_BEFORE_SURNAME and ent[-1].is_alpha:
                 end = _words_after(ent, 1, lambda token: _is_surname(token, text.lower_case_words))
         elif label in _PLACE_LABELS:
-            start = _words_before(ent, 1, _is_club_word)
+            start = _words_before(ent, 1, _is_club_word_before)
             label = _ORG if start < ent.start else label
+            end = _words_after(ent, 1, _is_club_word_after) if label != _ORG else end
         elif label == _NORP and names_a_party(ent.text):
             start = _words_before(ent, MAX_PARTY_WORDS, _is_party_word)
         start_char, end_char = ent.doc[start].idx, ent.doc[start:end].end_char
@@ -567,8 +571,12 @@ def _words_before(ent: Span, most: int, belongs: Callable[[Token], bool]) -> int
     return start
 
 
-def _is_club_word(token: Token) -> bool:
+def _is_club_word_before(token: Token) -> bool:
     return token.text[:1].isupper() and name_key(token.text) in CLUB_BEFORE_TOWN
+
+
+def _is_club_word_after(token: Token) -> bool:
+    return token.text[:1].isupper() and name_key(token.text) in CLUB_AFTER_TOWN
 
 
 def _is_party_word(token: Token) -> bool:

@@ -336,14 +336,21 @@ def test_a_town_s_name_with_a_club_s_word_is_a_club_and_a_city_s_own_name_a_plac
         tagger,
         "Arsenal go top",
         "Arsenal moved top with a win at Manchester City on Sunday. City host Real Madrid "
-        "next, and Leeds United visit Ipswich Town. The mayors of Mexico City and Kansas "
-        "City met in Cape Town.",
+        "next, and Leeds United visit Ipswich Town. Toronto FC beat Nashville SC 2-1. The "
+        "mayors of Mexico City and Kansas City met in Cape Town.",
     )
-    clubs = ("Manchester City", "Real Madrid", "Leeds United", "Ipswich Town")
+    clubs = (
+        "Manchester City",
+        "Real Madrid",
+        "Leeds United",
+        "Ipswich Town",
+        "Toronto FC",
+        "Nashville SC",
+    )
     assert {name: types.get(name) for name in clubs} == dict.fromkeys(clubs, EntityType.ORG)
     places = ("Mexico City", "Kansas City", "Cape Town")
     assert {name: types.get(name) for name in places} == dict.fromkeys(places, EntityType.GPE)
-    assert "Madrid" not in types
+    assert not {"Madrid", "Toronto", "Nashville"} & types.keys()
 
 
 def test_what_a_party_s_members_are_called_is_the_party(tagger: Tagger) -> None:
