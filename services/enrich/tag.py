@@ -617,7 +617,8 @@ def _adjacent_spans_joined(
     made one: two PERSONs a single space apart (spaCy split "Finance Minister Purbaya Yudhi
     Sadewa" into "Purbaya" and "Yudhi Sadewa"), two NORPs naming a party's members ("Christian"
     and "Democrats"), two places that `countries` (name keys) know joined by "and" ("Trinidad"
-    and "Tobago")."""
+    and "Tobago"), and the two halves of an institution's or islands' name that spaCy split at
+    its "and" (`_splits_a_name_at_and`)."""
     joined: list[tuple[int, str, str]] = []
     for start, name, label in spans:
         if joined:
@@ -631,11 +632,30 @@ def _adjacent_spans_joined(
                 persons
                 or party
                 or (places and between in (" and ", " & ") and name_key(whole) in countries)
+                or _splits_a_name_at_and(text, before_start, before, between, name, countries)
             ):
                 joined[-1] = (before_start, whole, label)
                 continue
         joined.append((start, name, label))
     return joined
+
+
+def _splits_a_name_at_and(
+    text: str, start: int, before: str, between: str, name: str, countries: Collection[str]
+) -> bool:
+    """Whether "the `before` and `name`" is one name, the second span's head word naming an
+    institution or islands: "the England and Wales Cricket Board", of which spaCy tagged
+    "England" and "Wales Cricket Board"; "the Andaman and Nicobar Islands". Not when the first
+    is a country or in capitals, as in "the US and European Union", "the EU and World Trade
+    Organization": two names."""
+    return (
+        between == " and "
+        and name[:1].isupper()  # spaCy's spans may begin with "the": "the Internal Revenue Service"
+        and text[max(0, start - len("the ")) : start].casefold() == "the "
+        and not before.isupper()
+        and name_key(before) not in countries
+        and looks_like(name, ()) in (EntityType.ORG, EntityType.LOC)
+    )
 
 
 @functools.cache

@@ -433,6 +433,22 @@ def test_two_spans_naming_one_person_or_one_country_are_one_name() -> None:
     ]
 
 
+def test_an_institution_s_name_spacy_split_at_its_and_is_one_name(tagger: Tagger) -> None:
+    types = entity_types(
+        tagger,
+        "Tour goes ahead",
+        "The England and Wales Cricket Board said the tour of the Andaman and Nicobar Islands "
+        "would go ahead. Officials from the US and European Union met, and so did the Pentagon "
+        "and the Internal Revenue Service.",
+    )
+    assert types.get("England and Wales Cricket Board") is EntityType.ORG
+    assert types.get("Andaman and Nicobar Islands") in (EntityType.GPE, EntityType.LOC)
+    assert not {"Wales Cricket Board", "Nicobar Islands"} & types.keys()
+    # A country, or another name after "the", is a name of its own.
+    assert (types.get("US"), types.get("European Union")) == (EntityType.GPE, EntityType.ORG)
+    assert types.get("Internal Revenue Service") is EntityType.ORG
+
+
 def test_invisible_and_control_characters_never_reach_names_or_keywords(tagger: Tagger) -> None:
     hostile = article(
         "\u202eNORAM\u202c Smith meets Obama\u2069 in Ber\u00adlin",
