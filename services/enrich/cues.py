@@ -20,6 +20,10 @@
   "the populist Sanseito party". spaCy took such one-word names for people or places, or left
   them out. The nouns are those that name organisations only: not "owner", "producer" or
   "broadcaster", which name people as often.
+- **A person introduced by a role.** "Telecoms minister Jyotiraditya Scindia", "their star
+  guard Tyrese Haliburton": spaCy took such names, neither of them English, for
+  organisations'. Not "manager", "champion" or "rival", which come before firms and clubs as
+  often ("asset manager BlackRock", "defending champion Real Madrid").
 """
 
 from __future__ import annotations
@@ -174,7 +178,21 @@ _INTRODUCTIONS = (
     ),
     re.compile(rf"(?P<names>{_LINE_NAME})[ \t]+party\b"),
 )
+# The roles after which a name is a person's: no word that comes before a firm's or a club's.
+_PERSON_ROLE_BEFORE = re.compile(
+    r"(?<![\w-])(?:[Mm]inister|[Ss]ecretary|[Pp]resident|[Cc]hancellor|[Pp]remier|[Ss]enator"
+    r"|[Gg]overnor|[Mm]ayor|[Cc]hair(?:man|woman)?|[Ss]pokes(?:man|woman|person)|[Ee]xecutive"
+    r"|[Ff]ounder|[Dd]irector|[Cc]oach|[Cc]aptain|[Ss]triker|[Ff]orward|[Mm]idfielder"
+    r"|[Dd]efender|[Gg]oalkeeper|[Gg]uard|[Ww]inger|[Bb]atsman|[Bb]owler|[Qq]uarterback"
+    r"|[Pp]itcher|[Aa]ctor|[Aa]ctress|[Ss]inger|[Rr]apper|[Nn]ovelist|[Aa]uthor|[Pp]rofessor"
+    r"|[Jj]udge|[Ll]awyer|[Ll]eader)[ \t]+$"
+)
 _LOOK_AROUND = 40
+
+
+def follows_a_person_s_role(text: str, start: int) -> bool:
+    """Whether the name at `text[start:]` comes right after a person's role ("minister")."""
+    return _PERSON_ROLE_BEFORE.search(text, max(0, start - _LOOK_AROUND), start) is not None
 
 
 def reads_as_team(text: str, start: int, end: int) -> bool:

@@ -49,6 +49,7 @@ from schemas.models import (
     utc_now,
 )
 from services.enrich.cues import (
+    follows_a_person_s_role,
     introduced_organisations,
     match_line_sides,
     match_players,
@@ -126,6 +127,8 @@ _GPE = EntityType.GPE.value
 _PERSON = EntityType.PERSON.value
 _NORP = EntityType.NORP.value
 _ORG = EntityType.ORG.value
+# What spaCy calls a name that a person's role before it makes a person's.
+_ROLE_HOLDER_LABELS = frozenset({_ORG, _GPE, EntityType.LOC.value, EntityType.FAC.value})
 # What spaCy has called the companies a text introduces as such: an ORG, which a place's vote
 # would outvote ("the carmaker Toyota": Toyota is a city too), or a guess at another type for
 # one it did not know.
@@ -386,9 +389,12 @@ class Tagger:
 
     def _mention(self, text: _Text, start: int, name: str, label: str) -> Mention:
         """The span as a mention: an ORG whatever spaCy said when the words around it say so, a
-        US state by name where AP abbreviates it ("Ga." is Georgia)."""
+        PERSON vote where a person's role goes before it (`_reads_as_person`), a US state by
+        name where AP abbreviates it ("Ga." is Georgia)."""
         organisation = self._reads_as_organisation(text, start, name, label)
         state = self._gazetteer.state_abbreviations.get(name) if label == _GPE else None
+        if not organisation and self._reads_as_person(text, start, name, label):
+            label = _PERSON
         return Mention(
             state or name,
             EntityType.ORG.value if organisation else label,
@@ -426,6 +432,17 @@ class Tagger:
             label in _INTRODUCED_ORG_LABELS
             and key not in self._gazetteer.countries
             and text.introduces_organisation(start, end)
+        )
+
+    def _reads_as_person(self, text: _Text, start: int, name: str, label: str) -> bool:
+        """Whether a name spaCy took for an organisation's or a place's follows a person's role
+        ("Telecoms minister Jyotiraditya Scindia") and its own words say nothing else: no
+        place the gazetteer knows, no organisation's head word."""
+        return (
+            label in _ROLE_HOLDER_LABELS
+            and follows_a_person_s_role(text.joined, start)
+            and name_key(name) not in self._gazetteer.places
+            and looks_like(name, self._given_names) in (None, EntityType.PERSON)
         )
 
     def _places_apart(self, span: tuple[int, str, str]) -> list[tuple[int, str, str]]:

@@ -3,6 +3,7 @@
 import pytest
 
 from services.enrich.cues import (
+    follows_a_person_s_role,
     introduced_organisations,
     match_line_sides,
     match_players,
@@ -275,3 +276,19 @@ def test_a_row_of_standings_gives_its_team() -> None:
     )
     teams = [name for _, name in match_line_sides(standings)]
     assert teams == ["Boston", "New York", "Philadelphia"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name", "expected"),
+    [
+        ("Telecoms minister Jyotiraditya Scindia said so.", "Jyotiraditya Scindia", True),
+        ("Their star guard Tyrese Haliburton fell.", "Tyrese Haliburton", True),
+        ("Striker Harry Kane scored twice.", "Harry Kane", True),
+        ("The asset manager BlackRock sold.", "BlackRock", False),
+        ("The defending champion Real Madrid lost.", "Real Madrid", False),
+        ("Shares in rival BCE fell.", "BCE", False),
+        ("The minister of Scindia Holdings spoke.", "Scindia Holdings", False),
+    ],
+)
+def test_a_person_s_role_just_before_a_name(sentence: str, name: str, expected: bool) -> None:
+    assert follows_a_person_s_role(sentence, sentence.index(name)) is expected

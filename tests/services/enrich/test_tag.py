@@ -449,6 +449,22 @@ def test_an_institution_s_name_spacy_split_at_its_and_is_one_name(tagger: Tagger
     assert types.get("Internal Revenue Service") is EntityType.ORG
 
 
+def test_a_name_after_a_person_s_role_is_a_person_s_unless_its_words_say_otherwise(
+    tagger: Tagger,
+) -> None:
+    types = entity_types(
+        tagger,
+        "Satellite internet licence granted",
+        "Telecoms minister Jyotiraditya Scindia said satellite internet would close the last "
+        "gap. Indiana lost their star guard Tyrese Haliburton. He is the coach Football "
+        "Association officials chose, and the kind of mayor London needs.",
+    )
+    people = ("Jyotiraditya Scindia", "Tyrese Haliburton")
+    assert {name: types.get(name) for name in people} == dict.fromkeys(people, EntityType.PERSON)
+    assert types.get("Football Association") is EntityType.ORG
+    assert types.get("London") is EntityType.GPE
+
+
 def test_invisible_and_control_characters_never_reach_names_or_keywords(tagger: Tagger) -> None:
     hostile = article(
         "\u202eNORAM\u202c Smith meets Obama\u2069 in Ber\u00adlin",
