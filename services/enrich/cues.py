@@ -19,7 +19,7 @@
   including Barclays and Santander", "OpenAI, the maker of ChatGPT", "analysts at Goodbody",
   "the populist Sanseito party". spaCy took such one-word names for people or places, or left
   them out. The nouns are those that name organisations only: not "owner", "producer" or
-  "broadcaster", which name people as often.
+  "broadcaster", which name people as often ("the public broadcaster NHK" does not).
 - **A person introduced by a role.** "Telecoms minister Jyotiraditya Scindia", "their star
   guard Tyrese Haliburton": spaCy took such names, neither of them English, for
   organisations'. Not "manager", "champion" or "rival", which come before firms and clubs as
@@ -130,14 +130,15 @@ _RACE_TEAM = re.compile(rf"[^\n]{{0,60}}?[ \t]{RACE_TIME}[ \t]*(?:\n|$)")
 _FIXTURE_HOME = re.compile(rf"{_VERSUS}[A-Z]")
 _FIXTURE_AWAY = re.compile(rf"[A-Z][\w.'\u2019-]*{_VERSUS}$")
 # Not "maker" alone, which is a film-maker before a name; after one, "OpenAI, the maker of
-# ChatGPT", it is a company's.
+# ChatGPT", it is a company's. Nor "broadcaster" alone, which is a presenter; "the public
+# broadcaster NHK" is a company.
 _ORG_NOUN = (
     r"(?<![\w-])(?:companies|company|firms?|groups?|retailers?|platforms?|services?|streamers?"
     r"|banks?|lenders?|insurers?|carriers?|airlines?|(?:car|auto|chip|drug)makers?"
     r"|manufacturers?|brands?|chains?|start-?ups?|operators?|newspapers?|networks?"
     r"|conglomerates?|giants?|exchanges?|regulators?|agency|agencies|unions?|funds?|studios?"
     r"|outlets?|websites?|apps?|exporters?|importers?|suppliers?|ventures?|bands?|brokerages?"
-    r"|consultanc(?:y|ies))"
+    r"|consultanc(?:y|ies)|(?:public|state|state-owned|national|commercial)[ \t]+broadcasters?)"
 )
 # A name of six words at most, on one line, from a word's start: found by a scan of the whole
 # text, which a name of any length would make quadratic in a hostile run of capitalised words.

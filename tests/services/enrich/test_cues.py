@@ -147,6 +147,7 @@ def test_the_sides_of_each_line_of_sides_and_numbers_are_found_by_their_place_on
         ("Orban, whose Fidesz party has governed since 2010, spoke.", "Fidesz"),
         ("Analysts at London brokerage Peel Hunt said so.", "Peel Hunt"),
         ("Analysts at the consultancy Wood Mackenzie said so.", "Wood Mackenzie"),
+        ("The public broadcaster NHK projected a win.", "NHK"),
     ],
 )
 def test_an_organisation_introduced_as_one(sentence: str, name: str) -> None:
