@@ -20,10 +20,10 @@
   "the populist Sanseito party". spaCy took such one-word names for people or places, or left
   them out. The nouns are those that name organisations only: not "owner", "producer" or
   "broadcaster", which name people as often ("the public broadcaster NHK" does not).
-- **A person introduced by a role.** "Telecoms minister Jyotiraditya Scindia", "their star
-  guard Tyrese Haliburton": spaCy took such names, neither of them English, for
-  organisations'. Not "manager", "champion" or "rival", which come before firms and clubs as
-  often ("asset manager BlackRock", "defending champion Real Madrid").
+- **A person introduced by a role or an age.** "Telecoms minister Jyotiraditya Scindia",
+  "their star guard Tyrese Haliburton", "Haliburton, 25,": spaCy took such names, neither of
+  them English, for organisations'. Not "manager", "champion" or "rival", which come before
+  firms and clubs as often ("asset manager BlackRock", "defending champion Real Madrid").
 """
 
 from __future__ import annotations
@@ -188,11 +188,15 @@ _PERSON_ROLE_BEFORE = re.compile(
     r"|[Pp]itcher|[Aa]ctor|[Aa]ctress|[Ss]inger|[Rr]apper|[Nn]ovelist|[Aa]uthor|[Pp]rofessor"
     r"|[Jj]udge|[Ll]awyer|[Ll]eader)[ \t]+$"
 )
+_AGE_AFTER = re.compile(r",[ \t]+(?:1[5-9]|[2-9]\d),")
 _LOOK_AROUND = 40
 
 
-def follows_a_person_s_role(text: str, start: int) -> bool:
-    """Whether the name at `text[start:]` comes right after a person's role ("minister")."""
+def reads_as_person(text: str, start: int, end: int) -> bool:
+    """Whether the name at `text[start:end]` follows a person's role ("minister") or comes
+    before an age ("DeChambeau, 31, led")."""
+    if _AGE_AFTER.match(text, end):
+        return True
     return _PERSON_ROLE_BEFORE.search(text, max(0, start - _LOOK_AROUND), start) is not None
 
 

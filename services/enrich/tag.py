@@ -49,11 +49,11 @@ from schemas.models import (
     utc_now,
 )
 from services.enrich.cues import (
-    follows_a_person_s_role,
     introduced_organisations,
     match_line_sides,
     match_players,
     reads_as_match_line,
+    reads_as_person,
     reads_as_race_team,
     reads_as_team,
 )
@@ -389,8 +389,8 @@ class Tagger:
 
     def _mention(self, text: _Text, start: int, name: str, label: str) -> Mention:
         """The span as a mention: an ORG whatever spaCy said when the words around it say so, a
-        PERSON vote where a person's role goes before it (`_reads_as_person`), a US state by
-        name where AP abbreviates it ("Ga." is Georgia)."""
+        PERSON vote where they say it is a person's (`_reads_as_person`), a US state by name
+        where AP abbreviates it ("Ga." is Georgia)."""
         organisation = self._reads_as_organisation(text, start, name, label)
         state = self._gazetteer.state_abbreviations.get(name) if label == _GPE else None
         if not organisation and self._reads_as_person(text, start, name, label):
@@ -435,12 +435,13 @@ class Tagger:
         )
 
     def _reads_as_person(self, text: _Text, start: int, name: str, label: str) -> bool:
-        """Whether a name spaCy took for an organisation's or a place's follows a person's role
-        ("Telecoms minister Jyotiraditya Scindia") and its own words say nothing else: no
-        place the gazetteer knows, no organisation's head word."""
+        """Whether a name spaCy took for an organisation's or a place's reads as a person's by
+        the words around it ("Telecoms minister Jyotiraditya Scindia", `cues.reads_as_person`)
+        and its own words say nothing else: no place the gazetteer knows, no organisation's
+        head word."""
         return (
             label in _ROLE_HOLDER_LABELS
-            and follows_a_person_s_role(text.joined, start)
+            and reads_as_person(text.joined, start, start + len(name))
             and name_key(name) not in self._gazetteer.places
             and looks_like(name, self._given_names) in (None, EntityType.PERSON)
         )

@@ -3,11 +3,11 @@
 import pytest
 
 from services.enrich.cues import (
-    follows_a_person_s_role,
     introduced_organisations,
     match_line_sides,
     match_players,
     reads_as_match_line,
+    reads_as_person,
     reads_as_race_team,
     reads_as_team,
 )
@@ -289,7 +289,13 @@ def test_a_row_of_standings_gives_its_team() -> None:
         ("The defending champion Real Madrid lost.", "Real Madrid", False),
         ("Shares in rival BCE fell.", "BCE", False),
         ("The minister of Scindia Holdings spoke.", "Scindia Holdings", False),
+        ("Bryson DeChambeau, 31, faded to fifth.", "Bryson DeChambeau", True),
+        ("Shares in Glencore, 4% up, led.", "Glencore", False),
+        ("Glencore, which rose 4%, led.", "Glencore", False),
     ],
 )
-def test_a_person_s_role_just_before_a_name(sentence: str, name: str, expected: bool) -> None:
-    assert follows_a_person_s_role(sentence, sentence.index(name)) is expected
+def test_a_person_s_role_before_a_name_or_an_age_after_it(
+    sentence: str, name: str, expected: bool
+) -> None:
+    start = sentence.index(name)
+    assert reads_as_person(sentence, start, start + len(name)) is expected
