@@ -20,10 +20,11 @@
   "the populist Sanseito party". spaCy took such one-word names for people or places, or left
   them out. The nouns are those that name organisations only: not "owner", "producer" or
   "broadcaster", which name people as often ("the public broadcaster NHK" does not).
-- **A person introduced by a role or an age.** "Telecoms minister Jyotiraditya Scindia",
-  "their star guard Tyrese Haliburton", "Haliburton, 25,": spaCy took such names, neither of
-  them English, for organisations'. Not "manager", "champion" or "rival", which come before
-  firms and clubs as often ("asset manager BlackRock", "defending champion Real Madrid").
+- **A person introduced by a role, an age or a singular "who".** "Telecoms minister
+  Jyotiraditya Scindia", "their star guard Tyrese Haliburton", "Haliburton, 25,", "Haliburton,
+  who was hurt": spaCy took such names, neither of them English, for organisations'. Not
+  after "manager", "champion" or "rival", which come before firms and clubs as often ("asset
+  manager BlackRock", "defending champion Real Madrid"); and a side takes a plural "who".
 """
 
 from __future__ import annotations
@@ -188,14 +189,16 @@ _PERSON_ROLE_BEFORE = re.compile(
     r"|[Pp]itcher|[Aa]ctor|[Aa]ctress|[Ss]inger|[Rr]apper|[Nn]ovelist|[Aa]uthor|[Pp]rofessor"
     r"|[Jj]udge|[Ll]awyer|[Ll]eader)[ \t]+$"
 )
-_AGE_AFTER = re.compile(r",[ \t]+(?:1[5-9]|[2-9]\d),")
+# An age, or "who" with a verb in the singular: a side takes the plural ("Liverpool, who are
+# second"), and a company "which".
+_PERSON_AFTER = re.compile(r",[ \t]+(?:(?:1[5-9]|[2-9]\d),|who[ \t]+(?:is|was|has|says|said)\b)")
 _LOOK_AROUND = 40
 
 
 def reads_as_person(text: str, start: int, end: int) -> bool:
-    """Whether the name at `text[start:end]` follows a person's role ("minister") or comes
-    before an age ("DeChambeau, 31, led")."""
-    if _AGE_AFTER.match(text, end):
+    """Whether the name at `text[start:end]` follows a person's role ("minister"), or comes
+    before an age or a singular "who" ("DeChambeau, 31, led", "DeChambeau, who was second")."""
+    if _PERSON_AFTER.match(text, end):
         return True
     return _PERSON_ROLE_BEFORE.search(text, max(0, start - _LOOK_AROUND), start) is not None
 

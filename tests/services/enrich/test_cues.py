@@ -290,6 +290,8 @@ def test_a_row_of_standings_gives_its_team() -> None:
         ("Shares in rival BCE fell.", "BCE", False),
         ("The minister of Scindia Holdings spoke.", "Scindia Holdings", False),
         ("Bryson DeChambeau, 31, faded to fifth.", "Bryson DeChambeau", True),
+        ("Bryson DeChambeau, who was second, faded.", "Bryson DeChambeau", True),
+        ("Leicestershire, who were second, faded.", "Leicestershire", False),
         ("Shares in Glencore, 4% up, led.", "Glencore", False),
         ("Glencore, which rose 4%, led.", "Glencore", False),
     ],
