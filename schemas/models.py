@@ -177,7 +177,11 @@ class EnrichedArticle(RawArticle):
 
     entities: list[Entity] = Field(default_factory=list, description="By salience, highest first.")
     topics: list[Topic] = Field(default_factory=list, description="By score, highest first.")
-    keywords: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Up to 10 phrases of one to three words from the headline and lead (YAKE), "
+        "best first; none begins or ends inside one of the article's entity names.",
+    )
     skipped: dict[Feature, str] = Field(
         default_factory=dict,
         description="What enrich did not look for in this article, each with why (entities and "

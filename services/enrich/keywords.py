@@ -1,4 +1,4 @@
-"""Keywords: YAKE on the headline and the lead, trimmed of near-repeats.
+"""Keywords: YAKE on the headline and the lead, trimmed of near-repeats and of name fragments.
 
 The scores and the choice of keywords are those of the pinned `yake` package (0.7.3), computed
 here to the same bits and the same order: the package builds an object per word and per
@@ -13,13 +13,17 @@ in how many sentences and how often capitalised it appears, and how varied its n
 (`_Term.score`, lower is better); each run of one to `MAX_WORDS` words within a sentence that
 neither starts nor ends with a stop word is a candidate, scored from its words' scores and how
 often the run itself appears (`_Candidate.score`). The best candidates are kept unless they
-look like one kept before (`_similar`).
+look like one kept before (`_similar`). Then, past YAKE, a keyword that begins or ends inside
+one of the article's names is dropped (`_cuts_a_name`): "Army spokesman Nabil", cut from
+"Nabil Abdallah", names no one.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import re
 import statistics
 import string
 from collections.abc import Iterable
@@ -56,6 +60,9 @@ _NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
 _DISCARDED_TAGS = frozenset("ud")
 _ACRONYM, _NAME = "a", "n"
 _DUPLICATE_SIMILARITY = 0.9
+# A word, with its possessive and inner dots, hyphens and apostrophes ("U.S", "al-Sisi", "O'Neill").
+_WORD = re.compile(r"\w+(?:[.'\u2019-]\w+)*")
+_POSSESSIVES = ("'s", "\u2019s")
 
 
 @dataclass(eq=False, slots=True)
@@ -135,9 +142,12 @@ def _stopwords(language: str) -> frozenset[str]:
     return frozenset(yake.KeywordExtractor(lan=language).stopword_set)
 
 
-def extract_keywords(title: str, body: str, language: str | None) -> list[str] | None:
-    """Up to `TOP` keywords, best first, none mostly repeating the words of a better one; None
-    for text not written with spaces between words (`UNSPACED`), which YAKE cannot read."""
+def extract_keywords(
+    title: str, body: str, language: str | None, names: Iterable[str] = ()
+) -> list[str] | None:
+    """Up to `TOP` keywords, best first, none mostly repeating the words of a better one nor
+    cutting one of the article's `names` (`_cuts_a_name`); None for text not written with
+    spaces between words (`UNSPACED`), which YAKE cannot read."""
     if not (title + body).strip():
         return []
     lead = cut_at_word(body, LEAD_CHARS)
@@ -148,8 +158,65 @@ def extract_keywords(title: str, body: str, language: str | None) -> list[str] |
         return []
     # YAKE reads only the first two letters of a language tag ("en-GB", "eng").
     found = yake_keywords(text, (language or "en")[:2].casefold())
-    candidates = (keyword for keyword in found if len(keyword) <= MAX_KEYWORD_CHARS)
+    candidates = [keyword for keyword in found if len(keyword) <= MAX_KEYWORD_CHARS]
+    links = _name_links(names)
+    if links:
+        words = _Words.of(text)
+        candidates = [keyword for keyword in candidates if not _cuts_a_name(keyword, words, links)]
     return dedupe(candidates)[:TOP]
+
+
+def _name_links(names: Iterable[str]) -> frozenset[tuple[str, str]]:
+    """Each two words that follow each other in a name, in the form `_words` gives them."""
+    return frozenset(
+        pair for name in names for pair in itertools.pairwise(map(_word_key, name.split()))
+    )
+
+
+def _cuts_a_name(keyword: str, text: _Words, links: frozenset[tuple[str, str]]) -> bool:
+    """Whether the keyword, where `text` first has it, begins or ends inside a name: YAKE's
+    runs of three words stop anywhere, and "Army spokesman Nabil" (of "Nabil Abdallah") or
+    "Tayyip Erdogan" (of "Recep Tayyip Erdogan") reads as a name cut short."""
+    words = [_word_key(word) for word in keyword.split()]
+    for start in text.starts.get(words[0], ()):
+        end = start + len(words)
+        if text.keys[start:end] != words:
+            continue
+        before = start > 0 and text.joined[start] and (text.keys[start - 1], words[0]) in links
+        after = end < len(text.keys) and text.joined[end] and (words[-1], text.keys[end]) in links
+        return bool(before or after)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The words of a text as names are compared: each word's key (`_word_key`), whether a
+    single space joins it to the word before, and where each key occurs."""
+
+    keys: list[str]
+    joined: list[bool]
+    starts: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        keys: list[str] = []
+        joined: list[bool] = []
+        starts: dict[str, list[int]] = {}
+        end = 0
+        for match in _WORD.finditer(text):
+            key = _word_key(match[0])
+            starts.setdefault(key, []).append(len(keys))
+            # YAKE drops a possessive: its "Japan governing" is the text's "Japan's governing".
+            joined.append(bool(keys) and text[end : match.start()] == " ")
+            keys.append(key)
+            end = match.end()
+        return cls(keys, joined, starts)
+
+
+def _word_key(word: str) -> str:
+    """A word in lower case without its possessive: "Japan's" is "japan"."""
+    key = word.casefold().rstrip(".")
+    return key[:-2] if key.endswith(_POSSESSIVES) else key
 
 
 def yake_keywords(text: str, language: str, top: int = _CANDIDATES) -> list[str]:

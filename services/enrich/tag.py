@@ -331,7 +331,8 @@ class Tagger:
             mentions = (self._mention(text, *span) for span in self._spans(doc, text))
             entities = resolve_entities(mentions, self._gazetteer, self._given_names)
             topics = score_topics(text.title, text.body, _entity_types(entities))
-        keywords = extract_keywords(text.title, text.body, language)
+        names = (entity.name for entity in entities)
+        keywords = extract_keywords(text.title, text.body, language, names)
         if keywords is None:
             skipped[Feature.KEYWORDS] = UNSPACED
         return EnrichedArticle(

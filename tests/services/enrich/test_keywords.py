@@ -86,6 +86,23 @@ def test_a_title_case_headline_keeps_the_capitals_of_the_names_the_body_writes()
     assert {"leaders", "budget"} & words and not {"Leaders", "Budget"} & words
 
 
+def test_no_keyword_cuts_one_of_the_article_s_names() -> None:
+    title = "Sudan army retakes presidential palace"
+    body = (
+        "Sudan's army said on Friday it had retaken the presidential palace in Khartoum. Army "
+        "spokesman Nabil Abdallah said the paramilitary Rapid Support Forces had fled, and Prime "
+        "Minister Kamil Idris's office said talks with Egypt's Abdel Fattah al-Sisi would go on."
+    )
+    names = ["Nabil Abdallah", "Rapid Support Forces", "Kamil Idris", "Abdel Fattah al-Sisi"]
+    cut = {"Prime Minister Kamil", "Egypt Abdel Fattah"}
+    unfiltered = extract_keywords(title, body, "en")
+    keywords = extract_keywords(title, body, "en", names)
+    assert unfiltered is not None and keywords is not None
+    assert cut <= set(unfiltered)  # what YAKE's runs of three words make of the names
+    assert not cut & set(keywords)
+    assert {"Abdel Fattah al-Sisi", "spokesman Nabil Abdallah"} <= set(keywords)
+
+
 def test_other_languages_and_empty_text() -> None:
     assert extract_keywords(
         "Réforme des retraites",

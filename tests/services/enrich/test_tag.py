@@ -465,6 +465,21 @@ def test_a_name_after_a_person_s_role_is_a_person_s_unless_its_words_say_otherwi
     assert types.get("London") is EntityType.GPE
 
 
+def test_no_keyword_cuts_a_name_the_tagger_found(tagger: Tagger) -> None:
+    enriched = tagger.tag(
+        [
+            article(
+                "Sudan army retakes presidential palace",
+                "Sudan's army said on Friday it had retaken the presidential palace in Khartoum. "
+                "Army spokesman Nabil Abdallah said the paramilitary Rapid Support Forces had "
+                "fled, and Prime Minister Kamil Idris's office said talks would go on.",
+            )
+        ]
+    )[0]
+    assert {"Nabil Abdallah", "Kamil Idris"} <= {entity.name for entity in enriched.entities}
+    assert not {"Army spokesman Nabil", "Prime Minister Kamil"} & set(enriched.keywords)
+
+
 def test_invisible_and_control_characters_never_reach_names_or_keywords(tagger: Tagger) -> None:
     hostile = article(
         "\u202eNORAM\u202c Smith meets Obama\u2069 in Ber\u00adlin",
