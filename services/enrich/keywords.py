@@ -167,7 +167,7 @@ def extract_keywords(
 
 
 def _name_links(names: Iterable[str]) -> frozenset[tuple[str, str]]:
-    """Each two words that follow each other in a name, in the form `_words` gives them."""
+    """Each two words that follow each other in a name, as `_word_key` gives them."""
     return frozenset(
         pair for name in names for pair in itertools.pairwise(map(_word_key, name.split()))
     )
@@ -206,7 +206,8 @@ class _Words:
         for match in _WORD.finditer(text):
             key = _word_key(match[0])
             starts.setdefault(key, []).append(len(keys))
-            # YAKE drops a possessive: its "Japan governing" is the text's "Japan's governing".
+            # A possessive is part of its word, so "Japan's governing" is joined as YAKE's
+            # "Japan governing" is.
             joined.append(bool(keys) and text[end : match.start()] == " ")
             keys.append(key)
             end = match.end()

@@ -127,7 +127,7 @@ _GPE = EntityType.GPE.value
 _PERSON = EntityType.PERSON.value
 _NORP = EntityType.NORP.value
 _ORG = EntityType.ORG.value
-# What spaCy calls a name that a person's role before it makes a person's.
+# What spaCy may call a name that the words around it make a person's (`cues.reads_as_person`).
 _ROLE_HOLDER_LABELS = frozenset({_ORG, _GPE, EntityType.LOC.value, EntityType.FAC.value})
 # What spaCy has called the companies a text introduces as such: an ORG, which a place's vote
 # would outvote ("the carmaker Toyota": Toyota is a city too), or a guess at another type for
