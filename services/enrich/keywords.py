@@ -35,6 +35,7 @@ from yake.data.utils import get_tag, pre_filter, tokenize_sentences
 
 from newswire.text import cut_at_word
 from services.enrich.headline import sentence_case
+from services.enrich.places import name_key
 
 TOP = 10
 MAX_WORDS = 3
@@ -62,7 +63,6 @@ _ACRONYM, _NAME = "a", "n"
 _DUPLICATE_SIMILARITY = 0.9
 # A word, with its possessive and inner dots, hyphens and apostrophes ("U.S", "al-Sisi", "O'Neill").
 _WORD = re.compile(r"\w+(?:[.'\u2019-]\w+)*")
-_POSSESSIVES = ("'s", "\u2019s")
 
 
 @dataclass(eq=False, slots=True)
@@ -167,9 +167,9 @@ def extract_keywords(
 
 
 def _name_links(names: Iterable[str]) -> frozenset[tuple[str, str]]:
-    """Each two words that follow each other in a name, as `_word_key` gives them."""
+    """Each two words that follow each other in a name, as `name_key` gives them."""
     return frozenset(
-        pair for name in names for pair in itertools.pairwise(map(_word_key, name.split()))
+        pair for name in names for pair in itertools.pairwise(map(name_key, name.split()))
     )
 
 
@@ -177,7 +177,7 @@ def _cuts_a_name(keyword: str, text: _Words, links: frozenset[tuple[str, str]]) 
     """Whether the keyword, where `text` first has it, begins or ends inside a name: YAKE's
     runs of three words stop anywhere, and "Army spokesman Nabil" (of "Nabil Abdallah") or
     "Tayyip Erdogan" (of "Recep Tayyip Erdogan") reads as a name cut short."""
-    words = [_word_key(word) for word in keyword.split()]
+    words = [name_key(word) for word in keyword.split()]
     for start in text.starts.get(words[0], ()):
         end = start + len(words)
         if text.keys[start:end] != words:
@@ -190,7 +190,7 @@ def _cuts_a_name(keyword: str, text: _Words, links: frozenset[tuple[str, str]]) 
 
 @dataclass(frozen=True, slots=True)
 class _Words:
-    """The words of a text as names are compared: each word's key (`_word_key`), whether a
+    """The words of a text as names are compared: each word's key (`name_key`), whether a
     single space joins it to the word before, and where each key occurs."""
 
     keys: list[str]
@@ -204,7 +204,7 @@ class _Words:
         starts: dict[str, list[int]] = {}
         end = 0
         for match in _WORD.finditer(text):
-            key = _word_key(match[0])
+            key = name_key(match[0])
             starts.setdefault(key, []).append(len(keys))
             # A possessive is part of its word, so "Japan's governing" is joined as YAKE's
             # "Japan governing" is.
@@ -212,12 +212,6 @@ class _Words:
             keys.append(key)
             end = match.end()
         return cls(keys, joined, starts)
-
-
-def _word_key(word: str) -> str:
-    """A word in lower case without its possessive: "Japan's" is "japan"."""
-    key = word.casefold().rstrip(".")
-    return key[:-2] if key.endswith(_POSSESSIVES) else key
 
 
 def yake_keywords(text: str, language: str, top: int = _CANDIDATES) -> list[str]:

@@ -128,7 +128,7 @@ _PERSON = EntityType.PERSON.value
 _NORP = EntityType.NORP.value
 _ORG = EntityType.ORG.value
 # What spaCy may call a name that the words around it make a person's (`cues.reads_as_person`).
-_ROLE_HOLDER_LABELS = frozenset({_ORG, _GPE, EntityType.LOC.value, EntityType.FAC.value})
+_PERSON_CUE_LABELS = frozenset({_ORG, _GPE, EntityType.LOC.value, EntityType.FAC.value})
 # What spaCy has called the companies a text introduces as such: an ORG, which a place's vote
 # would outvote ("the carmaker Toyota": Toyota is a city too), or a guess at another type for
 # one it did not know.
@@ -441,7 +441,7 @@ class Tagger:
         and its own words say nothing else: no place the gazetteer knows, no organisation's
         head word."""
         return (
-            label in _ROLE_HOLDER_LABELS
+            label in _PERSON_CUE_LABELS
             and reads_as_person(text.joined, start, start + len(name))
             and name_key(name) not in self._gazetteer.places
             and looks_like(name, self._given_names) in (None, EntityType.PERSON)
