@@ -3,7 +3,7 @@
 Data directory layout (`data_dir`, or a temporary directory removed on `stop()`, or by a later
 start when its owner ended without `stop()`):
 
-    newswire.lock                          locked while a broker uses the directory
+    newswire.lock                          locked while a broker's owner or its JVM lives
     newswire.temporary                     only in a temporary directory
     server.properties, log4j2.properties   rewritten at every start
     kraft/                                 Kafka's log.dirs: topics and the metadata log
@@ -44,7 +44,9 @@ JVM_OPTIONS = ("-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true
 # The storage tool runs for a second: the optimising compiler would only slow it down.
 _TOOL_JVM_OPTIONS = ("-Xmx256m", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true")
 _POLL_SECONDS = 0.2
-# In the data directory; held (flock) by the Python process whose broker uses the directory.
+# In the data directory; held (flock) by the Python process whose broker uses the directory,
+# and by the broker's JVM, which inherits it: the JVM of an owner killed outright shuts down for
+# some seconds more, writing in the directory, and holds it until its very end.
 DATA_DIR_LOCK = "newswire.lock"
 TEMPORARY_PREFIX = "newswire-kafka-"
 _TEMPORARY_MARK = "newswire.temporary"  # in a data directory this module made, and removes
@@ -276,6 +278,7 @@ class EmbeddedBroker:
                 # after the services using it have flushed, not at the same moment.
                 start_new_session=True,
                 preexec_fn=ends_with_this_process(_STOP_SIGNALS),
+                pass_fds=[self._data_dir_lock.fileno()] if self._data_dir_lock else [],
             )
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
@@ -360,8 +363,8 @@ def _temporary_data_dir() -> Path:
 def remove_abandoned_data_dirs(root: Path) -> None:
     """Removes the temporary data directories under `root` that a broker's owner left when it
     ended without `stop()` (a second Ctrl-C, SIGKILL, a power cut): those whose lock no process
-    holds and was made over `ABANDONED_AFTER_SECONDS` ago, once Kafka itself has let go of
-    them. A directory given as `data_dir` is never one of them, whatever its name."""
+    holds and was made over `ABANDONED_AFTER_SECONDS` ago. The lock is held until the broker's
+    JVM has ended too. A directory given as `data_dir` is never one of them, whatever its name."""
     for data_dir in root.glob(f"{TEMPORARY_PREFIX}*"):
         if not (data_dir / _TEMPORARY_MARK).is_file():
             continue
@@ -370,21 +373,10 @@ def remove_abandoned_data_dirs(root: Path) -> None:
                 if time.time() - os.fstat(lock.fileno()).st_mtime < ABANDONED_AFTER_SECONDS:
                     continue
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a broker runs
-                _raise_while_kafka_runs_in(data_dir)
                 shutil.rmtree(data_dir, ignore_errors=True)
         except OSError:  # in use, not a broker's, or not ours to remove
             continue
         log.info("removed an abandoned broker data directory", extra={"path": str(data_dir)})
-
-
-def _raise_while_kafka_runs_in(data_dir: Path) -> None:
-    """Raises OSError while a JVM holds Kafka's own lock on the directory's log dir. The JVM of
-    an owner killed outright outlives it for the seconds of its clean shutdown (it is sent
-    SIGTERM), writing there as it goes: removed meanwhile, the directory was left half
-    deleted. Kafka locks with POSIX record locks (Java's FileChannel.tryLock), as `lockf`
-    does."""
-    with contextlib.suppress(FileNotFoundError), (data_dir / "kraft" / ".lock").open("r+") as lock:
-        fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +20,6 @@ from newswire.broker.embedded import (
     DATA_DIR_LOCK,
     TEMPORARY_PREFIX,
     _answers,
-    _raise_while_kafka_runs_in,
     remove_abandoned_data_dirs,
 )
 from newswire.broker.jars import default_cache_dir
@@ -218,7 +218,7 @@ def test_a_temporary_data_dir_left_by_a_process_killed_outright_goes_at_the_next
         "from newswire.broker import EmbeddedBroker\n"
         "broker = EmbeddedBroker()\n"
         "broker.start()\n"
-        "print(broker.data_dir, flush=True)\n"
+        "print(broker.data_dir, broker._process.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
     owner = subprocess.Popen(
@@ -229,16 +229,25 @@ def test_a_temporary_data_dir_left_by_a_process_killed_outright_goes_at_the_next
     )
     try:
         assert owner.stdout is not None
-        left = Path(owner.stdout.readline().strip())
+        printed, pid = owner.stdout.readline().rsplit(maxsplit=1)
+        left, jvm = Path(printed), int(pid)
         assert left.parent == tmp_path
+        # Held still, the owner's JVM stands for one that takes its time over its shutdown.
+        os.kill(jvm, signal.SIGSTOP)
+        try:
+            owner.kill()  # as a second Ctrl-C does: no stop(), no clean-up
+            owner.wait(timeout=10)
+            assert not _unlocked(left), "the JVM holds the lock its owner took"
+            _age(left / DATA_DIR_LOCK, ABANDONED_AFTER_SECONDS)
+            remove_abandoned_data_dirs(tmp_path)
+            assert (left / "kraft").is_dir(), "removed under a JVM still using it"
+        finally:
+            os.kill(jvm, signal.SIGCONT)  # and the SIGTERM sent at its owner's death arrives
     finally:
-        owner.kill()  # as a second Ctrl-C does: no stop(), no clean-up
+        owner.kill()
         owner.wait(timeout=10)
-    assert (left / "kraft").is_dir()
-    _age(left / DATA_DIR_LOCK, ABANDONED_AFTER_SECONDS)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    # Its JVM, sent SIGTERM, shuts down cleanly first; until then the directory is kept.
-    wait_for(lambda: _kafka_let_go(left), 60, "the killed owner's JVM to end")
+    wait_for(lambda: _unlocked(left), 60, "the killed owner's JVM to end")
 
     broker = EmbeddedBroker()
     broker.start(timeout=START_TIMEOUT)
@@ -262,46 +271,20 @@ def test_only_temporary_data_dirs_long_unlocked_are_removed(tmp_path: Path) -> N
     in_use = data_dir("in-use")
     starting = data_dir("starting", age=1)
     given = data_dir("given", temporary=False)  # a --data-dir that happens to look temporary
-    # A killed owner's JVM still shutting down: Kafka's own lock, held by another process (a
-    # POSIX lock never conflicts with its own process's).
-    shutting_down = data_dir("shutting-down")
-    (shutting_down / "kraft" / ".lock").touch()
-    jvm = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_POSIX_LOCK, str(shutting_down / "kraft" / ".lock")],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert jvm.stdout is not None and jvm.stdout.readline().strip() == "locked"
-        assert not _kafka_let_go(shutting_down)
-        with (in_use / DATA_DIR_LOCK).open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            remove_abandoned_data_dirs(tmp_path)
-    finally:
-        jvm.kill()
-        jvm.wait(timeout=10)
+    with (in_use / DATA_DIR_LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        remove_abandoned_data_dirs(tmp_path)
     assert not abandoned.exists()
     assert in_use.is_dir() and starting.is_dir() and given.is_dir()
-    assert (shutting_down / "kraft").is_dir()
-    remove_abandoned_data_dirs(tmp_path)
-    assert not shutting_down.exists()
 
 
-_HOLD_POSIX_LOCK = (
-    "import fcntl, sys, time\n"
-    "lock = open(sys.argv[1], 'r+')\n"
-    "fcntl.lockf(lock, fcntl.LOCK_EX)\n"
-    "print('locked', flush=True)\n"
-    "time.sleep(600)\n"
-)
-
-
-def _kafka_let_go(data_dir: Path) -> bool:
-    """Whether no JVM holds Kafka's lock in `data_dir` any longer."""
-    try:
-        _raise_while_kafka_runs_in(data_dir)
-    except OSError:
-        return False
+def _unlocked(data_dir: Path) -> bool:
+    """Whether no process, the broker's owner or its JVM, holds the data directory's lock."""
+    with (data_dir / DATA_DIR_LOCK).open("r") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
     return True
 
 
