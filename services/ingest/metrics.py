@@ -20,6 +20,19 @@ PUBLISH_FAILURES = Counter(
     "Articles in transactions that did not commit (they are sent again), by source kind.",
     ["source_kind"],
 )
+# Why a seed or a feed item gave no article (the `reason` label): a seed's `SeedError.reason`;
+# a feed item's `SkippedItem.reason`, too large for a record, or past the limit of items read.
+SEED_SKIP_REASONS = (
+    "unreadable",
+    "not_utf8",
+    "binary",
+    "empty",
+    "too_large",
+    "invalid_json",
+    "invalid_record",
+    "invalid_url",
+)
+FEED_ITEM_SKIP_REASONS = ("empty_item", "invalid_item", "too_large", "too_many_items")
 SOURCE_ERRORS = Counter(
     "newswire_ingest_source_errors_total",
     "Seeds or feed items that could not be turned into articles, by source kind and reason.",
@@ -99,6 +112,8 @@ for _outcome in ("ok", "error"):
 for _kind in SourceKind:
     ARTICLES_PUBLISHED.labels(_kind.value)
     PUBLISH_FAILURES.labels(_kind.value)
+    for _reason in SEED_SKIP_REASONS if _kind is SourceKind.SEED else FEED_ITEM_SKIP_REASONS:
+        SOURCE_ERRORS.labels(_kind.value, _reason)
 
 
 def status_class(status: int | None) -> str:

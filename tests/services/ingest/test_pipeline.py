@@ -283,6 +283,8 @@ def test_sighup_reloads_the_feed_list_and_a_broken_file_keeps_the_old_one(
             # Series of a fixed label set are there before their first event.
             'newswire_ingest_items_total{outcome="duplicate"} 0.0',
             'newswire_ingest_transactions_total{outcome="failed"} 0.0',
+            'newswire_ingest_source_errors_total{reason="invalid_item",source_kind="jsonfeed"} 0.0',
+            'newswire_ingest_source_errors_total{reason="invalid_json",source_kind="seed"} 0.0',
         ]
 
         def missing() -> list[str]:

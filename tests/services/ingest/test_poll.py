@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from prometheus_client import REGISTRY
@@ -29,6 +30,7 @@ from services.ingest.poll import (
 from services.ingest.sanitize import html_to_text
 from services.ingest.settings import IngestSettings
 from services.ingest.state import FeedState
+from tests.services.ingest.counters import source_errors
 from tests.services.ingest.farm import FeedFarm, Item
 from tests.services.ingest.test_fetch import Reply
 
@@ -212,13 +214,10 @@ def test_an_archive_feed_is_read_whole_to_the_limit_and_its_state_fits_in_one_re
     farm: FeedFarm, poller: Poller, count: int
 ) -> None:
     url = farm.add("archive", "rss", [Item(f"{n}", f"Story {n}") for n in range(count)])
-    labels = {"source_kind": "rss", "reason": "too_many_items"}
-    before = REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
+    before = source_errors("rss", "too_many_items")
     result = poll(poller, url)
     assert outcomes(result) == {"new": min(count, MAX_ITEMS)}
-    skipped = (
-        REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
-    ) - before
+    skipped = source_errors("rss", "too_many_items") - before
     assert skipped == max(0, count - MAX_ITEMS)  # each item skipped is counted
     assert len(result.state.model_dump_json()) < 1_000_000  # Kafka's default record limit
 
@@ -353,11 +352,7 @@ def test_a_guid_whose_link_changes_is_a_new_article_even_with_the_same_text(
 def test_an_item_too_large_for_a_record_is_shortened_and_one_with_a_huge_title_skipped(
     farm: FeedFarm, poller: Poller
 ) -> None:
-    def skipped() -> float:
-        labels = {"source_kind": "rss", "reason": "too_large"}
-        return REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
-
-    before = skipped()
+    before = source_errors("rss", "too_large")
     paragraph = "<p>" + "Ein Wort über Größe. " * 50 + "</p>"  # not ASCII: two-byte characters
     huge = paragraph * (2 * MAX_ARTICLE_BYTES // len(paragraph))
     items = [Item("1", "Small"), Item("2", "Huge", huge), Item("3", "T" * MAX_ARTICLE_BYTES)]
@@ -369,21 +364,18 @@ def test_an_item_too_large_for_a_record_is_shortened_and_one_with_a_huge_title_s
     assert len(shortened.summary) == SHORTENED_SUMMARY_CHARS
     assert html_to_text(huge).startswith(shortened.body) and shortened.body.endswith("Größe.")
     assert shortened.content_hash == content_hash("Huge", shortened.body)  # what it carries
-    assert skipped() == before + 1  # the title alone is too large
+    assert source_errors("rss", "too_large") == before + 1  # the title alone is too large
     unconditional = first.state.model_copy(update={"validators": FeedValidators()})
     assert outcomes(poll(poller, url, unconditional)) == {"unchanged": 2}  # not cut again
     # An item that gave no record is tried again, and counted, at every poll, as one the parser
     # skips: its article was never carried, so it is not unchanged.
-    assert skipped() == before + 2
+    assert source_errors("rss", "too_large") == before + 2
 
 
 def test_items_the_parser_skips_are_counted_and_logged(
     farm: FeedFarm, poller: Poller, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def errors(reason: str) -> float:
-        labels = {"source_kind": "jsonfeed", "reason": reason}
-        return REGISTRY.get_sample_value("newswire_ingest_source_errors_total", labels) or 0
-
+    errors = partial(source_errors, "jsonfeed")
     before = errors("invalid_item"), errors("empty_item")
     items = [{"id": "1", "title": "Fine"}, {"id": "2", "title": {"a": 1}}, {"id": "3"}]
     body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items})
