@@ -59,7 +59,7 @@ def test_dev_set_articles_are_news_length_and_labelled(path: Path) -> None:
     articles = load(path)
     assert len(articles) >= 20
     for article in articles:
-        assert 100 <= len(article.body.split()) <= 600, article.id  # a wire's brief to a feature
+        assert 50 <= len(article.body.split()) <= 600, article.id  # a wire's brief to a feature
         assert article.entities, article.id
         assert all(topic in SECTION_OF_TOPIC for topic in article.topics), article.id
         places = [e for e in article.entities if e.type in {EntityType.GPE, EntityType.LOC}]
