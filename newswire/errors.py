@@ -84,8 +84,19 @@ class FencedError(NewswireError):
 class SeedError(NewswireError):
     """A seed file that cannot be turned into an article.
 
-    `reason` is one of a small fixed set (a metric label); `detail` says the rest.
+    `reason` is one of `REASONS` (a metric label); `detail` says the rest.
     """
+
+    REASONS: ClassVar[tuple[str, ...]] = (
+        "unreadable",
+        "not_utf8",
+        "binary",
+        "empty",
+        "too_large",
+        "invalid_json",
+        "invalid_record",
+        "invalid_url",
+    )
 
     def __init__(self, path: str, reason: str, detail: str) -> None:
         super().__init__(f"{path}: {reason}: {detail}")

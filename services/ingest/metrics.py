@@ -20,18 +20,8 @@ PUBLISH_FAILURES = Counter(
     "Articles in transactions that did not commit (they are sent again), by source kind.",
     ["source_kind"],
 )
-# Why a seed or a feed item gave no article (the `reason` label): a seed's `SeedError.reason`;
-# a feed item's `SkippedItem.reason`, too large for a record, or past the limit of items read.
-SEED_SKIP_REASONS = (
-    "unreadable",
-    "not_utf8",
-    "binary",
-    "empty",
-    "too_large",
-    "invalid_json",
-    "invalid_record",
-    "invalid_url",
-)
+# Why a feed item gave no article (the `reason` label; a seed's are `SeedError.REASONS`): its
+# `SkippedItem.reason`, too large for a record, or past the limit of items read.
 FEED_ITEM_SKIP_REASONS = ("empty_item", "invalid_item", "too_large", "too_many_items")
 SOURCE_ERRORS = Counter(
     "newswire_ingest_source_errors_total",
@@ -112,7 +102,7 @@ for _outcome in ("ok", "error"):
 for _kind in SourceKind:
     ARTICLES_PUBLISHED.labels(_kind.value)
     PUBLISH_FAILURES.labels(_kind.value)
-    for _reason in SEED_SKIP_REASONS if _kind is SourceKind.SEED else FEED_ITEM_SKIP_REASONS:
+    for _reason in errors.SeedError.REASONS if _kind is SourceKind.SEED else FEED_ITEM_SKIP_REASONS:
         SOURCE_ERRORS.labels(_kind.value, _reason)
 
 
